@@ -1,0 +1,37 @@
+// Builds tsrun into two single-file bundles (esbuild):
+//   dist/tsrun.js  the CLI (every `tsrun` command starts here)
+//   dist/init.js   the init stage, spawned into the container's namespaces; it must hold all of its
+//                  code in one file because host paths vanish at pivot_root (ARCHITECTURE-NOTES.md 1).
+// Bundling is about start-up: one file parses faster than hundreds of module lookups, and every
+// tsrun command is a fresh Node process. koffi stays external (it is a native addon).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+process.chdir(root);
+
+// JSON Schema validators are compiled ahead of time (ajv standalone) so that `create` does not
+// pay for ajv's compiler on every start.
+if (existsSync('scripts/gen-validators.mjs')) {
+  execFileSync(process.execPath, ['scripts/gen-validators.mjs'], { stdio: 'inherit' });
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['koffi'],
+  sourcemap: false,
+  minify: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrun.js' });
+if (existsSync('src/launcher/init-main.ts')) {
+  await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });
+}

@@ -1,0 +1,103 @@
+// What the v1 and v2 managers share: placement of the container's cgroup in every hierarchy
+// (create, apply), the pids listing, destroy of only the directories tsrun made, and the
+// serialisable record. Version specifics (controllers, freezer, set-up after mkdir) are the
+// abstract members implemented in v1/manager.ts and v2/manager.ts.
+import * as path from 'node:path';
+import { type CgroupFs, readProcs, readProcsRecursive, writeCgroupFile } from './cgroupfs';
+import type { ResourceController } from './controller';
+import { mkdirTracked, removeCreatedDirs } from './dirs';
+import { CgroupError } from './errors';
+import type { CgroupManager } from './manager';
+import { assertResourcesSupported } from './resources';
+import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
+
+export abstract class BaseCgroupManager implements CgroupManager {
+  readonly kind: CgroupKind;
+  protected readonly dirs: Readonly<Record<string, string>>;
+  private created: string[];
+
+  constructor(protected readonly cfs: CgroupFs, record: CgroupPaths) {
+    this.kind = record.kind;
+    this.dirs = Object.freeze({ ...record.paths });
+    this.created = [...record.createdDirs];
+  }
+
+  /** Resource controllers of this cgroup version, written in this order by set(). */
+  protected abstract readonly controllers: readonly ResourceController[];
+  /** Version-specific set-up once the directories exist; `createdNow` is top-down. */
+  protected abstract afterMkdir(createdNow: readonly string[]): void;
+  /** Whether the pre-existing directory `dir` is frozen (create refuses it). */
+  protected abstract isFrozen(dir: string): boolean;
+  /** Directory whose cgroup.procs (and sub-cgroups) list the container's processes. */
+  protected abstract procsDir(): string;
+  abstract freeze(state: 'frozen' | 'thawed'): void;
+  abstract freezerState(): FreezerState;
+
+  /** Distinct directories, v1 hierarchies first and the cgroup2 one last. */
+  protected uniqueDirs(): string[] {
+    const v1 = Object.entries(this.dirs).filter(([k]) => k !== 'unified').map(([, d]) => d);
+    const all = this.dirs.unified === undefined ? v1 : [...v1, this.dirs.unified];
+    return [...new Set(all)];
+  }
+
+  create(): void {
+    const dirs = this.uniqueDirs();
+    // Check fitness before making anything, so a refusal leaves no trace.
+    for (const dir of dirs.filter((d) => this.cfs.exists(d))) {
+      const busy = readProcs(this.cfs, dir);
+      if (busy.length > 0) {
+        throw new CgroupError(`cgroup ${dir} already holds processes (${busy.slice(0, 5).join(', ')}${busy.length > 5 ? ', ...' : ''}); a new container needs an empty cgroup`, {
+          path: dir,
+          code: 'cgroup-busy',
+        });
+      }
+      if (this.isFrozen(dir)) throw new CgroupError(`cgroup ${dir} is frozen; a new container cannot start in it`, { path: dir, code: 'cgroup-busy' });
+    }
+    const createdNow: string[] = [];
+    try {
+      for (const dir of dirs) createdNow.push(...mkdirTracked(this.cfs, dir));
+      this.afterMkdir(createdNow);
+    } catch (err) {
+      removeCreatedDirs(this.cfs, createdNow, new Set(dirs));
+      throw err;
+    }
+    this.created = [...new Set([...this.created, ...createdNow])];
+  }
+
+  apply(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError(`invalid pid ${pid}`);
+    for (const dir of this.uniqueDirs()) writeCgroupFile(this.cfs, path.join(dir, 'cgroup.procs'), String(pid));
+  }
+
+  set(resources: LinuxResources | undefined): void {
+    // Everything is validated before the first write, so a refused config changes nothing.
+    assertResourcesSupported(this.kind, resources);
+    if (resources === undefined) return;
+    for (const ctl of this.controllers) {
+      if (!ctl.applies(resources)) continue;
+      const dir = this.dirs[ctl.hierarchy];
+      if (dir === undefined) {
+        throw new CgroupError(`cannot apply ${ctl.pointer}: the ${ctl.hierarchy} cgroup controller is not mounted on this host`, {
+          code: 'cgroup-missing',
+        });
+      }
+      ctl.write(this.cfs, dir, resources);
+    }
+  }
+
+  pids(): number[] {
+    return readProcsRecursive(this.cfs, this.procsDir());
+  }
+
+  destroy(): void {
+    const result = removeCreatedDirs(this.cfs, this.created, new Set(this.uniqueDirs()));
+    this.created = result.remaining;
+    if (result.failures.length > 0) {
+      throw new CgroupError(`cannot remove cgroup directories: ${result.failures.join('; ')}`, { code: 'cgroup-busy' });
+    }
+  }
+
+  paths(): CgroupPaths {
+    return { kind: this.kind, paths: { ...this.dirs }, createdDirs: [...this.created] };
+  }
+}

@@ -1,0 +1,16 @@
+// The shape every resource controller file implements (ARCHITECTURE-NOTES.md section 4: one file
+// per controller exposing applies(resources) and write(dir, resources)); v1/ and v2/ each keep a
+// list of them, and the manager of that version walks its list.
+import type { CgroupFs } from './cgroupfs';
+import type { LinuxResources } from './types';
+
+export interface ResourceController {
+  /** Key of the directory in CgroupPaths.paths this controller writes to ("pids", "devices", "unified"). */
+  readonly hierarchy: string;
+  /** JSON pointer of the spec field it implements, for error messages. */
+  readonly pointer: string;
+  /** Whether `resources` asks this controller for anything. */
+  applies(resources: LinuxResources): boolean;
+  /** Write the controller's files in `dir`; throws CgroupError/SpecError. */
+  write(cfs: CgroupFs, dir: string, resources: LinuxResources): void;
+}

@@ -1,0 +1,66 @@
+// The CgroupManager interface the runtime uses (ARCHITECTURE-NOTES.md section 4) and the factory
+// that picks the implementation for the host layout: pure v2 -> v2/manager.ts, pure v1 and hybrid
+// -> v1/manager.ts (hybrid additionally places the process in the cgroup2 hierarchy, as runc does).
+// A manager is either fresh (create verb: detect, resolve linux.cgroupsPath) or rebuilt from the
+// CgroupPaths stored in state.json (later verbs), so it never re-detects or re-resolves.
+import { type CgroupFs, nodeCgroupFs } from './cgroupfs';
+import { cgroupPathsFor, resolveCgroupsPath } from './cgroups-path';
+import { type CgroupLayout, hostCgroupLayout } from './detect';
+import { CgroupError } from './errors';
+import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
+import { V1CgroupManager } from './v1/manager';
+import { V2CgroupManager } from './v2/manager';
+
+export type { CgroupKind, CgroupPaths, FreezerState } from './types';
+
+export interface CgroupManager {
+  readonly kind: CgroupKind;
+  /**
+   * Create the cgroup dirs (every hierarchy) if missing; refuse a cgroup that already holds
+   * processes or is frozen (config-linux.md "Cgroups path": the runtime MAY check it is fit).
+   * Remembers which dirs it created.
+   */
+  create(): void;
+  /** Move pid into the cgroup in every hierarchy (cgroup.procs). */
+  apply(pid: number): void;
+  /** Write the supported resources; throws CgroupError/UnsupportedError for the rest. */
+  set(resources: LinuxResources | undefined): void;
+  freeze(state: 'frozen' | 'thawed'): void;
+  /** 'frozen' | 'thawed' | 'freezing' */
+  freezerState(): FreezerState;
+  /** Host pids of every process in the container's cgroup (sub-cgroups included). */
+  pids(): number[];
+  /** Remove the dirs we created (only those), deepest first; retries briefly on EBUSY while processes exit; idempotent. */
+  destroy(): void;
+  /** Serialisable description to store in state.json and rebuild the manager in later commands. */
+  paths(): CgroupPaths;
+}
+
+export interface CgroupManagerOptions {
+  /** linux.cgroupsPath from config.json. */
+  cgroupsPath?: string;
+  /** Container id (names the cgroup when cgroupsPath is absent). */
+  id: string;
+  /** What an earlier paths() returned: rebuild the manager for an existing container. */
+  created?: CgroupPaths;
+  /** Host layout; default: detected once per process. Tests pass a fake one. */
+  layout?: CgroupLayout;
+  /** Filesystem access; default node:fs. Tests pass a fake cgroupfs. */
+  fs?: CgroupFs;
+}
+
+function checkRecord(record: CgroupPaths): CgroupPaths {
+  const kinds: readonly string[] = ['v1', 'v2', 'hybrid'];
+  if (!kinds.includes(record.kind) || typeof record.paths !== 'object' || !Array.isArray(record.createdDirs)) {
+    throw new CgroupError('stored cgroup paths are malformed', { code: 'cgroup-state' });
+  }
+  return { kind: record.kind, paths: { ...record.paths }, createdDirs: [...record.createdDirs] };
+}
+
+export function cgroupManagerFor(opts: CgroupManagerOptions): CgroupManager {
+  const cfs = opts.fs ?? nodeCgroupFs;
+  const record = opts.created
+    ? checkRecord(opts.created)
+    : cgroupPathsFor(opts.layout ?? hostCgroupLayout(), resolveCgroupsPath(opts.cgroupsPath, opts.id));
+  return record.kind === 'v2' ? new V2CgroupManager(cfs, record) : new V1CgroupManager(cfs, record);
+}

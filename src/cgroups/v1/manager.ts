@@ -1,0 +1,54 @@
+// Manager for cgroup v1 hosts and hybrid hosts. The container gets a cgroup in every mounted v1
+// hierarchy (all controllers plus name=systemd, as runc's fs driver joins them) and, on hybrid,
+// in the cgroup2 hierarchy as well (runc does the same so cgroup2-only tools see the container);
+// resources and the freezer always use the v1 controllers (ARCHITECTURE-NOTES.md section 4:
+// "hybrid is handled as v1").
+import * as path from 'node:path';
+import { BaseCgroupManager } from '../base-manager';
+import type { ResourceController } from '../controller';
+import { CgroupError } from '../errors';
+import type { FreezerState } from '../types';
+import { inheritCpuset } from './cpuset';
+import { devicesV1 } from './devices';
+import { freezerStateV1, setFreezerV1 } from './freezer';
+import { pidsV1 } from './pids';
+
+export class V1CgroupManager extends BaseCgroupManager {
+  // pids before devices: nothing depends on the order, runc's fs driver uses this one.
+  protected readonly controllers: readonly ResourceController[] = [pidsV1, devicesV1];
+
+  protected afterMkdir(createdNow: readonly string[]): void {
+    const leaf = this.dirs.cpuset;
+    if (leaf === undefined) return;
+    // Our new dirs on the way to the cpuset leaf, top-down, plus the leaf itself when it
+    // pre-existed (it may be just as empty).
+    const chain = createdNow.filter((d) => d === leaf || leaf.startsWith(d + path.sep));
+    if (!chain.includes(leaf)) chain.push(leaf);
+    inheritCpuset(this.cfs, chain);
+  }
+
+  private freezerDir(): string {
+    const dir = this.dirs.freezer;
+    if (dir === undefined) throw new CgroupError('the freezer cgroup controller is not mounted on this host', { code: 'cgroup-missing' });
+    return dir;
+  }
+
+  protected isFrozen(dir: string): boolean {
+    return dir === this.dirs.freezer && freezerStateV1(this.cfs, dir) !== 'thawed';
+  }
+
+  protected procsDir(): string {
+    // The pids hierarchy is the natural one; any other lists the same processes.
+    const dir = this.dirs.pids ?? this.dirs.freezer ?? this.uniqueDirs()[0];
+    if (dir === undefined) throw new CgroupError('no cgroup hierarchy recorded for this container', { code: 'cgroup-state' });
+    return dir;
+  }
+
+  freeze(state: 'frozen' | 'thawed'): void {
+    setFreezerV1(this.cfs, this.freezerDir(), state);
+  }
+
+  freezerState(): FreezerState {
+    return freezerStateV1(this.cfs, this.freezerDir());
+  }
+}

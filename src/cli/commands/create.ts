@@ -1,0 +1,41 @@
+// `tsrun create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
+import { createContainer } from '../../container/create';
+import { int, oneId, parseFlags, str } from '../args';
+import type { GlobalOptions } from '../../container/context';
+
+export const createUsage = `Usage: tsrun create [options] <container-id>
+
+Create a container from the bundle; its process waits until \`tsrun start\`.
+
+Options:
+  -b, --bundle DIR        path to the bundle (default: current directory)
+      --pid-file FILE     write the container process's host pid to FILE
+      --no-pivot          do not use pivot_root (MS_MOVE + chroot instead)
+      --preserve-fds N    pass N more file descriptors (3 .. 3+N-1) to the container
+      --console-socket S  (refused: terminals are not supported yet)
+`;
+
+export async function createCommand(argv: string[], g: GlobalOptions): Promise<number> {
+  const a = parseFlags('create', argv, {
+    string: ['bundle', 'pid-file', 'preserve-fds', 'console-socket'],
+    boolean: ['no-pivot', 'no-new-keyring'],
+    alias: { b: 'bundle' },
+  });
+  if (a.help) return help(createUsage);
+  const id = oneId('create', a);
+  const created = await createContainer(g, {
+    id,
+    bundle: str(a, 'bundle') ?? '.',
+    pidFile: str(a, 'pid-file'),
+    noPivot: Boolean(a['no-pivot']),
+    preserveFds: int(a, 'preserve-fds', 0),
+  });
+  created.handle.send({ type: 'go' });
+  created.handle.release();
+  return 0;
+}
+
+export function help(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}

@@ -1,0 +1,103 @@
+// `tsrun spec`: writes the default config.json into a bundle (like `runc spec`), and optionally
+// fills the bundle's rootfs from an exported container filesystem (`--rootfs-tar`).
+//
+// Start-up cost matters (every tsrun command is a fresh Node process), so this file imports only
+// what every run needs; the tar code is loaded on demand.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import minimist from 'minimist';
+import { defaultSpec } from '../../spec/default-spec';
+import { RuntimeError, UsageError } from '../../errors';
+
+const USAGE = `Usage: tsrun spec [options]
+
+Create a new config.json (the default spec) in the bundle directory.
+
+Options:
+  -b, --bundle DIR        bundle directory to write config.json into (default: current directory)
+      --rootfs-tar FILE   unpack FILE (a plain or gzipped tar, e.g. from \`docker export\`) into
+                          DIR/rootfs, which must be missing or empty
+      --rootless          generate a spec for a rootless container (not supported yet)
+  -h, --help              show this help
+
+The default spec runs "sh" with a terminal (process.terminal = true); edit config.json to set
+it to false and change process.args to run a command without one.
+`;
+
+/** Runs `tsrun spec`; `argv` holds the arguments after the verb. Returns the exit code. */
+export async function specCommand(argv: string[]): Promise<number> {
+  const unknown: string[] = [];
+  const args = minimist(argv, {
+    string: ['bundle', 'rootfs-tar'],
+    boolean: ['rootless', 'help'],
+    alias: { b: 'bundle', h: 'help' },
+    unknown: (arg) => {
+      if (arg.startsWith('-')) unknown.push(arg);
+      return !arg.startsWith('-');
+    },
+  });
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (unknown.length > 0) throw new UsageError(`spec: unknown option ${unknown[0]} (see tsrun spec --help)`);
+  if (args._.length > 0) throw new UsageError(`spec: unexpected argument ${String(args._[0])} (see tsrun spec --help)`);
+  if (args.rootless) {
+    // A rootless spec needs a user namespace with uid/gid mappings, and tsrun cannot create user
+    // namespaces yet (ARCHITECTURE-NOTES.md section 1: it needs a single-threaded trampoline).
+    throw new RuntimeError('unsupported', 'spec: --rootless is not supported yet: tsrun does not implement user namespaces');
+  }
+  const bundle = path.resolve(flagValue(args.bundle, 'bundle') ?? '.');
+  const rootfsTar = flagValue(args['rootfs-tar'], 'rootfs-tar');
+
+  await checkBundleDir(bundle);
+  const configPath = path.join(bundle, 'config.json');
+  // runc refuses to overwrite an existing config (runc spec.go checkNoFile); same message.
+  if (await exists(configPath)) throw new RuntimeError('config-exists', 'File config.json exists. Remove it first');
+
+  const spec = defaultSpec();
+  if (rootfsTar !== undefined) {
+    // The default spec's root.path is "rootfs", relative to the bundle (config.md "root").
+    const { unpackRootfsTar } = await import('../../spec/rootfs-tar');
+    await unpackRootfsTar(rootfsTar, path.join(bundle, 'rootfs'), (msg) => process.stderr.write(`tsrun spec: skipped: ${msg}\n`));
+  }
+  // Tab indentation and no trailing newline, as runc writes it (json.MarshalIndent(spec, "", "\t")).
+  // 'wx' fails if config.json appeared meanwhile rather than overwriting it.
+  try {
+    await fsp.writeFile(configPath, JSON.stringify(spec, null, '\t'), { flag: 'wx', mode: 0o666 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new RuntimeError('config-exists', 'File config.json exists. Remove it first');
+    }
+    throw new RuntimeError('spec', `cannot write ${configPath}: ${(err as Error).message}`, { cause: err });
+  }
+  return 0;
+}
+
+/** A string flag: minimist gives an array when it is repeated and '' when its value is missing. */
+function flagValue(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError(`spec: --${name} given more than once`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(`spec: --${name} needs a value`);
+  return value;
+}
+
+async function checkBundleDir(bundle: string): Promise<void> {
+  let st;
+  try {
+    st = await fsp.stat(bundle);
+  } catch (err) {
+    throw new RuntimeError('spec', `bundle directory ${bundle}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!st.isDirectory()) throw new RuntimeError('spec', `bundle ${bundle} is not a directory`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new RuntimeError('spec', `cannot check ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}

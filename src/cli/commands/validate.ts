@@ -1,0 +1,14 @@
+// `tsrun validate [--bundle DIR]`: the checks `create` runs, without creating anything.
+import { loadBundleConfig } from '../../spec/load';
+import { convertSpec } from '../../spec/convert';
+import { parseFlags, str } from '../args';
+import { help } from './create';
+
+export async function validateCommand(argv: string[]): Promise<number> {
+  const a = parseFlags('validate', argv, { string: ['bundle'], alias: { b: 'bundle' } });
+  if (a.help) return help('Usage: tsrun validate [--bundle DIR]\n\nCheck a bundle\'s config.json against the runtime-spec and what tsrun supports.\n');
+  const { spec, bundle } = loadBundleConfig(str(a, 'bundle') ?? '.');
+  convertSpec(spec, 'validate', bundle);
+  process.stdout.write(`${bundle}/config.json is valid\n`);
+  return 0;
+}

@@ -1,0 +1,139 @@
+// tsrun's command line, runc-compatible: global flags first (`--root`, `--log`, `--log-format`,
+// `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
+// printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
+import { configureLog, log, type LogFormat } from '../log';
+import { RuntimeError } from '../errors';
+import { DEFAULT_ROOT } from '../state/store';
+import type { GlobalOptions } from '../container/context';
+
+const VERSION = '0.1.0';
+const SPEC_VERSION = '1.3.0';
+
+type Handler = (argv: string[], g: GlobalOptions) => Promise<number>;
+// Lazy requires keep start-up small: `tsrun state` never loads the create path.
+const VERBS: Record<string, () => Handler> = {
+  create: () => require('./commands/create').createCommand,
+  start: () => require('./commands/start').startCommand,
+  run: () => require('./commands/run').runCommand,
+  state: () => require('./commands/state').stateCommand,
+  kill: () => require('./commands/kill').killCommand,
+  delete: () => require('./commands/delete').deleteCommand,
+  list: () => require('./commands/list').listCommand,
+  spec: () => require('./commands/spec').specCommand,
+  features: () => require('./commands/features').featuresCommand,
+  validate: () => require('./commands/validate').validateCommand,
+};
+
+const USAGE = `tsrun: an OCI container runtime (runc-compatible) written in TypeScript
+
+Usage: tsrun [global options] <command> [command options] [arguments]
+
+Commands:
+  create     create a container from a bundle (its process waits for start)
+  start      start the process of a created container
+  run        create and start a container
+  state      print the state of a container
+  kill       send a signal to a container's process
+  delete     delete a container
+  list       list containers
+  spec       write a default config.json
+  features   print the features this tsrun supports
+  validate   check a bundle's config.json
+
+Global options:
+  --root DIR             state directory (default ${DEFAULT_ROOT})
+  --log FILE             write log lines to FILE (default stderr)
+  --log-format FORMAT    text or json (default text)
+  --debug                log debug messages
+  -v, --version          print the version
+  -h, --help             print this help; \`tsrun <command> --help\` for a command
+`;
+
+// runc global flags that take a value / that are switches.
+const VALUE_FLAGS = new Set(['root', 'log', 'log-format', 'criu', 'rootless']);
+const SWITCHES = new Set(['debug', 'systemd-cgroup', 'help', 'h', 'version', 'v']);
+
+interface Globals {
+  root: string;
+  log?: string;
+  logFormat: LogFormat;
+  debug: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+function fail(msg: string): never {
+  throw new RuntimeError('usage', msg);
+}
+
+/** Splits argv into global flags, the verb, and the verb's own arguments. */
+export function parseGlobals(argv: string[]): { g: Globals; verb?: string; rest: string[] } {
+  const g: Globals = { root: DEFAULT_ROOT, logFormat: 'text', debug: false, help: false, version: false };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-') || a === '-') break;
+    const [rawName, inline] = a.replace(/^--?/, '').split(/=(.*)/s, 2);
+    const name = rawName;
+    if (VALUE_FLAGS.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) fail(`flag needs an argument: --${name}`);
+      if (name === 'root') g.root = value;
+      else if (name === 'log') g.log = value;
+      else if (name === 'log-format') {
+        if (value !== 'text' && value !== 'json') fail(`invalid log format: ${value}`);
+        g.logFormat = value;
+      }
+    } else if (SWITCHES.has(name)) {
+      if (name === 'debug') g.debug = true;
+      if (name === 'help' || name === 'h') g.help = true;
+      if (name === 'version' || name === 'v') g.version = true;
+    } else {
+      fail(`flag provided but not defined: ${a}`);
+    }
+  }
+  return { g, verb: argv[i], rest: argv.slice(i + 1) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let verbName = '';
+  try {
+    const { g, verb, rest } = parseGlobals(argv);
+    configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+    if (g.version) {
+      process.stdout.write(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
+      return 0;
+    }
+    if (g.help || !verb || verb === 'help') {
+      process.stdout.write(USAGE);
+      return verb || g.help ? 0 : 1;
+    }
+    verbName = verb;
+    const load = VERBS[verb];
+    if (!load) fail(`No help topic for '${verb}'`);
+    return await load()(rest, { root: g.root });
+  } catch (e) {
+    return reportError(e, verbName);
+  }
+}
+
+/** One line on stderr (never a stack trace), and runc's JSON/text line in the log file. */
+function reportError(e: unknown, verb: string): number {
+  const msg = e instanceof Error ? e.message : String(e);
+  const internal = !(e instanceof RuntimeError);
+  const line = internal ? `internal error: ${msg}` : msg;
+  log.error(verb ? `${verb}: ${line}` : line);
+  process.stderr.write(`tsrun${verb ? ` ${verb}` : ''}: ${line}\n`);
+  if (internal && process.env.TSRUN_DEBUG_STACK) process.stderr.write(`${(e as Error)?.stack}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`tsrun: internal error: ${(e as Error)?.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,143 @@
+// `create`: build the container from the bundle and leave its init stage waiting on the exec
+// fifo (runtime.md "create"). Either the container is fully created, or nothing is left: no state
+// dir, cgroup, process or mount (mounts live only in the init stage's mount namespace, so killing
+// it removes them).
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import * as libc from '../sys/libc';
+import { loadBundleConfig } from '../spec/load';
+import { convertSpec } from '../spec/convert';
+import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
+import { hostCgroupLayout } from '../cgroups/detect';
+import { cgroupMountPlan } from '../launcher/cgroup-plan';
+import { launchInit, type InitHandle } from '../launcher/parent';
+import { checkId, FIFO_NAME, makeContainerDir, removeContainerDir, writeRecord, type ContainerRecord } from '../state/store';
+import { readProcStat } from '../state/status';
+import { RuntimeError } from '../errors';
+import { log } from '../log';
+import type { GlobalOptions } from './context';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot: boolean;
+  preserveFds: number;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  handle: InitHandle;
+  cgroup: CgroupManager;
+}
+
+/** Writes the pid file atomically (temp + rename), as runc does: readers never see a partial pid. */
+export function writePidFile(file: string, pid: number): void {
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
+  fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
+  fs.renameSync(tmp, abs);
+}
+
+function writeOomScoreAdj(pid: number, value: number | undefined): void {
+  if (value === undefined) return;
+  try {
+    fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
+  } catch (e) {
+    throw new RuntimeError('oom-score-adj', `write /proc/${pid}/oom_score_adj (${value}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * Creates the container and returns with the init stage `ready` and state persisted; the caller
+ * sends `go` (create: and returns; run: and starts it). Any failure tears down what was made.
+ */
+export async function createContainer(g: GlobalOptions, o: CreateOptions): Promise<Created> {
+  checkId(o.id);
+  const { spec, bundle, rootfs } = loadBundleConfig(o.bundle);
+  const conv = convertSpec(spec, o.id, bundle);
+  const resources = spec.linux?.resources;
+  const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
+
+  const dir = makeContainerDir(g.root, o.id);
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion,
+    id: o.id,
+    pid: 0,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: os.userInfo().username,
+    annotations: spec.annotations,
+    startTime: 0,
+    lastStatus: 'creating',
+    ownPidNamespace: conv.ownPidNamespace,
+    cgroup: cg.paths(),
+    config: { hooks: spec.hooks, process: spec.process },
+  };
+  let handle: InitHandle | undefined;
+  let cgroupMade = false;
+  // A SIGINT/SIGTERM to `tsrun create` must still leave nothing behind (SIGKILL cannot be caught;
+  // `delete --force` cleans that case from the record written below).
+  const onSignal = (): void => {
+    void handle?.kill();
+    teardown();
+    process.exit(1);
+  };
+  const teardown = (): void => {
+    if (cgroupMade) {
+      try {
+        cg.destroy();
+      } catch (e) {
+        log.warn(`remove cgroup: ${(e as Error).message}`);
+      }
+    }
+    removeContainerDir(g.root, o.id);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    // Written first so that `delete --force` can clean up after a create killed at any point.
+    writeRecord(g.root, record);
+    libc.mkfifo(path.join(dir, FIFO_NAME), 0o622);
+    cg.create();
+    cgroupMade = true;
+    record.cgroup = cg.paths();
+    writeRecord(g.root, record);
+    const needsCgroupMount = conv.init.mounts.some((m) => m.type === 'cgroup');
+    handle = await launchInit({
+      init: {
+        ...conv.init,
+        fifoPath: path.join(dir, FIFO_NAME),
+        preserveFds: o.preserveFds,
+        noPivot: o.noPivot,
+        cgroupMount: needsCgroupMount ? cgroupMountPlan(hostCgroupLayout(), cg.paths()) : undefined,
+      },
+      nsRequests: conv.nsRequests,
+      timeOffsets: conv.timeOffsets,
+      onWarning: (m) => log.warn(m),
+      onHello: (pid) => {
+        record.pid = pid;
+        record.startTime = readProcStat(pid)?.startTime ?? 0;
+        writeRecord(g.root, record);
+        // Into the cgroup before the init stage builds anything, and before its cgroup namespace
+        // exists (the namespace root is the cgroup it is in when it unshares).
+        cg.apply(pid);
+        cg.set(resources);
+        writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
+      },
+    });
+    record.lastStatus = 'created';
+    writeRecord(g.root, record);
+    if (o.pidFile) writePidFile(o.pidFile, record.pid);
+    return { record, handle, cgroup: cg };
+  } catch (e) {
+    await handle?.kill();
+    teardown();
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}

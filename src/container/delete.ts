@@ -1,0 +1,26 @@
+// `delete`: remove a stopped container (runtime.md "delete"): its cgroups and state. A created
+// container may be deleted too (its init stage is killed, as runc does); a running or paused one
+// only with --force. A missing container with --force is not an error (containerd relies on it).
+import { tryReadRecord, containerDir } from '../state/store';
+import { StateError } from '../errors';
+import { destroyContainer, removeBareDir } from './cleanup';
+import { statusOf } from './state';
+import type { GlobalOptions } from './context';
+import fs from 'node:fs';
+
+export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
+  const rec = tryReadRecord(g.root, id);
+  if (!rec) {
+    // A dir without a record: a create killed before it wrote anything. --force clears it.
+    if (force) {
+      if (fs.existsSync(containerDir(g.root, id))) removeBareDir(g.root, id);
+      return;
+    }
+    throw new StateError(`container "${id}" does not exist`, 'not-found');
+  }
+  const status = statusOf(g, rec);
+  if ((status === 'running' || status === 'paused') && !force) {
+    throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`);
+  }
+  destroyContainer(g.root, rec);
+}

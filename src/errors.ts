@@ -1,0 +1,99 @@
+// The error types of tsrun. Every failure the runtime reports is a RuntimeError with a stable
+// `code`; only src/cli prints errors and picks exit codes (ARCHITECTURE-NOTES.md section 4).
+import { constants as osConstants } from 'node:os';
+
+export class RuntimeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** config.json (or another input document) is malformed, invalid or asks for something unsupported. */
+export class SpecError extends RuntimeError {
+  /** JSON pointer of the offending value, e.g. "/process/cwd" ("" = whole document). */
+  readonly pointer: string;
+  constructor(pointer: string, message: string, code = 'invalid-config') {
+    super(code, pointer ? `${pointer}: ${message}` : message);
+    this.pointer = pointer;
+  }
+}
+
+/** A field the spec defines that tsrun does not implement yet: refused by name, never ignored. */
+export class UnsupportedError extends SpecError {
+  constructor(pointer: string, what = 'is not supported by tsrun yet') {
+    super(pointer, what, 'unsupported');
+  }
+}
+
+/** Bad CLI usage or arguments (wrong id, missing flag). */
+export class UsageError extends RuntimeError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+/** The container is not in a state that allows the operation; runc reads "from X to Y". */
+export class StateError extends RuntimeError {
+  constructor(message: string, code = 'bad-state') {
+    super(code, message);
+  }
+}
+
+const errnoNames = new Map<number, string>();
+for (const [name, num] of Object.entries(osConstants.errno)) {
+  if (!errnoNames.has(num)) errnoNames.set(num, name);
+}
+/** Name of an errno value ("ENOENT"), or "E<n>" when Node does not know it. */
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+/** A failed system call; `errno` is the raw value, `errnoCode` its name. */
+export class SyscallError extends RuntimeError {
+  readonly syscall: string;
+  readonly errno: number;
+  readonly errnoCode: string;
+  readonly path?: string;
+  constructor(syscall: string, errno: number, path?: string, detail?: string) {
+    const code = errnoName(errno);
+    const where = path ? ` ${path}` : '';
+    super('syscall', `${syscall}${where}: ${detail ? detail + ': ' : ''}${code} (${describeErrno(errno)})`);
+    this.syscall = syscall;
+    this.errno = errno;
+    this.errnoCode = code;
+    this.path = path;
+  }
+}
+
+/** An error reported by the init stage across the protocol, with the step it failed in. */
+export class InitStageError extends RuntimeError {
+  readonly step: string;
+  readonly syscall?: string;
+  readonly errno?: number;
+  readonly path?: string;
+  constructor(step: string, message: string, fields: { code?: string; syscall?: string; errno?: number; path?: string } = {}) {
+    super(fields.code ?? 'init-stage', message);
+    this.step = step;
+    this.syscall = fields.syscall;
+    this.errno = fields.errno;
+    this.path = fields.path;
+  }
+}
+
+const errnoText: Record<string, string> = {
+  EPERM: 'operation not permitted', ENOENT: 'no such file or directory', ESRCH: 'no such process',
+  EINTR: 'interrupted system call', EIO: 'input/output error', E2BIG: 'argument list too long',
+  ENOEXEC: 'exec format error', EBADF: 'bad file descriptor', ECHILD: 'no child processes',
+  EAGAIN: 'resource temporarily unavailable', ENOMEM: 'cannot allocate memory', EACCES: 'permission denied',
+  EFAULT: 'bad address', EBUSY: 'device or resource busy', EEXIST: 'file exists', EXDEV: 'invalid cross-device link',
+  ENODEV: 'no such device', ENOTDIR: 'not a directory', EISDIR: 'is a directory', EINVAL: 'invalid argument',
+  EMFILE: 'too many open files', ENOSPC: 'no space left on device', EROFS: 'read-only file system',
+  ELOOP: 'too many levels of symbolic links', ENAMETOOLONG: 'file name too long', ENOSYS: 'function not implemented',
+  ENOTEMPTY: 'directory not empty', EOPNOTSUPP: 'operation not supported', ENOTSUP: 'operation not supported',
+};
+function describeErrno(errno: number): string {
+  return errnoText[errnoName(errno)] ?? 'error';
+}

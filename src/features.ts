@@ -1,0 +1,32 @@
+// The features document (runtime-spec features.md, features-linux.md): what this build of tsrun
+// supports, built from the same tables the runtime uses, so it cannot drift from the code.
+// Anything that config.json validation refuses (src/spec/unsupported.ts) is left out or false.
+import { KNOWN_MOUNT_OPTIONS } from './linux/mount-options';
+import { ALL_CAP_NAMES } from './security/capability-table';
+import type { Features } from './spec/types';
+
+export const OCI_VERSION_MIN = '1.0.0';
+export const OCI_VERSION_MAX = '1.3.0';
+
+export function buildFeatures(cgroup: { v1: boolean; v2: boolean }): Features {
+  return {
+    ociVersionMin: OCI_VERSION_MIN,
+    ociVersionMax: OCI_VERSION_MAX,
+    // Hooks are refused until they are implemented: an empty list says "none", not "unknown".
+    hooks: [],
+    // idmap/ridmap need user namespaces, which tsrun refuses for now.
+    mountOptions: KNOWN_MOUNT_OPTIONS.filter((o) => o !== 'idmap' && o !== 'ridmap'),
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts', 'time'],
+      capabilities: [...ALL_CAP_NAMES],
+      cgroup: { v1: cgroup.v1, v2: cgroup.v2, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+      netDevices: { enabled: false },
+    },
+    annotations: {},
+  } as Features;
+}

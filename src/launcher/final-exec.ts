@@ -1,0 +1,58 @@
+// The last steps of the init stage, after `go`: wait for `tsrun start` on the exec fifo, then
+// hand the process over to the user program. Synchronous calls on the main thread only: the
+// thread that calls execve is the one whose credentials, capabilities and no_new_privs were set.
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
+import { applyRlimits } from '../security/rlimits';
+import { NSIG } from '../sys/signals';
+import type { Prepared } from './init-steps';
+
+const SIGKILL = 9;
+const SIGSTOP = 19;
+
+/** Node ignores SIGPIPE and SIGXFSZ, and ignored signals survive execve(2): put every one back. */
+export function resetSignals(): void {
+  for (let sig = 1; sig < NSIG; sig++) {
+    // 32 and 33 are glibc's internal real-time signals (SIGCANCEL, SIGSETXID); signal() refuses them.
+    if (sig === SIGKILL || sig === SIGSTOP || sig === 32 || sig === 33) continue;
+    libc.signalDefault(sig);
+  }
+  libc.unblockAllSignals();
+}
+
+/** Only 0-2 and the preserved fds survive execve (runtime-spec runtime.md, "Errors, warnings, fds"). */
+export function limitFds(preserveFds: number): void {
+  // Mark, don't close: libuv still owns some fds and closing them under it is undefined behaviour.
+  libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  // Node sets FD_CLOEXEC on 0-2; the program must get them.
+  for (let fd = 0; fd < 3 + preserveFds; fd++) {
+    try {
+      libc.fcntl(fd, F_SETFD, 0);
+    } catch {
+      // a closed stdio fd stays closed
+    }
+  }
+}
+
+export function finalExec(p: Prepared): never {
+  try {
+    // Blocks until `tsrun start` opens the fifo for reading. Through /proc/self/fd of our O_PATH fd
+    // because the fifo's host path is gone since pivot_root.
+    const w = libc.open(`/proc/self/fd/${p.fifoFd}`, O.WRONLY | O.CLOEXEC);
+    // No process in config.json: `start` refuses such a container and never opens the fifo.
+    if (!p.executable) process.exit(1);
+    applyRlimits(p.rlimits);
+    resetSignals();
+    limitFds(p.preserveFds);
+    fs.writeSync(w, '0');
+    libc.execve(p.executable, p.args, p.env);
+  } catch (e) {
+    try {
+      fs.writeSync(2, `tsrun init: ${(e as Error).message}\n`);
+    } catch {
+      // stderr may be closed
+    }
+    process.exit(127);
+  }
+}

@@ -1,0 +1,66 @@
+// What the init stage is told to build: the runtime-spec config already resolved by the parent
+import type { PropagationName } from '../linux/mount-options';
+// (absolute host paths, defaults applied) so the init stage makes no policy decisions of its own.
+// Built by src/spec/convert.ts; sent in the `bootstrap` message.
+import type { LinuxCapabilities, LinuxDevice, POSIXRlimit } from '../spec/types';
+
+export interface InitMount {
+  destination: string;
+  /** For binds: an absolute host path (relative sources resolved against the bundle). */
+  source: string;
+  type: string;
+  options: string[];
+}
+
+export interface CgroupMountPlan {
+  /** 'v2': mount cgroup2; 'v1': tmpfs plus one mount per hierarchy (and cgroup2 `unified` on hybrid). */
+  kind: 'v1' | 'v2' | 'hybrid';
+  /** v1 hierarchies: directory name under /sys/fs/cgroup and the mount's super options (controllers). */
+  hierarchies: { name: string; options: string; hostPath: string }[];
+  /** Host path of the container's own cgroup in the unified hierarchy (bind source without cgroupns). */
+  unifiedHostPath?: string;
+  /** Symlinks such as cpu -> cpu,cpuacct. */
+  links: { name: string; target: string }[];
+}
+
+export interface InitProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  rlimits: POSIXRlimit[];
+  capabilities?: LinuxCapabilities;
+  noNewPrivileges: boolean;
+}
+
+export interface InitConfig {
+  id: string;
+  /** Absolute host path of the root filesystem. */
+  rootfs: string;
+  readonlyRoot: boolean;
+  rootfsPropagation?: PropagationName;
+  noPivot: boolean;
+  /** Namespaces the init stage must create itself (cgroup: after the parent put it in its cgroup). */
+  newCgroupNs: boolean;
+  /** Does the container have a mount namespace of its own? Without one tsrun refuses (runc too). */
+  mounts: InitMount[];
+  cgroupMount?: CgroupMountPlan;
+  /** linux.devices plus the defaults runtime-linux.md requires. */
+  devices: LinuxDevice[];
+  /** Create /dev/fd, /dev/std* symlinks and /dev/ptmx (runtime-linux.md "Default Devices"). */
+  setupDev: boolean;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  hostname?: string;
+  domainname?: string;
+  sysctl: Record<string, string>;
+  /** Absolute host path of the exec fifo, opened (O_PATH) before pivot_root. */
+  fifoPath: string;
+  /** Number of fds after 0-2 handed to the container (--preserve-fds). */
+  preserveFds: number;
+  /** Set when the process must exist (create/run); absent is allowed by the spec until start. */
+  process?: InitProcess;
+}

@@ -1,0 +1,57 @@
+// Entry of the init stage: `node dist/init.js <channel-fd>`, spawned by the parent inside the
+// container's namespaces (ns-window.ts). It builds the container step by step as the parent's
+// bootstrap message says, reports `ready`, waits for `go`, then blocks on the exec fifo until
+// `tsrun start` and execs the user program, which keeps this pid: PID 1 of the container.
+import * as libc from '../sys/libc';
+import { PR_SET_DUMPABLE } from '../sys/constants';
+import { SyncChannel, ChannelClosed } from './sync-channel';
+import { buildContainer, StepError } from './init-steps';
+import { finalExec } from './final-exec';
+import { SyscallError, RuntimeError } from '../errors';
+import type { ErrorMsg } from './protocol';
+
+// First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
+// host's node binary through /proc/<pid>/exe (CVE-2019-5736, ARCHITECTURE-NOTES.md section 1).
+libc.prctl(PR_SET_DUMPABLE, 0);
+
+function toErrorMsg(step: string, e: unknown): ErrorMsg {
+  const err = e instanceof StepError ? e.cause : e;
+  const s = e instanceof StepError ? e.step : step;
+  if (err instanceof SyscallError) {
+    return { type: 'error', step: s, message: err.message, code: err.code, syscall: err.syscall, errno: err.errno, path: err.path };
+  }
+  if (err instanceof RuntimeError) return { type: 'error', step: s, message: err.message, code: err.code };
+  return { type: 'error', step: s, message: err instanceof Error ? err.message : String(err) };
+}
+
+function main(): void {
+  const fd = Number(process.argv[2]);
+  if (!Number.isInteger(fd) || fd < 3) {
+    process.stderr.write('tsrun init: this program is started by tsrun create, not by hand\n');
+    process.exit(2);
+  }
+  const ch = new SyncChannel(fd);
+  let prepared;
+  try {
+    ch.send({ type: 'hello' });
+    const boot = ch.expect('bootstrap');
+    prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }));
+    ch.send({ type: 'ready' });
+    ch.expect('go');
+    ch.close();
+  } catch (e) {
+    if (!(e instanceof ChannelClosed)) {
+      try {
+        ch.send(toErrorMsg('init', e));
+      } catch {
+        // the parent is gone; nothing left to tell
+      }
+    }
+    process.exit(1);
+  }
+  // Past `go` there is nobody to report to over the channel; final-exec writes its last words to
+  // stderr of the container (the way runc's init does when exec fails after start).
+  finalExec(prepared);
+}
+
+main();

@@ -1,0 +1,127 @@
+// The namespace window (ARCHITECTURE-NOTES.md section 1): on the parent's main thread, enter the
+// container's namespaces (unshare new ones, setns into joined ones), spawn the init stage so it is
+// born inside them, then restore the parent's own namespaces. All synchronous, with a `finally`
+// that always restores: libuv's pool threads stay in the host namespaces, and nothing else may be
+// spawned while the main thread is inside.
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import {
+  CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS,
+} from '../sys/constants';
+import { RuntimeError, SyscallError } from '../errors';
+
+/**
+ * Namespaces the parent handles in the window. user: refused for now (it needs a single-threaded
+ * caller). cgroup: only joined here; a new one is made by the init stage after it is in its cgroup.
+ */
+export type WindowNs = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'time' | 'cgroup';
+
+export const NS_FLAG: Record<WindowNs, number> = {
+  pid: CLONE_NEWPID, network: CLONE_NEWNET, mount: CLONE_NEWNS, ipc: CLONE_NEWIPC, uts: CLONE_NEWUTS, time: CLONE_NEWTIME,
+  cgroup: CLONE_NEWCGROUP,
+};
+/** /proc/<pid>/ns/<name> file names. For pid and time, what a spawn inherits is *_for_children. */
+const NS_PROC_NAME: Record<WindowNs, string> = {
+  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', time: 'time', cgroup: 'cgroup',
+};
+// setns into the mount namespace last: it resets the thread's root and cwd, and later setns
+// paths must still resolve in the host view (setns(2)).
+const ORDER: WindowNs[] = ['pid', 'time', 'cgroup', 'network', 'ipc', 'uts', 'mount'];
+
+export interface NsRequest {
+  type: WindowNs;
+  /** Join this namespace; absent = create a new one. */
+  path?: string;
+}
+
+export interface TimeOffsets {
+  monotonic?: { secs: number; nanosecs: number };
+  boottime?: { secs: number; nanosecs: number };
+}
+
+let fsUnshared = false;
+
+function openNs(path: string): number {
+  try {
+    return fs.openSync(path, 'r');
+  } catch (e) {
+    throw new RuntimeError('namespace', `open namespace ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * Runs `spawn` with the main thread inside the requested namespaces and returns its result.
+ * A joined namespace of the wrong type fails in setns(2) with EINVAL; that is how a `path`
+ * "of that type" is checked (config-linux.md "Namespaces").
+ */
+export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffsets | undefined, spawn: () => T): T {
+  if (!fsUnshared) {
+    // setns(2) into a mount namespace needs a private fs_struct (EINVAL otherwise); libuv threads
+    // share ours, so give the main thread its own once.
+    libc.unshare(CLONE_FS);
+    fsUnshared = true;
+  }
+  const sorted = [...requests].sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type));
+  const saved = new Map<WindowNs, number>();
+  const joinFds: number[] = [];
+  const cwd = process.cwd();
+  try {
+    // Open everything first, in the host view: the current namespaces (to restore) and the paths.
+    for (const r of sorted) {
+      const name = r.type === 'pid' || r.type === 'time' ? `${NS_PROC_NAME[r.type]}_for_children` : NS_PROC_NAME[r.type];
+      saved.set(r.type, openNs(`/proc/thread-self/ns/${name}`));
+    }
+    const plan = sorted.map((r) => ({ r, fd: r.path ? openNs(r.path) : -1 }));
+    for (const p of plan) if (p.fd >= 0) joinFds.push(p.fd);
+
+    const newFlags = plan.filter((p) => p.fd < 0).reduce((acc, p) => acc | NS_FLAG[p.r.type], 0);
+    for (const p of plan) {
+      if (p.fd >= 0) {
+        try {
+          libc.setns(p.fd, NS_FLAG[p.r.type], p.r.path);
+        } catch (e) {
+          if (e instanceof SyscallError && e.errnoCode === 'EINVAL') {
+            throw new RuntimeError('namespace', `${p.r.path} is not a ${p.r.type} namespace (or cannot be joined)`);
+          }
+          throw e;
+        }
+      }
+    }
+    if (newFlags) libc.unshare(newFlags);
+    // time_namespaces(7): offsets can be written only before the first process enters the namespace.
+    if (timeOffsets && newFlags & CLONE_NEWTIME) writeTimeOffsets(timeOffsets);
+    return spawn();
+  } finally {
+    // Restore in reverse order of entry (mount first); every fd was opened before we left.
+    const restoreOrder = [...saved.keys()].sort((a, b) => ORDER.indexOf(b) - ORDER.indexOf(a));
+    const failures: string[] = [];
+    for (const t of restoreOrder) {
+      try {
+        libc.setns(saved.get(t) as number, NS_FLAG[t]);
+      } catch (e) {
+        failures.push(`${t}: ${(e as Error).message}`);
+      }
+      fs.closeSync(saved.get(t) as number);
+    }
+    for (const fd of joinFds) fs.closeSync(fd);
+    // setns into a mount namespace resets cwd to "/"; put ours back.
+    try {
+      process.chdir(cwd);
+    } catch {
+      // the cwd may not exist in the host view any more; absolute paths are used from here on
+    }
+    if (failures.length) {
+      // The parent is now in a half-container state; it must not go on doing anything.
+      process.stderr.write(`tsrun: fatal: cannot restore namespaces: ${failures.join('; ')}\n`);
+      process.exit(2);
+    }
+  }
+}
+
+function writeTimeOffsets(o: TimeOffsets): void {
+  const lines: string[] = [];
+  if (o.monotonic) lines.push(`monotonic ${o.monotonic.secs} ${o.monotonic.nanosecs}`);
+  if (o.boottime) lines.push(`boottime ${o.boottime.secs} ${o.boottime.nanosecs}`);
+  // One write per clock: the kernel parses one line per write call.
+  for (const l of lines) fs.writeFileSync('/proc/thread-self/timens_offsets', l);
+}

@@ -1,0 +1,180 @@
+// The parent's half of the launch: spawn the init stage inside the container's namespaces
+// (ns-window.ts), then drive the protocol (protocol.ts) up to `ready`. The caller persists state
+// and sends `go` (ARCHITECTURE-NOTES.md section 3: state is on disk before `go`, so a crash of
+// the parent after that still leaves `delete` enough to clean up).
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import { InitStageError, RuntimeError } from '../errors';
+import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
+import { Decoder, encode, type InitToParent, type ParentToInit } from './protocol';
+import type { InitConfig } from './init-config';
+
+/** How long the init stage may take to answer one step (loading Node, mounting). */
+const STEP_TIMEOUT_MS = 60_000;
+
+export interface LaunchOptions {
+  init: InitConfig;
+  nsRequests: NsRequest[];
+  timeOffsets?: TimeOffsets;
+  /** Called with the init stage's host pid after `hello`: join the cgroup, oom_score_adj. */
+  onHello: (pid: number) => void;
+  onWarning: (msg: string) => void;
+}
+
+export class InitHandle {
+  private readonly decoder = new Decoder();
+  private readonly inbox: InitToParent[] = [];
+  private waiter: (() => void) | undefined;
+  private ended = false;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(readonly child: ChildProcess, private readonly channel: Socket) {
+    channel.setEncoding('utf8');
+    channel.on('data', (chunk: string) => {
+      try {
+        this.inbox.push(...(this.decoder.push(chunk) as InitToParent[]));
+      } catch (e) {
+        this.inbox.push({ type: 'error', step: 'protocol', message: (e as Error).message });
+      }
+      this.wake();
+    });
+    channel.on('end', () => this.end());
+    channel.on('close', () => this.end());
+    channel.on('error', () => this.end());
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+        this.wake();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.wake();
+  }
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  send(msg: ParentToInit): void {
+    this.channel.write(encode(msg));
+  }
+
+  /** Next message; warnings are handed to `onWarning` and skipped. */
+  async next(onWarning: (m: string) => void): Promise<InitToParent> {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    for (;;) {
+      const msg = this.inbox.shift();
+      if (msg) {
+        if (msg.type === 'warn') {
+          onWarning(msg.message);
+          continue;
+        }
+        return msg;
+      }
+      if (this.ended) {
+        await Promise.race([this.exited, sleep(2000)]);
+        const how = this.exit ? (this.exit.signal ? `killed by ${this.exit.signal}` : `exit status ${this.exit.code}`) : 'no status';
+        throw new InitStageError('init', `container init exited before it was ready (${how})`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new InitStageError('init', `container init did not answer within ${STEP_TIMEOUT_MS / 1000}s`);
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        setTimeout(resolve, left).unref();
+      });
+    }
+  }
+
+  async expect<T extends InitToParent['type']>(type: T, onWarning: (m: string) => void): Promise<Extract<InitToParent, { type: T }>> {
+    const msg = await this.next(onWarning);
+    if (msg.type === 'error') {
+      throw new InitStageError(msg.step, `container init (${msg.step}): ${msg.message}`, { code: msg.code, syscall: msg.syscall, errno: msg.errno, path: msg.path });
+    }
+    if (msg.type !== type) throw new InitStageError('protocol', `expected ${type} from init, got ${msg.type}`);
+    return msg as Extract<InitToParent, { type: T }>;
+  }
+
+  /** Closes our end; after `go` the init stage has nothing more to say. */
+  release(): void {
+    this.channel.end();
+    this.channel.destroy();
+    this.child.unref();
+  }
+
+  /** Kills the init stage and waits for it (failure path). */
+  async kill(): Promise<void> {
+    if (!this.exit) {
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+      await Promise.race([this.exited, sleep(5000)]);
+    }
+    this.channel.destroy();
+  }
+
+  waitExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited.then(() => this.exit as { code: number | null; signal: NodeJS.Signals | null });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** The init stage's entry file, next to this bundle (dist/init.js). */
+export function initEntry(): string {
+  return path.join(__dirname, 'init.js');
+}
+
+/**
+ * Spawns the init stage and runs the protocol to `ready`. On any failure the init stage is
+ * killed before the error is rethrown; the caller undoes what it made (cgroup, state dir).
+ */
+export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
+  const n = opts.init.preserveFds;
+  const channelFd = 3 + n;
+  // fds 0-2 are the container's stdio (runc passes its own through, non-terminal mode); the next
+  // N are --preserve-fds; the channel comes after them so preserved fds keep their numbers.
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+  for (let i = 0; i < n; i++) stdio.push(3 + i);
+  stdio.push('pipe');
+  const child = withNamespaces(opts.nsRequests, opts.timeOffsets, () =>
+    spawn(process.execPath, [initEntry(), String(channelFd)], {
+      stdio,
+      // The init stage never inherits the caller's environment (and so never pays for
+      // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json.
+      env: {},
+      // setsid(2): the container gets a session of its own, as runc's init does.
+      detached: true,
+    }));
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const channel = child.stdio[channelFd] as Socket | null;
+  if (!channel || child.pid === undefined) {
+    const err = await Promise.race([spawnError, sleep(100).then(() => undefined)]);
+    throw new RuntimeError('spawn', `cannot start the init stage: ${err?.message ?? 'unknown error'}`);
+  }
+  const h = new InitHandle(child, channel);
+  try {
+    await h.expect('hello', opts.onWarning);
+    opts.onHello(h.pid);
+    h.send({ type: 'bootstrap', config: opts.init });
+    await h.expect('ready', opts.onWarning);
+    return h;
+  } catch (e) {
+    await h.kill();
+    throw e;
+  }
+}

@@ -1,0 +1,67 @@
+// The messages between `tsrun create` (the parent) and the init stage. One JSON object per line
+// (JSON.stringify never emits a raw newline, so a newline is an unambiguous frame end).
+// runc's libcontainer/sync.go is the model.
+//
+//  parent (create)                                   init stage (PID 1 in the new pidns)
+//  ns window -> spawn -> restore    ───────────▶     boots, loads all code, non-dumpable
+//                                   ◀── hello
+//  cgroup apply(pid), oom_score_adj
+//  bootstrap{config}                ───────────▶     cgroupns, propagation, mounts, devices,
+//                                                    pivot_root, masked/ro paths, hostname,
+//                                                    sysctl, identity, capabilities, NNP,
+//                                                    resolve args[0] in the new root
+//                                   ◀── ready        (or error{step, message, errno, ...})
+//  persist state=created{pid,startTime}, pid file
+//  go                               ───────────▶     close channel; block opening exec fifo
+//  EOF -> exit 0                                     for write
+//  (start verb) open fifo for read  ───────────▶     rlimits, signals, fds, execve
+//
+// Before `ready`, an unexpected message, EOF or timeout is a failure on either side.
+import type { InitConfig } from './init-config';
+
+export interface HelloMsg { type: 'hello' }
+export interface ReadyMsg { type: 'ready' }
+export interface WarnMsg { type: 'warn'; message: string }
+export interface ErrorMsg {
+  type: 'error';
+  step: string;
+  message: string;
+  code?: string;
+  syscall?: string;
+  errno?: number;
+  path?: string;
+}
+export interface BootstrapMsg { type: 'bootstrap'; config: InitConfig }
+export interface GoMsg { type: 'go' }
+
+export type InitToParent = HelloMsg | ReadyMsg | WarnMsg | ErrorMsg;
+export type ParentToInit = BootstrapMsg | GoMsg;
+export type Message = InitToParent | ParentToInit;
+
+export function encode(msg: Message): string {
+  return JSON.stringify(msg) + '\n';
+}
+
+/** Splits a byte stream into messages; keeps the partial tail between calls. */
+export class Decoder {
+  private tail = '';
+  push(chunk: string): Message[] {
+    this.tail += chunk;
+    const out: Message[] = [];
+    let nl: number;
+    while ((nl = this.tail.indexOf('\n')) >= 0) {
+      const line = this.tail.slice(0, nl);
+      this.tail = this.tail.slice(nl + 1);
+      if (line.trim() === '') continue;
+      const msg = JSON.parse(line) as Message;
+      if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') {
+        throw new Error(`malformed message: ${line.slice(0, 200)}`);
+      }
+      out.push(msg);
+    }
+    return out;
+  }
+  get pending(): string {
+    return this.tail;
+  }
+}

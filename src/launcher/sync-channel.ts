@@ -1,0 +1,62 @@
+// The init stage's end of the parent channel: blocking reads and writes on the socket fd, on the
+// main thread. The init stage never runs the event loop while it builds the container, so every
+// step happens in a known order on the thread that will call execve.
+import fs from 'node:fs';
+import { Decoder, encode, type InitToParent, type ParentToInit } from './protocol';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+export class SyncChannel {
+  private readonly decoder = new Decoder();
+  private queue: ParentToInit[] = [];
+  constructor(readonly fd: number) {}
+
+  send(msg: InitToParent): void {
+    const buf = Buffer.from(encode(msg));
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += fs.writeSync(this.fd, buf, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(sleeper, 0, 0, 1);
+      }
+    }
+  }
+
+  /** Blocks until the next message; EOF means the parent is gone, and the init stage must go too. */
+  receive(): ParentToInit {
+    const buf = Buffer.alloc(65536);
+    while (this.queue.length === 0) {
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(sleeper, 0, 0, 1);
+          continue;
+        }
+        throw e;
+      }
+      if (n === 0) throw new ChannelClosed();
+      this.queue.push(...(this.decoder.push(buf.toString('utf8', 0, n)) as ParentToInit[]));
+    }
+    return this.queue.shift() as ParentToInit;
+  }
+
+  expect<T extends ParentToInit['type']>(type: T): Extract<ParentToInit, { type: T }> {
+    const msg = this.receive();
+    if (msg.type !== type) throw new Error(`protocol: expected ${type}, got ${msg.type}`);
+    return msg as Extract<ParentToInit, { type: T }>;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+export class ChannelClosed extends Error {
+  constructor() {
+    super('parent closed the channel');
+  }
+}

@@ -1,0 +1,98 @@
+// Device nodes and /dev links in the container (runtime-spec config-linux.md "Devices" and
+// runtime-linux.md "Default Devices" / "Dev symbolic links"). Runs before pivot_root; every path
+// is confined to the rootfs (in-root.ts).
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, AT_EMPTY_PATH } from '../sys/constants';
+import { RuntimeError, SyscallError } from '../errors';
+import { components, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
+import type { LinuxDevice } from '../spec/types';
+
+/** runtime-linux.md: the runtime MUST supply these (console only with a terminal). */
+export const DEFAULT_DEVICES: readonly LinuxDevice[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+];
+
+/** makedev(3) for the 64-bit dev_t glibc uses. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n) | ((ma & ~0xfffn) << 32n);
+}
+
+function typeBits(t: LinuxDevice['type']): number {
+  if (t === 'b') return S_IFBLK;
+  if (t === 'p') return S_IFIFO;
+  return S_IFCHR; // 'c' and 'u' (unbuffered character device)
+}
+
+/** Creates one device node; an existing node must match type and numbers (config-linux.md). */
+export function createDevice(rootFd: number, d: LinuxDevice): void {
+  const parts = components(d.path);
+  const name = parts.pop();
+  if (!name) throw new RuntimeError('device', `device path ${d.path} is not a file path`);
+  const mode = (d.fileMode ?? 0o666) & 0o7777;
+  const bits = typeBits(d.type);
+  const dev = d.type === 'p' ? 0n : makedev(d.major ?? 0, d.minor ?? 0);
+  const dirFd = mkdirAllInRoot(rootFd, parts.join('/'), 0o755, d.path);
+  try {
+    try {
+      libc.mknodat(dirFd, name, bits | mode, dev, d.path);
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.errnoCode === 'EEXIST')) throw e;
+      checkExisting(rootFd, d, bits);
+      return;
+    }
+    // mknod honours the umask; fchmodat through an O_PATH fd is not possible, so chmod via /proc.
+    const fd = openInRoot(rootFd, d.path, 0, d.path);
+    try {
+      fs.chmodSync(fdPath(fd), mode);
+      libc.fchownat(fd, '', d.uid ?? 0, d.gid ?? 0, AT_EMPTY_PATH, d.path);
+    } finally {
+      libc.close(fd);
+    }
+  } finally {
+    libc.close(dirFd);
+  }
+}
+
+function checkExisting(rootFd: number, d: LinuxDevice, bits: number): void {
+  const fd = openInRoot(rootFd, d.path, 0, d.path);
+  try {
+    const st = fs.statSync(fdPath(fd), { bigint: true });
+    const sameType = Number(st.mode & BigInt(S_IFMT)) === bits;
+    const sameDev = d.type === 'p' || st.rdev === makedev(d.major ?? 0, d.minor ?? 0);
+    if (!sameType || !sameDev) {
+      throw new RuntimeError('device', `${d.path}: a different file already exists there`);
+    }
+  } finally {
+    libc.close(fd);
+  }
+}
+
+function linkIfAbsent(rootFd: number, target: string, rel: string): void {
+  const parts = components(rel);
+  const name = parts.pop() as string;
+  const dirFd = mkdirAllInRoot(rootFd, parts.join('/'), 0o755, rel);
+  try {
+    libc.symlinkat(target, dirFd, name, rel);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.errnoCode === 'EEXIST')) throw e;
+  } finally {
+    libc.close(dirFd);
+  }
+}
+
+/** runtime-linux.md "Dev symbolic links" plus /dev/ptmx -> pts/ptmx (config-linux.md default devices). */
+export function createDevLinks(rootFd: number): void {
+  linkIfAbsent(rootFd, '/proc/self/fd', '/dev/fd');
+  linkIfAbsent(rootFd, '/proc/self/fd/0', '/dev/stdin');
+  linkIfAbsent(rootFd, '/proc/self/fd/1', '/dev/stdout');
+  linkIfAbsent(rootFd, '/proc/self/fd/2', '/dev/stderr');
+  linkIfAbsent(rootFd, 'pts/ptmx', '/dev/ptmx');
+}

@@ -1,0 +1,90 @@
+// One `mounts` entry of config.json onto the container's rootfs (runtime-spec config.md "Mounts"),
+// in the init stage's mount namespace, before pivot_root. Destinations are resolved inside the
+// rootfs (in-root.ts); the mount is made onto /proc/self/fd/<fd> of that confined O_PATH fd.
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_REC, MS_REMOUNT, O } from '../sys/constants';
+import { RuntimeError } from '../errors';
+import { parseMountOptions, type ParsedMountOptions } from './mount-options';
+import { ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
+import type { InitMount } from '../launcher/init-config';
+
+/** Flags that are settings of a mount rather than operations; a bind needs a remount to apply them. */
+function settingFlags(p: ParsedMountOptions): number {
+  return p.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+}
+
+/** Applies propagation (in order) and recursive attributes (mount_setattr, Linux 5.12+) to a mounted target. */
+function applyAfter(rootFd: number, dest: string, p: ParsedMountOptions): void {
+  if (!p.propagation.length && !p.recAttrSet && !p.recAttrClr) return;
+  const fd = openInRoot(rootFd, dest, 0, dest);
+  try {
+    for (const prop of p.propagation) libc.mount(null, fdPath(fd), null, prop, null);
+    if (p.recAttrSet || p.recAttrClr) {
+      libc.mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, { attr_set: p.recAttrSet, attr_clr: p.recAttrClr, propagation: 0 }, dest);
+    }
+  } finally {
+    libc.close(fd);
+  }
+}
+
+function mountBind(rootFd: number, m: InitMount, p: ParsedMountOptions): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(m.source);
+  } catch (e) {
+    throw new RuntimeError('mount', `mount source ${m.source} for ${m.destination}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const target = st.isDirectory() ? mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination)
+    : ensureFileInRoot(rootFd, m.destination, m.destination);
+  try {
+    libc.mount(m.source, fdPath(target), null, MS_BIND | (p.recursiveBind ? MS_REC : 0), null);
+  } finally {
+    libc.close(target);
+  }
+  // A bind mount ignores every other flag on the first call; ro/nosuid/... need a remount
+  // (mount(2): "MS_REMOUNT | MS_BIND ... changes the per-mount-point flags").
+  const settings = settingFlags(p);
+  if (settings) {
+    const fd = openInRoot(rootFd, m.destination, 0, m.destination);
+    try {
+      libc.mount(null, fdPath(fd), null, MS_BIND | MS_REMOUNT | settings, null);
+    } finally {
+      libc.close(fd);
+    }
+  }
+}
+
+/** tmpcopyup (runtime-spec MAY option, from crun/runc): the new tmpfs starts with the old dir's contents. */
+function copyUp(oldDirFd: number, rootFd: number, dest: string): void {
+  const newFd = openInRoot(rootFd, dest, O.DIRECTORY, dest);
+  try {
+    const from = fdPath(oldDirFd);
+    for (const name of fs.readdirSync(from)) {
+      fs.cpSync(`${from}/${name}`, `${fdPath(newFd)}/${name}`, {
+        recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true,
+      });
+    }
+  } finally {
+    libc.close(newFd);
+  }
+}
+
+export function mountEntry(rootFd: number, m: InitMount): void {
+  const p = parseMountOptions(m.options);
+  if (p.bind) {
+    mountBind(rootFd, m, p);
+  } else {
+    const target = mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination);
+    let oldDir = -1;
+    try {
+      if (p.tmpcopyup) oldDir = libc.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+      libc.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
+      if (oldDir >= 0) copyUp(oldDir, rootFd, m.destination);
+    } finally {
+      libc.close(target);
+      if (oldDir >= 0) libc.close(oldDir);
+    }
+  }
+  applyAfter(rootFd, m.destination, p);
+}

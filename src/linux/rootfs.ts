@@ -1,0 +1,81 @@
+// Builds the container's filesystem view inside the init stage's new mount namespace, before
+// pivot_root: propagation, the rootfs bind mount, every `mounts` entry in order, /dev.
+// (runtime-spec config.md "Root", "Mounts"; config-linux.md "Devices", "rootfsPropagation".)
+import fs from 'node:fs';
+import path from 'node:path';
+import * as libc from '../sys/libc';
+import { MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O } from '../sys/constants';
+import { mountEntry } from './mounts';
+import { mountCgroupEntry } from './cgroup-mount';
+import { createDevice, createDevLinks } from './devices';
+import { propagationFlag } from './mount-options';
+import type { InitConfig, InitMount } from '../launcher/init-config';
+import { RuntimeError, SyscallError } from '../errors';
+
+/** Names the mount entry in the message: "mount proc to /proc (type proc): EINVAL ...". */
+export class MountError extends RuntimeError {
+  constructor(m: InitMount, cause: unknown) {
+    const why = cause instanceof SyscallError ? `${cause.syscall}: ${cause.errnoCode}` : (cause as Error).message;
+    super('mount', `mount ${m.source || m.type} to ${m.destination}${m.type ? ` (type ${m.type})` : ''}: ${why}`, { cause });
+  }
+}
+
+/** The mount point in /proc/self/mountinfo that holds `p` (longest prefix) and its optional fields. */
+export function findMountOf(mountinfo: string, p: string): { mountPoint: string; shared: boolean } | undefined {
+  let best: { mountPoint: string; shared: boolean } | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 7) continue;
+    const mp = f[4].replace(/\\040/g, ' ');
+    const within = mp === '/' || p === mp || p.startsWith(mp + '/');
+    if (!within) continue;
+    if (!best || mp.length >= best.mountPoint.length) {
+      const sep = f.indexOf('-');
+      best = { mountPoint: mp, shared: f.slice(6, sep).some((o) => o.startsWith('shared:')) };
+    }
+  }
+  return best;
+}
+
+/**
+ * pivot_root(2) fails (EINVAL) when the parent mount of the new root is shared; runc makes that
+ * one mount private (rootfsParentMountPrivate). Only our namespace's copy changes.
+ */
+function makeParentMountPrivate(rootfs: string): void {
+  const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  const m = findMountOf(info, path.dirname(rootfs));
+  if (m && m.shared) libc.mount(null, m.mountPoint, null, MS_PRIVATE, null);
+}
+
+/** Returns an O_PATH fd of the mounted rootfs; the caller closes it. */
+export function prepareRootfs(cfg: InitConfig): number {
+  // mount_namespaces(7): the copied namespace shares propagation with the host. Make every mount a
+  // slave (or what rootfsPropagation asks) so nothing we mount propagates back to the host.
+  const prop = cfg.rootfsPropagation ? propagationFlag(cfg.rootfsPropagation) : MS_SLAVE | MS_REC;
+  libc.mount(null, '/', null, prop | MS_REC, null);
+  makeParentMountPrivate(cfg.rootfs);
+  // The rootfs must be a mount point for pivot_root; binding it onto itself makes it one.
+  libc.mount(cfg.rootfs, cfg.rootfs, null, MS_BIND | MS_REC, null);
+  const rootFd = libc.open(cfg.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  try {
+    for (const m of cfg.mounts) {
+      try {
+        if (m.type === 'cgroup') mountCgroupEntry(rootFd, m, cfg.cgroupMount, cfg.newCgroupNs);
+        else mountEntry(rootFd, m);
+      } catch (e) {
+        throw new MountError(m, e);
+      }
+    }
+    if (cfg.setupDev) createDevLinks(rootFd);
+    for (const d of cfg.devices) createDevice(rootFd, d);
+  } catch (e) {
+    libc.close(rootFd);
+    throw e;
+  }
+  return rootFd;
+}
+
+/** After pivot_root: rootfsPropagation is applied to "/" again (runc does the same, after pivot). */
+export function applyRootPropagationAfterPivot(cfg: InitConfig): void {
+  if (cfg.rootfsPropagation) libc.mount(null, '/', null, propagationFlag(cfg.rootfsPropagation), null);
+}

@@ -1,0 +1,76 @@
+// Capabilities of the container process (runtime-spec config.md "process.capabilities";
+// capabilities(7)). All of it acts on the calling thread: the init stage's main thread, the one
+// that later calls execve.
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import { PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE } from '../sys/constants';
+import { capsToWords, parseCapabilities } from './capability-table';
+import type { LinuxCapabilities } from '../spec/types';
+
+export interface CapPlan {
+  bounding: number[];
+  effective: number[];
+  permitted: number[];
+  inheritable: number[];
+  ambient: number[];
+  /** Names the spec listed that this kernel or tsrun does not know: warnings, never failures. */
+  warnings: string[];
+}
+
+/** /proc/sys/kernel/cap_last_cap: the highest capability this kernel knows. */
+export function readLastCap(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+/** Resolves names to numbers; the spec says unknown or ungrantable ones are a warning (config.md). */
+export function planCapabilities(caps: LinuxCapabilities, lastCap: number): CapPlan {
+  const warnings: string[] = [];
+  const sets = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+  const out: Partial<CapPlan> = {};
+  for (const s of sets) {
+    const { known, unknown } = parseCapabilities(caps[s] ?? []);
+    for (const u of unknown) warnings.push(`unknown capability ${JSON.stringify(u)} in ${s} set ignored`);
+    const usable = known.filter((n) => n <= lastCap);
+    if (usable.length !== known.length) warnings.push(`capabilities above cap_last_cap (${lastCap}) in ${s} set ignored`);
+    out[s] = usable;
+  }
+  const plan = out as Omit<CapPlan, 'warnings'>;
+  // capabilities(7): an ambient capability must be both permitted and inheritable, or the kernel
+  // refuses to raise it. runc's default spec lists ambient caps with no inheritable set; the spec
+  // says an ungrantable capability is a warning, so leave it out and say so.
+  const grantable = plan.ambient.filter((c) => plan.permitted.includes(c) && plan.inheritable.includes(c));
+  if (grantable.length !== plan.ambient.length) {
+    const names = (caps.ambient ?? []).filter((n) => {
+      const num = parseCapabilities([n]).known[0];
+      return num !== undefined && !grantable.includes(num);
+    });
+    warnings.push(`ambient capabilities ${names.join(', ')} ignored: not in both the permitted and inheritable sets`);
+    plan.ambient = grantable;
+  }
+  return { ...plan, warnings };
+}
+
+/** Step 1 (before the uid switch): drop from the bounding set what the config does not list. */
+export function dropBoundingSet(plan: CapPlan, lastCap: number): void {
+  const keep = new Set(plan.bounding);
+  for (let c = 0; c <= lastCap; c++) {
+    if (!keep.has(c)) libc.prctl(PR_CAPBSET_DROP, c);
+  }
+}
+
+/** Step 2 (after the uid switch, with keepcaps): the three capset(2) sets, then ambient. */
+export function applyCapSets(plan: CapPlan): void {
+  libc.capset({
+    effective: capsToWords(plan.effective),
+    permitted: capsToWords(plan.permitted),
+    inheritable: capsToWords(plan.inheritable),
+  });
+  // Ambient capabilities must also be permitted and inheritable (capabilities(7)); the kernel
+  // refuses the raise otherwise, and so do we, loudly.
+  libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+  for (const c of plan.ambient) libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c);
+}

@@ -1,0 +1,277 @@
+// Semantic checks on a schema-valid config.json: the rules of runtime-spec v1.3.0 that JSON Schema
+// cannot express (absolute paths, cross-field requirements, duplicates), plus the ones runc applies
+// in libcontainer/configs/validate/validator.go (hostname vs UTS namespace, sysctl vs namespaces,
+// id mappings vs user namespace, masked paths vs mount namespace).
+// Each check is small, named and pure (no filesystem access); it throws SpecError with the JSON
+// pointer of the offending value. runSemanticChecks() runs them in table order.
+import { SpecError } from '../errors';
+import type { LinuxNamespace, NamespaceType, Spec } from './types';
+
+export interface SpecCheck {
+  name: string;
+  check(spec: Spec): void;
+}
+
+/** Escapes one JSON-pointer reference token (RFC 6901: "~" -> "~0", "/" -> "~1"). */
+export function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function namespaceOf(spec: Spec, type: NamespaceType): LinuxNamespace | undefined {
+  return spec.linux?.namespaces?.find((ns) => ns.type === type);
+}
+function hasNamespace(spec: Spec, type: NamespaceType): boolean {
+  return namespaceOf(spec, type) !== undefined;
+}
+
+/** SemVer 2.0.0 (semver.org), the format config.md requires for ociVersion. */
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** Resource names of getrlimit(2), the only values process.rlimits[].type may take on Linux. */
+export const RLIMIT_TYPES: readonly string[] = [
+  'RLIMIT_AS', 'RLIMIT_CORE', 'RLIMIT_CPU', 'RLIMIT_DATA', 'RLIMIT_FSIZE', 'RLIMIT_LOCKS', 'RLIMIT_MEMLOCK',
+  'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_NOFILE', 'RLIMIT_NPROC', 'RLIMIT_RSS', 'RLIMIT_RTPRIO',
+  'RLIMIT_RTTIME', 'RLIMIT_SIGPENDING', 'RLIMIT_STACK',
+];
+
+/** linux.rootfsPropagation: the spec lists the first four; runc also accepts the recursive forms. */
+export const ROOTFS_PROPAGATIONS: readonly string[] = [
+  'shared', 'slave', 'private', 'unbindable', 'rshared', 'rslave', 'rprivate', 'runbindable',
+];
+
+/** IPC-namespaced sysctls (runc's validSysctlMap; ipc_namespaces(7)); fs.mqueue.* is matched by prefix. */
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
+  'kernel.shmmni', 'kernel.shm_rmid_forced',
+]);
+
+/** Clocks a time namespace can offset (time_namespaces(7): /proc/PID/timens_offsets). */
+const TIME_CLOCKS = new Set(['monotonic', 'boottime']);
+
+/** (uid_t)-1 / (gid_t)-1: setresuid(2) and setgroups read it as "leave unchanged", never as an id. */
+const ID_UNCHANGED = 4294967295;
+
+/**
+ * sysctl(8) accepts "/" as the separator too ("net/ipv4/ip_forward"); when the first separator is
+ * "/", swap the two so the key can be matched in dotted form (as runc does).
+ */
+export function normalizeSysctlKey(key: string): string {
+  const first = key.search(/[./]/);
+  if (first === -1 || key[first] === '.') return key;
+  return key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+}
+
+function requireAbsolute(path: string, pointer: string): void {
+  if (!path.startsWith('/')) throw new SpecError(pointer, `must be an absolute path, got "${path}"`);
+}
+
+export const CHECKS: readonly SpecCheck[] = [
+  {
+    // config.md: ociVersion MUST be SemVer; tsrun implements the 1.x series (compatible within a major).
+    name: 'oci-version',
+    check(spec) {
+      const m = SEMVER.exec(spec.ociVersion);
+      if (!m) throw new SpecError('/ociVersion', `must be a SemVer version like "1.3.0", got "${spec.ociVersion}"`);
+      if (m[1] !== '1') throw new SpecError('/ociVersion', `tsrun supports runtime-spec 1.x, got "${spec.ociVersion}"`);
+    },
+  },
+  {
+    // config.md Annotations: keys MUST NOT be an empty string.
+    name: 'annotation-keys',
+    check(spec) {
+      if (spec.annotations && Object.prototype.hasOwnProperty.call(spec.annotations, '')) {
+        throw new SpecError('/annotations', 'keys must not be empty');
+      }
+    },
+  },
+  {
+    // config.md Process: cwd MUST be an absolute path inside the container.
+    name: 'process-cwd-absolute',
+    check(spec) {
+      if (spec.process) requireAbsolute(spec.process.cwd, '/process/cwd');
+    },
+  },
+  {
+    // setresuid(2)/setgroups(2): -1 means "unchanged", so 4294967295 cannot name a user or group.
+    name: 'process-user-ids',
+    check(spec) {
+      const user = spec.process?.user;
+      if (!user) return;
+      if (user.uid === ID_UNCHANGED) throw new SpecError('/process/user/uid', 'must be below 4294967295 ((uid_t)-1)');
+      if (user.gid === ID_UNCHANGED) throw new SpecError('/process/user/gid', 'must be below 4294967295 ((gid_t)-1)');
+      user.additionalGids?.forEach((gid, i) => {
+        if (gid === ID_UNCHANGED) throw new SpecError(`/process/user/additionalGids/${i}`, 'must be below 4294967295 ((gid_t)-1)');
+      });
+    },
+  },
+  {
+    // config.md rlimits: type is a getrlimit(2) resource; duplicated types MUST be an error;
+    // setrlimit(2) fails with EINVAL when soft exceeds hard, so refuse that before create.
+    name: 'process-rlimits',
+    check(spec) {
+      const seen = new Map<string, number>();
+      spec.process?.rlimits?.forEach((rl, i) => {
+        const at = `/process/rlimits/${i}`;
+        if (!RLIMIT_TYPES.includes(rl.type)) {
+          throw new SpecError(`${at}/type`, `unknown rlimit "${rl.type}" (expected one of ${RLIMIT_TYPES.join(', ')})`);
+        }
+        const prev = seen.get(rl.type);
+        if (prev !== undefined) throw new SpecError(`${at}/type`, `duplicate rlimit ${rl.type} (also at /process/rlimits/${prev})`);
+        seen.set(rl.type, i);
+        if (rl.soft > rl.hard) throw new SpecError(`${at}/soft`, `soft limit ${rl.soft} exceeds hard limit ${rl.hard}`);
+      });
+    },
+  },
+  {
+    // config.md Mounts: destination is a path inside the container (relative is deprecated but allowed).
+    name: 'mount-destination',
+    check(spec) {
+      spec.mounts?.forEach((m, i) => {
+        if (m.destination === '') throw new SpecError(`/mounts/${i}/destination`, 'must not be empty');
+      });
+    },
+  },
+  {
+    // config-linux.md Namespaces: duplicated types MUST be an error; path MUST be absolute.
+    name: 'namespaces',
+    check(spec) {
+      const seen = new Map<string, number>();
+      spec.linux?.namespaces?.forEach((ns, i) => {
+        const prev = seen.get(ns.type);
+        if (prev !== undefined) {
+          throw new SpecError(`/linux/namespaces/${i}/type`, `duplicate namespace type "${ns.type}" (also at /linux/namespaces/${prev})`);
+        }
+        seen.set(ns.type, i);
+        if (ns.path !== undefined) requireAbsolute(ns.path, `/linux/namespaces/${i}/path`);
+      });
+    },
+  },
+  {
+    // config.md Hostname/Domainname: only settable in a UTS namespace (new or joined); runc:
+    // "unable to set hostname without a private UTS namespace".
+    name: 'uts-namespace',
+    check(spec) {
+      for (const field of ['hostname', 'domainname'] as const) {
+        if (spec[field] && !hasNamespace(spec, 'uts')) {
+          throw new SpecError(`/${field}`, `cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)`);
+        }
+      }
+    },
+  },
+  {
+    // config-linux.md User namespace mappings only make sense with a user namespace (runc:
+    // "User namespace mappings specified, but USER namespace isn't enabled in the config").
+    name: 'id-mappings-need-user-namespace',
+    check(spec) {
+      if (hasNamespace(spec, 'user')) return;
+      for (const field of ['uidMappings', 'gidMappings'] as const) {
+        if (spec.linux?.[field] !== undefined) {
+          throw new SpecError(`/linux/${field}`, 'needs a user namespace (linux.namespaces has no "user" entry)');
+        }
+      }
+    },
+  },
+  {
+    // config.md Mounts "idmap"/"ridmap" [v1.2.0]: without mount uid/gidMappings the runtime uses the
+    // container's user namespace mappings, so there must be one (runc: "not yet supported to use
+    // gidMappings/uidMappings in a mount without also using a user namespace").
+    name: 'idmapped-mounts',
+    check(spec) {
+      const haveUserNsMaps = hasNamespace(spec, 'user') && !!spec.linux?.uidMappings?.length && !!spec.linux?.gidMappings?.length;
+      spec.mounts?.forEach((m, i) => {
+        const idmapOpt = m.options?.find((o) => o === 'idmap' || o === 'ridmap');
+        const ownMaps = m.uidMappings !== undefined || m.gidMappings !== undefined;
+        if (idmapOpt && !ownMaps && !haveUserNsMaps) {
+          throw new SpecError(`/mounts/${i}/options`, `"${idmapOpt}" needs uidMappings/gidMappings on the mount or a user namespace with mappings`);
+        }
+        if (ownMaps && !hasNamespace(spec, 'user')) {
+          throw new SpecError(`/mounts/${i}`, 'id-mapped mounts (uidMappings/gidMappings) need a user namespace');
+        }
+      });
+    },
+  },
+  {
+    // config-linux.md timeOffsets: the offsets of a *new* time namespace (time_namespaces(7): they
+    // can only be written before a process enters it, so a joined namespace cannot take them).
+    name: 'time-offsets',
+    check(spec) {
+      const offsets = spec.linux?.timeOffsets;
+      if (!offsets || Object.keys(offsets).length === 0) return;
+      const timeNs = namespaceOf(spec, 'time');
+      if (!timeNs) throw new SpecError('/linux/timeOffsets', 'needs a time namespace (linux.namespaces has no "time" entry)');
+      if (timeNs.path !== undefined) throw new SpecError('/linux/timeOffsets', 'cannot be set when joining an existing time namespace');
+      for (const clock of Object.keys(offsets)) {
+        if (!TIME_CLOCKS.has(clock)) {
+          throw new SpecError(`/linux/timeOffsets/${pointerToken(clock)}`, 'unknown clock (expected monotonic or boottime)');
+        }
+      }
+    },
+  },
+  {
+    // /proc/sys is only partly namespaced: runc's sysctl rules. net.* needs a network namespace,
+    // the IPC ones an ipc namespace, kernel.domainname a UTS namespace; kernel.hostname conflicts
+    // with the hostname field; everything else would change the host.
+    name: 'sysctl',
+    check(spec) {
+      for (const rawKey of Object.keys(spec.linux?.sysctl ?? {})) {
+        const key = normalizeSysctlKey(rawKey);
+        const at = `/linux/sysctl/${pointerToken(rawKey)}`;
+        if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
+          if (!hasNamespace(spec, 'ipc')) throw new SpecError(at, 'needs an ipc namespace (not allowed in the host ipc namespace)');
+          continue;
+        }
+        if (key.startsWith('net.')) {
+          if (!hasNamespace(spec, 'network')) throw new SpecError(at, 'needs a network namespace (not allowed in the host network namespace)');
+          continue;
+        }
+        if (key === 'kernel.domainname' && hasNamespace(spec, 'uts')) continue;
+        if (key === 'kernel.hostname' && hasNamespace(spec, 'uts')) throw new SpecError(at, 'conflicts with the "hostname" field; set that instead');
+        throw new SpecError(at, 'is not in a separate kernel namespace (it would change the host)');
+      }
+    },
+  },
+  {
+    // config-linux.md Devices: path is a full path in the container; major/minor REQUIRED unless type p.
+    name: 'devices',
+    check(spec) {
+      spec.linux?.devices?.forEach((d, i) => {
+        const at = `/linux/devices/${i}`;
+        requireAbsolute(d.path, `${at}/path`);
+        if (d.type !== 'p') {
+          for (const f of ['major', 'minor'] as const) {
+            if (d[f] === undefined) throw new SpecError(`${at}/${f}`, `is required for a device of type "${d.type}"`);
+          }
+        }
+      });
+    },
+  },
+  {
+    // config-linux.md maskedPaths/readonlyPaths: absolute paths in the container; runc refuses them
+    // without a mount namespace ("unable to restrict sys entries without a private MNT namespace").
+    name: 'masked-and-readonly-paths',
+    check(spec) {
+      for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
+        const paths = spec.linux?.[field];
+        if (!paths?.length) continue;
+        paths.forEach((p, i) => requireAbsolute(p, `/linux/${field}/${i}`));
+        if (!hasNamespace(spec, 'mount')) throw new SpecError(`/linux/${field}`, 'needs a mount namespace (linux.namespaces has no "mount" entry)');
+      }
+    },
+  },
+  {
+    name: 'rootfs-propagation',
+    check(spec) {
+      // Typed as string: before this check it may hold anything the schema let through.
+      const p: string | undefined = spec.linux?.rootfsPropagation;
+      if (p !== undefined && p !== '' && !ROOTFS_PROPAGATIONS.includes(p)) {
+        throw new SpecError('/linux/rootfsPropagation', `must be one of ${ROOTFS_PROPAGATIONS.join(', ')}, got "${p}"`);
+      }
+    },
+  },
+];
+
+/** Runs every check in order; the first failure throws. */
+export function runSemanticChecks(spec: Spec): void {
+  for (const c of CHECKS) c.check(spec);
+}

@@ -1,0 +1,103 @@
+// spec -> what the runtime acts on. After this point nothing reads raw config.json: the launcher
+// gets namespace requests for its window and an InitConfig for the init stage (runc's specconv
+// plays this role).
+import path from 'node:path';
+import { SpecError } from '../errors';
+import { DEFAULT_DEVICES } from '../linux/devices';
+import type { InitConfig, InitMount, InitProcess } from '../launcher/init-config';
+import type { NsRequest, TimeOffsets, WindowNs } from '../launcher/ns-window';
+import type { LinuxDevice, Spec } from './types';
+import type { PropagationName } from '../linux/mount-options';
+
+export interface Converted {
+  nsRequests: NsRequest[];
+  timeOffsets?: TimeOffsets;
+  /** Does the container get a PID namespace of its own (new, not joined)? */
+  ownPidNamespace: boolean;
+  init: Omit<InitConfig, 'fifoPath' | 'preserveFds' | 'noPivot' | 'cgroupMount'>;
+}
+
+function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number]): InitMount {
+  const options = m.options ?? [];
+  const isBind = options.includes('bind') || options.includes('rbind');
+  // config.md: a relative destination is deprecated and taken relative to "/".
+  const destination = path.posix.resolve('/', m.destination);
+  let source = m.source ?? '';
+  // config.md: for bind mounts a relative source is relative to the bundle.
+  if (isBind && source && !path.isAbsolute(source)) source = path.resolve(bundle, source);
+  return { destination, source, type: m.type ?? (isBind ? 'bind' : ''), options };
+}
+
+/** runtime-linux.md: runc's needsSetupDev: /dev is ours to populate unless the config binds one in. */
+function needsSetupDev(mounts: InitMount[]): boolean {
+  return !mounts.some((m) => m.destination === '/dev' && (m.options.includes('bind') || m.options.includes('rbind')));
+}
+
+function devicesFor(spec: Spec): LinuxDevice[] {
+  const listed = spec.linux?.devices ?? [];
+  const byPath = new Map<string, LinuxDevice>();
+  for (const d of DEFAULT_DEVICES) byPath.set(d.path, d);
+  for (const d of listed) byPath.set(path.posix.resolve('/', d.path), { ...d, path: path.posix.resolve('/', d.path) });
+  return [...byPath.values()];
+}
+
+function processFor(spec: Spec): InitProcess | undefined {
+  const p = spec.process;
+  if (!p) return undefined;
+  return {
+    args: p.args,
+    env: p.env ?? [],
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    additionalGids: p.user.additionalGids ?? [],
+    umask: p.user.umask,
+    rlimits: p.rlimits ?? [],
+    capabilities: p.capabilities,
+    noNewPrivileges: p.noNewPrivileges ?? false,
+  };
+}
+
+export function convertSpec(spec: Spec, id: string, bundle: string): Converted {
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const nsRequests: NsRequest[] = [];
+  let newCgroupNs = false;
+  namespaces.forEach((ns, i) => {
+    if (ns.type === 'user') throw new SpecError(`/linux/namespaces/${i}`, 'user namespaces are not supported by tsrun yet', 'unsupported');
+    if (ns.type === 'cgroup' && !ns.path) {
+      newCgroupNs = true;
+      return;
+    }
+    nsRequests.push({ type: ns.type as WindowNs, path: ns.path || undefined });
+  });
+  if (!namespaces.some((n) => n.type === 'mount')) {
+    // Without a mount namespace, pivot_root and every mount would happen on the host.
+    throw new SpecError('/linux/namespaces', 'a mount namespace is required (tsrun builds the rootfs in it)');
+  }
+  const rootPath = spec.root?.path;
+  if (!rootPath) throw new SpecError('/root/path', 'is required');
+  const rootfs = path.resolve(bundle, rootPath);
+  const mounts = (spec.mounts ?? []).map((m) => resolveMount(bundle, m));
+  return {
+    nsRequests,
+    timeOffsets: linux.timeOffsets as TimeOffsets | undefined,
+    ownPidNamespace: namespaces.some((n) => n.type === 'pid' && !n.path),
+    init: {
+      id,
+      rootfs,
+      readonlyRoot: spec.root?.readonly ?? false,
+      rootfsPropagation: linux.rootfsPropagation as PropagationName | undefined,
+      newCgroupNs,
+      mounts,
+      devices: devicesFor(spec),
+      setupDev: needsSetupDev(mounts),
+      maskedPaths: linux.maskedPaths ?? [],
+      readonlyPaths: linux.readonlyPaths ?? [],
+      hostname: spec.hostname,
+      domainname: spec.domainname,
+      sysctl: linux.sysctl ?? {},
+      process: processFor(spec),
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Fields of runtime-spec v1.3.0 that tsrun does not implement yet. The spec says a runtime MUST
+// generate an error for a property it cannot apply (config.md, runtime.md "Errors"), so these are
+// refused by name at validation time instead of being silently ignored.
+// The list is data: when a feature lands, delete its line from UNSUPPORTED (and add a test that
+// the field now works).
+import { UnsupportedError } from '../errors';
+import type { Spec } from './types';
+
+export interface UnsupportedRule {
+  /** JSON pointer pattern; "*" matches any array index or object key at that level. */
+  path: string;
+  /** Extra condition on the value found there (default: the value is "set", see isSet). */
+  when?: (value: unknown) => boolean;
+  /** Message after the pointer (default: "is not supported by tsrun yet"). */
+  what?: string;
+}
+
+export const UNSUPPORTED: readonly UnsupportedRule[] = [
+  // Hooks: no hook runner yet (config.md POSIX-platform Hooks).
+  { path: '/hooks/prestart' },
+  { path: '/hooks/createRuntime' },
+  { path: '/hooks/createContainer' },
+  { path: '/hooks/startContainer' },
+  { path: '/hooks/poststart' },
+  { path: '/hooks/poststop' },
+  // Process.
+  { path: '/process/terminal', when: (v) => v === true },
+  { path: '/process/scheduler' },
+  { path: '/process/ioPriority' },
+  { path: '/process/execCPUAffinity' },
+  { path: '/process/apparmorProfile' },
+  { path: '/process/selinuxLabel' },
+  // User namespaces need a single-threaded trampoline (ARCHITECTURE-NOTES.md section 1).
+  { path: '/linux/namespaces/*/type', when: (v) => v === 'user', what: 'user namespaces are not supported by tsrun yet' },
+  { path: '/linux/uidMappings' },
+  { path: '/linux/gidMappings' },
+  { path: '/mounts/*/uidMappings' },
+  { path: '/mounts/*/gidMappings' },
+  { path: '/mounts/*/options/*', when: (v) => v === 'idmap' || v === 'ridmap', what: 'id-mapped mounts (idmap/ridmap) are not supported by tsrun yet' },
+  // Linux.
+  { path: '/linux/seccomp' },
+  { path: '/linux/intelRdt' },
+  { path: '/linux/netDevices' },
+  { path: '/linux/memoryPolicy' },
+  { path: '/linux/personality' },
+  { path: '/linux/mountLabel' },
+  // cgroups: only the device allow-list and pids are implemented.
+  { path: '/linux/resources/memory' },
+  { path: '/linux/resources/cpu' },
+  { path: '/linux/resources/blockIO' },
+  { path: '/linux/resources/hugepageLimits' },
+  { path: '/linux/resources/network' },
+  { path: '/linux/resources/rdma' },
+  { path: '/linux/resources/unified' },
+];
+
+/** "Set" means present with content: not null/undefined, false, "", [] or {}. */
+export function isSet(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+}
+
+function decodeToken(token: string): string {
+  return token.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+function encodeToken(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Every (pointer, value) the pattern matches in doc, in document order. */
+export function matchPointer(doc: unknown, pattern: string): Array<[string, unknown]> {
+  let found: Array<[string, unknown]> = [['', doc]];
+  for (const raw of pattern.split('/').slice(1)) {
+    const token = decodeToken(raw);
+    const next: Array<[string, unknown]> = [];
+    for (const [at, value] of found) {
+      if (value === null || typeof value !== 'object') continue;
+      const obj = value as Record<string, unknown>;
+      const keys = token === '*' ? Object.keys(obj) : Object.prototype.hasOwnProperty.call(obj, token) ? [token] : [];
+      for (const k of keys) next.push([`${at}/${encodeToken(k)}`, obj[k]]);
+    }
+    found = next;
+  }
+  return found;
+}
+
+/** Throws UnsupportedError for the first field in the spec that tsrun cannot apply yet. */
+export function refuseUnsupported(spec: Spec): void {
+  for (const rule of UNSUPPORTED) {
+    for (const [pointer, value] of matchPointer(spec, rule.path)) {
+      if (rule.when ? rule.when(value) : isSet(value)) {
+        throw new UnsupportedError(pointer, rule.what);
+      }
+    }
+  }
+}

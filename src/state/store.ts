@@ -1,0 +1,128 @@
+// The state store: `<root>/<id>/` holds state.json (written atomically: temp file + rename, so a
+// reader never sees half a document), the exec fifo, and a lock file. Nothing here spawns or
+// signals; status is derived from facts in status.ts, never trusted from disk.
+import fs from 'node:fs';
+import path from 'node:path';
+import { RuntimeError, StateError, UsageError } from '../errors';
+import type { CgroupPaths } from '../cgroups/types';
+
+export const DEFAULT_ROOT = '/run/tsrun';
+export const STATE_FILE = 'state.json';
+export const FIFO_NAME = 'exec.fifo';
+
+/** Everything tsrun remembers about one container between commands. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** Host pid of the container's init (0 before the init stage exists). */
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  /** ISO time of create, as runc's `created`. */
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** Start time (clock ticks since boot, /proc/<pid>/stat field 22) of `pid`: tells our process from a later one reusing the pid. */
+  startTime: number;
+  /** The status the last writer saw; `status.ts` re-derives it from facts on every read. */
+  lastStatus: 'creating' | 'created' | 'running' | 'stopped';
+  cgroup?: CgroupPaths;
+  /** Whether the container has its own PID namespace (decides how `kill --all` and `delete` find processes). */
+  ownPidNamespace: boolean;
+  /** config.json as it was at create: the spec says later edits have no effect. Only fields later verbs need. */
+  config: { hooks?: unknown; process?: unknown };
+}
+
+// runc's id rule (libcontainer/factory_linux.go validateID): letters, digits, _ + - . only, and
+// never "." or ".." (they would name the state root itself or its parent).
+const ID_RE = /^[\w+\-.]+$/;
+export const MAX_ID_LENGTH = 1024;
+
+export function checkId(id: unknown): string {
+  if (typeof id !== 'string' || id === '') throw new UsageError('container id cannot be empty');
+  if (id.length > MAX_ID_LENGTH) throw new UsageError(`invalid container id: longer than ${MAX_ID_LENGTH} characters`);
+  if (id === '.' || id === '..' || !ID_RE.test(id)) throw new UsageError(`invalid container id format: ${id}`);
+  return id;
+}
+
+export function containerDir(root: string, id: string): string {
+  return path.join(root, checkId(id));
+}
+
+export function fifoPath(root: string, id: string): string {
+  return path.join(containerDir(root, id), FIFO_NAME);
+}
+
+/** Reads a container's record; a missing container is runc's `container "x" does not exist`. */
+export function readRecord(root: string, id: string): ContainerRecord {
+  const file = path.join(containerDir(root, id), STATE_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StateError(`container "${id}" does not exist`, 'not-found');
+    }
+    throw new RuntimeError('state', `read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as ContainerRecord;
+  } catch {
+    throw new RuntimeError('state', `${file}: state file is corrupt`);
+  }
+}
+
+export function tryReadRecord(root: string, id: string): ContainerRecord | undefined {
+  try {
+    return readRecord(root, id);
+  } catch (e) {
+    if (e instanceof StateError) return undefined;
+    throw e;
+  }
+}
+
+/** Atomic replace: write a temp file in the same dir, fsync it, rename over state.json. */
+export function writeRecord(root: string, rec: ContainerRecord): void {
+  const dir = containerDir(root, rec.id);
+  const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeFileSync(fd, JSON.stringify(rec));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path.join(dir, STATE_FILE));
+}
+
+/** Makes `<root>/<id>/`; fails if the id is taken (runc: `container with id exists: x`). */
+export function makeContainerDir(root: string, id: string): string {
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const dir = containerDir(root, id);
+  try {
+    // 0711 like runc: a non-root container user may reach the fifo through the dir but not list it.
+    fs.mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new StateError(`container with id exists: ${id}`, 'exists');
+    }
+    throw new RuntimeError('state', `mkdir ${dir}: ${(e as Error).message}`);
+  }
+  return dir;
+}
+
+export function removeContainerDir(root: string, id: string): void {
+  fs.rmSync(containerDir(root, id), { recursive: true, force: true });
+}
+
+/** Ids of every container under root (directories whose name is a valid id). */
+export function listIds(root: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new RuntimeError('state', `read ${root}: ${(e as Error).message}`);
+  }
+  return names.filter((n) => ID_RE.test(n) && n !== '.' && n !== '..').sort();
+}

@@ -1,0 +1,102 @@
+// Tests `tsrun spec` (src/cli/commands/spec.ts): what it writes, what it refuses, and that the tar
+// code is only loaded for --rootfs-tar.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { specCommand } from '../../src/cli/commands/spec';
+import { defaultSpec } from '../../src/spec/default-spec';
+import { RuntimeError, UsageError } from '../../src/errors';
+
+const RUNC_LIKE_TEXT = JSON.stringify(defaultSpec(), null, '\t');
+
+function tarLoaded(): boolean {
+  return Object.keys(require.cache).some((k) => k.includes(`${path.sep}node_modules${path.sep}tar${path.sep}`));
+}
+
+t.test('writes the default spec, tab-indented like runc, into --bundle', async (t) => {
+  const dir = t.testdir({});
+  t.equal(await specCommand(['--bundle', dir]), 0);
+  const text = readFileSync(path.join(dir, 'config.json'), 'utf8');
+  t.equal(text, RUNC_LIKE_TEXT);
+  t.match(text, /^\{\n\t"ociVersion": "1\.3\.0",\n\t"process": \{\n\t\t"terminal": true,/);
+  t.notOk(tarLoaded(), 'the tar package is not loaded without --rootfs-tar');
+});
+
+t.test('-b is --bundle, and the default bundle is the current directory', async (t) => {
+  const dir = t.testdir({ one: {}, two: {} });
+  t.equal(await specCommand(['-b', path.join(dir, 'one')]), 0);
+  t.ok(existsSync(path.join(dir, 'one', 'config.json')));
+  const cwd = process.cwd();
+  process.chdir(path.join(dir, 'two'));
+  t.teardown(() => process.chdir(cwd));
+  t.equal(await specCommand([]), 0);
+  t.equal(readFileSync(path.join(dir, 'two', 'config.json'), 'utf8'), RUNC_LIKE_TEXT);
+});
+
+t.test('refuses an existing config.json with runc\'s message and leaves it alone', async (t) => {
+  const dir = t.testdir({ 'config.json': '{"mine": true}' });
+  await t.rejects(specCommand(['--bundle', dir]), { message: 'File config.json exists. Remove it first' });
+  await t.rejects(specCommand(['--bundle', dir]), RuntimeError);
+  t.equal(readFileSync(path.join(dir, 'config.json'), 'utf8'), '{"mine": true}');
+});
+
+t.test('refuses --rootless: user namespaces are not implemented', async (t) => {
+  const dir = t.testdir({});
+  await t.rejects(specCommand(['--rootless', '--bundle', dir]), /--rootless is not supported yet/);
+  t.notOk(existsSync(path.join(dir, 'config.json')), 'nothing written');
+});
+
+t.test('--help prints usage to stdout and succeeds', async (t) => {
+  // Help is written synchronously, before the command's first await, so stdout is swapped only
+  // for that moment (tap's own TAP stream goes to stdout as well).
+  const captured: string[] = [];
+  const run = (argv: string[]): Promise<number> => {
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => captured.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      return specCommand(argv);
+    } finally {
+      process.stdout.write = write;
+    }
+  };
+  t.equal(await run(['--help']), 0);
+  t.equal(await run(['-h', '--bundle', '/nonexistent']), 0, 'help wins over other flags');
+  t.equal(captured.length, 2);
+  t.match(captured[0], /^Usage: tsrun spec/);
+  t.match(captured[0], /--rootfs-tar FILE/);
+});
+
+t.test('bad usage is a UsageError; a missing bundle is a RuntimeError', async (t) => {
+  const dir = t.testdir({ file: 'x' });
+  await t.rejects(specCommand(['--bundel', dir]), UsageError);
+  await t.rejects(specCommand(['--bundle', dir, 'extra']), UsageError);
+  await t.rejects(specCommand(['--bundle']), UsageError);
+  await t.rejects(specCommand(['--bundle', dir, '--bundle', dir]), UsageError);
+  await t.rejects(specCommand(['--rootfs-tar', '', '--bundle', dir]), UsageError);
+  await t.rejects(specCommand(['--bundle', path.join(dir, 'missing')]), /bundle directory/);
+  await t.rejects(specCommand(['--bundle', path.join(dir, 'file')]), /is not a directory/);
+});
+
+t.test('--rootfs-tar unpacks into <bundle>/rootfs and then writes config.json', async (t) => {
+  const dir = t.testdir({ src: { bin: { sh: 'not really a shell' } }, bundle: {} });
+  const tarball = path.join(dir, 'image.tar');
+  execFileSync('tar', ['-cf', tarball, '-C', path.join(dir, 'src'), 'bin']);
+  const bundle = path.join(dir, 'bundle');
+  t.equal(await specCommand(['--bundle', bundle, '--rootfs-tar', tarball]), 0);
+  t.equal(readFileSync(path.join(bundle, 'rootfs', 'bin', 'sh'), 'utf8'), 'not really a shell');
+  t.equal(readFileSync(path.join(bundle, 'config.json'), 'utf8'), RUNC_LIKE_TEXT);
+  t.ok(tarLoaded(), 'tar is loaded once it is needed (the check above can fail)');
+});
+
+t.test('--rootfs-tar does not unpack when config.json exists, and writes no config when unpacking fails', async (t) => {
+  const dir = t.testdir({ exists: { 'config.json': '{}' }, fresh: { rootfs: { busy: 'x' } } });
+  const tarball = path.join(dir, 'image.tar');
+  mkdirSync(path.join(dir, 'src'));
+  writeFileSync(path.join(dir, 'src', 'f'), 'x');
+  execFileSync('tar', ['-cf', tarball, '-C', path.join(dir, 'src'), 'f']);
+  await t.rejects(specCommand(['-b', path.join(dir, 'exists'), '--rootfs-tar', tarball]), /config\.json exists/);
+  t.notOk(existsSync(path.join(dir, 'exists', 'rootfs')), 'no rootfs unpacked');
+  await t.rejects(specCommand(['-b', path.join(dir, 'fresh'), '--rootfs-tar', tarball]), /not empty/);
+  t.notOk(existsSync(path.join(dir, 'fresh', 'config.json')), 'no config.json written');
+});

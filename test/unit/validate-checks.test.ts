@@ -1,0 +1,143 @@
+// The named semantic checks of src/spec/checks.ts: each one fires on the rule it owns (with the
+// right pointer), and lets the valid variant through. Run through validateSpec so the order
+// schema -> checks -> unsupported is what is tested.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { SpecError, UnsupportedError } from '../../src/errors';
+import { CHECKS, normalizeSysctlKey } from '../../src/spec/checks';
+import type * as Validate from '../../src/spec/validate';
+
+const repo = path.resolve(__dirname, '../..');
+execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+function base(): Json {
+  return {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
+  };
+}
+function withNs(c: Json, ...types: string[]): Json {
+  for (const type of types) c.linux.namespaces.push({ type });
+  return c;
+}
+function errorOf(fn: () => unknown): SpecError | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e as SpecError;
+  }
+  return undefined;
+}
+
+// [check name, what, change, expected message]
+const failing: Array<[string, string, (c: Json) => void, string]> = [
+  ['oci-version', 'not SemVer', (c) => (c.ociVersion = '1.0'), '/ociVersion: must be a SemVer version like "1.3.0", got "1.0"'],
+  ['oci-version', 'leading zero', (c) => (c.ociVersion = '1.01.0'), '/ociVersion: must be a SemVer version like "1.3.0", got "1.01.0"'],
+  ['oci-version', 'major 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: tsrun supports runtime-spec 1.x, got "2.0.0"'],
+  ['oci-version', 'major 0', (c) => (c.ociVersion = '0.5.0-dev'), '/ociVersion: tsrun supports runtime-spec 1.x, got "0.5.0-dev"'],
+  ['annotation-keys', 'empty key', (c) => (c.annotations = { '': 'x' }), '/annotations: keys must not be empty'],
+  ['process-cwd-absolute', 'relative cwd', (c) => (c.process.cwd = 'home'), '/process/cwd: must be an absolute path, got "home"'],
+  ['process-user-ids', 'uid -1', (c) => (c.process.user.uid = 4294967295), '/process/user/uid: must be below 4294967295 ((uid_t)-1)'],
+  ['process-user-ids', 'gid -1', (c) => (c.process.user.gid = 4294967295), '/process/user/gid: must be below 4294967295 ((gid_t)-1)'],
+  ['process-user-ids', 'additional gid -1', (c) => (c.process.user.additionalGids = [5, 4294967295]), '/process/user/additionalGids/1: must be below 4294967295 ((gid_t)-1)'],
+  ['process-rlimits', 'unknown type', (c) => (c.process.rlimits = [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), '/process/rlimits/0/type: unknown rlimit "RLIMIT_FOO" (expected one of RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_LOCKS, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK)'],
+  ['process-rlimits', 'duplicate', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }, { type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NOFILE', soft: 2, hard: 2 }]), '/process/rlimits/2/type: duplicate rlimit RLIMIT_NOFILE (also at /process/rlimits/0)'],
+  ['process-rlimits', 'soft above hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }]), '/process/rlimits/0/soft: soft limit 2048 exceeds hard limit 1024'],
+  ['mount-destination', 'empty', (c) => (c.mounts = [{ destination: '/proc', type: 'proc' }, { destination: '' }]), '/mounts/1/destination: must not be empty'],
+  ['namespaces', 'duplicate type', (c) => c.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }), '/linux/namespaces/2/type: duplicate namespace type "pid" (also at /linux/namespaces/0)'],
+  ['namespaces', 'relative path', (c) => c.linux.namespaces.push({ type: 'network', path: 'proc/1/ns/net' }), '/linux/namespaces/2/path: must be an absolute path, got "proc/1/ns/net"'],
+  ['uts-namespace', 'hostname without uts', (c) => (c.hostname = 'box'), '/hostname: cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)'],
+  ['uts-namespace', 'domainname without uts', (c) => (c.domainname = 'example.org'), '/domainname: cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)'],
+  ['id-mappings-need-user-namespace', 'uidMappings', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), '/linux/uidMappings: needs a user namespace (linux.namespaces has no "user" entry)'],
+  ['id-mappings-need-user-namespace', 'gidMappings', (c) => (c.linux.gidMappings = []), '/linux/gidMappings: needs a user namespace (linux.namespaces has no "user" entry)'],
+  ['idmapped-mounts', 'idmap option, no mappings anywhere', (c) => (c.mounts = [{ destination: '/data', source: '/srv', options: ['rbind', 'idmap'] }]), '/mounts/0/options: "idmap" needs uidMappings/gidMappings on the mount or a user namespace with mappings'],
+  ['idmapped-mounts', 'ridmap with a user ns but no mappings', (c) => { withNs(c, 'user'); c.mounts = [{ destination: '/data', source: '/srv', options: ['ridmap'] }]; }, '/mounts/0/options: "ridmap" needs uidMappings/gidMappings on the mount or a user namespace with mappings'],
+  ['idmapped-mounts', 'mount mappings without a user ns', (c) => (c.mounts = [{ destination: '/data', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), '/mounts/0: id-mapped mounts (uidMappings/gidMappings) need a user namespace'],
+  ['time-offsets', 'no time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets: needs a time namespace (linux.namespaces has no "time" entry)'],
+  ['time-offsets', 'joined time namespace', (c) => { c.linux.namespaces.push({ type: 'time', path: '/proc/1/ns/time' }); c.linux.timeOffsets = { boottime: { secs: 1 } }; }, '/linux/timeOffsets: cannot be set when joining an existing time namespace'],
+  ['time-offsets', 'unknown clock', (c) => { withNs(c, 'time'); c.linux.timeOffsets = { realtime: { secs: 1 } }; }, '/linux/timeOffsets/realtime: unknown clock (expected monotonic or boottime)'],
+  ['sysctl', 'net.* without netns', (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }), '/linux/sysctl/net.ipv4.ip_forward: needs a network namespace (not allowed in the host network namespace)'],
+  ['sysctl', 'net/ form without netns', (c) => (c.linux.sysctl = { 'net/ipv4/conf/eth0.100/rp_filter': '1' }), '/linux/sysctl/net~1ipv4~1conf~1eth0.100~1rp_filter: needs a network namespace (not allowed in the host network namespace)'],
+  ['sysctl', 'ipc sysctl without ipc ns', (c) => (c.linux.sysctl = { 'kernel.shmmax': '1' }), '/linux/sysctl/kernel.shmmax: needs an ipc namespace (not allowed in the host ipc namespace)'],
+  ['sysctl', 'mqueue without ipc ns', (c) => (c.linux.sysctl = { 'fs.mqueue.msg_max': '10' }), '/linux/sysctl/fs.mqueue.msg_max: needs an ipc namespace (not allowed in the host ipc namespace)'],
+  ['sysctl', 'kernel.hostname conflicts', (c) => { withNs(c, 'uts'); c.linux.sysctl = { 'kernel.hostname': 'x' }; }, '/linux/sysctl/kernel.hostname: conflicts with the "hostname" field; set that instead'],
+  ['sysctl', 'kernel.domainname without uts', (c) => (c.linux.sysctl = { 'kernel.domainname': 'x' }), '/linux/sysctl/kernel.domainname: is not in a separate kernel namespace (it would change the host)'],
+  ['sysctl', 'host-wide sysctl', (c) => { withNs(c, 'uts', 'ipc', 'network'); c.linux.sysctl = { 'vm.swappiness': '10' }; }, '/linux/sysctl/vm.swappiness: is not in a separate kernel namespace (it would change the host)'],
+  ['devices', 'relative path', (c) => (c.linux.devices = [{ type: 'c', path: 'dev/fuse', major: 10, minor: 229 }]), '/linux/devices/0/path: must be an absolute path, got "dev/fuse"'],
+  ['devices', 'char device without major', (c) => (c.linux.devices = [{ type: 'c', path: '/dev/fuse', minor: 229 }]), '/linux/devices/0/major: is required for a device of type "c"'],
+  ['devices', 'block device without minor', (c) => (c.linux.devices = [{ type: 'b', path: '/dev/sda', major: 8 }]), '/linux/devices/0/minor: is required for a device of type "b"'],
+  ['devices', 'unbuffered device without numbers', (c) => (c.linux.devices = [{ type: 'u', path: '/dev/x' }]), '/linux/devices/0/major: is required for a device of type "u"'],
+  ['masked-and-readonly-paths', 'relative masked path', (c) => (c.linux.maskedPaths = ['/proc/kcore', 'proc/keys']), '/linux/maskedPaths/1: must be an absolute path, got "proc/keys"'],
+  ['masked-and-readonly-paths', 'relative readonly path', (c) => (c.linux.readonlyPaths = ['proc/sys']), '/linux/readonlyPaths/0: must be an absolute path, got "proc/sys"'],
+  ['masked-and-readonly-paths', 'no mount namespace', (c) => { c.linux.namespaces = [{ type: 'pid' }]; c.linux.maskedPaths = ['/proc/kcore']; }, '/linux/maskedPaths: needs a mount namespace (linux.namespaces has no "mount" entry)'],
+  ['rootfs-propagation', 'unknown mode', (c) => (c.linux.rootfsPropagation = 'recursive'), '/linux/rootfsPropagation: must be one of shared, slave, private, unbindable, rshared, rslave, rprivate, runbindable, got "recursive"'],
+];
+
+t.test('each semantic check fires with its pointer', async (t) => {
+  for (const [, what, change, expected] of failing) {
+    const c = base();
+    change(c);
+    const e = errorOf(() => validateSpec(c));
+    t.type(e, SpecError, what);
+    t.notOk(e instanceof UnsupportedError, `${what}: a rule violation, not "unsupported"`);
+    t.equal(e?.message, expected, what);
+    t.equal(e?.pointer, expected.slice(0, expected.indexOf(': ')), `${what}: pointer`);
+  }
+});
+
+t.test('every named check has a failing case above', async (t) => {
+  const names = CHECKS.map((c) => c.name);
+  t.equal(new Set(names).size, names.length, 'check names are unique');
+  t.same([...new Set(failing.map(([n]) => n))].sort(), [...names].sort());
+  // The failing case really comes from the check it is filed under.
+  for (const [name, what, change] of failing) {
+    const c = base();
+    change(c);
+    const check = CHECKS.find((x) => x.name === name)!;
+    t.throws(() => check.check(c), SpecError, `${name}: ${what}`);
+  }
+});
+
+const passing: Array<[string, (c: Json) => void]> = [
+  ['SemVer with pre-release and build', (c) => (c.ociVersion = '1.0.2-dev+abc.1')],
+  ['newer 1.x minor', (c) => (c.ociVersion = '1.9.0')],
+  ['annotations with keys', (c) => (c.annotations = { 'org.example.key': 'v' })],
+  ['hostname with a new uts namespace', (c) => { withNs(c, 'uts'); c.hostname = 'box'; c.domainname = 'example.org'; }],
+  ['hostname with a joined uts namespace', (c) => { c.linux.namespaces.push({ type: 'uts', path: '/proc/1/ns/uts' }); c.hostname = 'box'; }],
+  ['empty hostname without uts', (c) => (c.hostname = '')],
+  ['distinct rlimits, soft == hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }, { type: 'RLIMIT_CORE', soft: 0, hard: 100 }])],
+  ['relative mount destination (deprecated, allowed)', (c) => (c.mounts = [{ destination: 'data', source: '/srv', options: ['bind'] }])],
+  ['namespaces with absolute paths', (c) => c.linux.namespaces.push({ type: 'network', path: '/var/run/netns/a' })],
+  ['timeOffsets with a new time namespace', (c) => { withNs(c, 'time'); c.linux.timeOffsets = { monotonic: { secs: -10, nanosecs: 5 }, boottime: { secs: 3 } }; }],
+  ['empty timeOffsets without a time namespace', (c) => (c.linux.timeOffsets = {})],
+  ['sysctls in their namespaces', (c) => { withNs(c, 'network', 'ipc', 'uts'); c.linux.sysctl = { 'net.core.somaxconn': '256', 'net/ipv4/ip_forward': '1', 'kernel.shm_rmid_forced': '1', 'fs.mqueue.queues_max': '10', 'kernel.domainname': 'x' }; }],
+  ['sysctl net.* in a joined netns', (c) => { c.linux.namespaces.push({ type: 'network', path: '/var/run/netns/a' }); c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }; }],
+  ['fifo device without numbers', (c) => (c.linux.devices = [{ type: 'p', path: '/dev/fifo' }])],
+  ['device outside /dev', (c) => (c.linux.devices = [{ type: 'c', path: '/opt/null', major: 1, minor: 3 }])],
+  ['masked and readonly paths with a mount ns', (c) => { c.linux.maskedPaths = ['/proc/kcore']; c.linux.readonlyPaths = ['/proc/sys']; }],
+  ['empty masked paths without a mount ns', (c) => { c.linux.namespaces = [{ type: 'pid' }]; c.linux.maskedPaths = []; }],
+  ...['shared', 'slave', 'private', 'unbindable', 'rshared', 'rslave', 'rprivate', 'runbindable', ''].map(
+    (p): [string, (c: Json) => void] => [`rootfsPropagation "${p}"`, (c) => (c.linux.rootfsPropagation = p)],
+  ),
+];
+
+t.test('valid variants pass every check', async (t) => {
+  for (const [what, change] of passing) {
+    const c = base();
+    change(c);
+    t.doesNotThrow(() => validateSpec(c), what);
+  }
+});
+
+t.test('normalizeSysctlKey swaps separators only for slash-first keys (sysctl.d(5))', async (t) => {
+  t.equal(normalizeSysctlKey('net.ipv4.ip_forward'), 'net.ipv4.ip_forward');
+  t.equal(normalizeSysctlKey('net/ipv4/conf/eno2.100/rp_filter'), 'net.ipv4.conf.eno2/100.rp_filter');
+  t.equal(normalizeSysctlKey('kernel'), 'kernel');
+});
