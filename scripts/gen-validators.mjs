@@ -1,7 +1,8 @@
 // Compiles schemas/*.json ahead of time into src/spec/generated/validators.js with ajv's standalone
 // code generation (https://ajv.js.org/standalone.html). The output is CommonJS and exports
 // validateConfig, validateState and validateFeatures. Why: `tsrun create` is a fresh Node process
-// every time, and compiling the schemas with ajv at start-up costs far more than validating; the
+// every time, and loading ajv + compiling the schemas costs ~200 ms per process on the dev host,
+// against ~7 ms to load the generated code and validate runc's default config (measured). The
 // generated code only needs ajv's tiny runtime helpers (ajv/dist/runtime/*), which esbuild bundles.
 // Run by scripts/build.mjs; the output is gitignored (src/spec/generated/*.js).
 import Ajv from 'ajv';

@@ -49,9 +49,18 @@ export interface CgroupManagerOptions {
   fs?: CgroupFs;
 }
 
+/** A record read back from state.json: only absolute directories, so destroy cannot wander off. */
 function checkRecord(record: CgroupPaths): CgroupPaths {
   const kinds: readonly string[] = ['v1', 'v2', 'hybrid'];
-  if (!kinds.includes(record.kind) || typeof record.paths !== 'object' || !Array.isArray(record.createdDirs)) {
+  const absolute = (d: unknown) => typeof d === 'string' && d.startsWith('/') && !d.split('/').includes('..');
+  if (
+    !kinds.includes(record.kind) ||
+    typeof record.paths !== 'object' ||
+    record.paths === null ||
+    !Object.values(record.paths).every(absolute) ||
+    !Array.isArray(record.createdDirs) ||
+    !record.createdDirs.every(absolute)
+  ) {
     throw new CgroupError('stored cgroup paths are malformed', { code: 'cgroup-state' });
   }
   return { kind: record.kind, paths: { ...record.paths }, createdDirs: [...record.createdDirs] };

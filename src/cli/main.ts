@@ -1,8 +1,9 @@
 // tsrun's command line, runc-compatible: global flags first (`--root`, `--log`, `--log-format`,
 // `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
 // printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
-import { configureLog, log, type LogFormat } from '../log';
-import { RuntimeError } from '../errors';
+import { configureLog, log } from '../log';
+import { parseGlobals } from './globals';
+import { RuntimeError, UsageError } from '../errors';
 import { DEFAULT_ROOT } from '../state/store';
 import type { GlobalOptions } from '../container/context';
 
@@ -49,52 +50,6 @@ Global options:
   -h, --help             print this help; \`tsrun <command> --help\` for a command
 `;
 
-// runc global flags that take a value / that are switches.
-const VALUE_FLAGS = new Set(['root', 'log', 'log-format', 'criu', 'rootless']);
-const SWITCHES = new Set(['debug', 'systemd-cgroup', 'help', 'h', 'version', 'v']);
-
-interface Globals {
-  root: string;
-  log?: string;
-  logFormat: LogFormat;
-  debug: boolean;
-  help: boolean;
-  version: boolean;
-}
-
-function fail(msg: string): never {
-  throw new RuntimeError('usage', msg);
-}
-
-/** Splits argv into global flags, the verb, and the verb's own arguments. */
-export function parseGlobals(argv: string[]): { g: Globals; verb?: string; rest: string[] } {
-  const g: Globals = { root: DEFAULT_ROOT, logFormat: 'text', debug: false, help: false, version: false };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('-') || a === '-') break;
-    const [rawName, inline] = a.replace(/^--?/, '').split(/=(.*)/s, 2);
-    const name = rawName;
-    if (VALUE_FLAGS.has(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) fail(`flag needs an argument: --${name}`);
-      if (name === 'root') g.root = value;
-      else if (name === 'log') g.log = value;
-      else if (name === 'log-format') {
-        if (value !== 'text' && value !== 'json') fail(`invalid log format: ${value}`);
-        g.logFormat = value;
-      }
-    } else if (SWITCHES.has(name)) {
-      if (name === 'debug') g.debug = true;
-      if (name === 'help' || name === 'h') g.help = true;
-      if (name === 'version' || name === 'v') g.version = true;
-    } else {
-      fail(`flag provided but not defined: ${a}`);
-    }
-  }
-  return { g, verb: argv[i], rest: argv.slice(i + 1) };
-}
-
 export async function main(argv: string[]): Promise<number> {
   let verbName = '';
   try {
@@ -110,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     verbName = verb;
     const load = VERBS[verb];
-    if (!load) fail(`No help topic for '${verb}'`);
+    if (!load) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
     return await load()(rest, { root: g.root });
   } catch (e) {
     return reportError(e, verbName);

@@ -55,6 +55,10 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
 
   step('pivot_root', () => (cfg.noPivot ? moveInto(cfg.rootfs) : pivotInto(cfg.rootfs)));
   step('propagation', () => applyRootPropagationAfterPivot(cfg));
+  // runc creates a missing cwd (as root, before the uid switch) rather than failing; before the
+  // root goes read-only, or it could not.
+  const cwd = cfg.process?.cwd;
+  if (cwd) step('cwd', () => fs.mkdirSync(cwd, { recursive: true, mode: 0o755 }));
   step('sysctl', () => writeSysctls(cfg.sysctl));
   // Masked and read-only paths after sysctl: /proc/sys is usually read-only once done.
   step('readonly-paths', () => cfg.readonlyPaths.forEach(readonlyPath));
@@ -65,8 +69,6 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   const proc = cfg.process;
   if (!proc) return { fifoFd, preserveFds: cfg.preserveFds, rlimits: [], args: [], env: [] };
 
-  // runc creates a missing cwd (as root, before the uid switch) rather than failing.
-  step('cwd', () => fs.mkdirSync(proc.cwd, { recursive: true, mode: 0o755 }));
   const rlimits = step('rlimits', () => planRlimits(proc.rlimits));
   const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap) : undefined;
   caps?.warnings.forEach(warn);

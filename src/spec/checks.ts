@@ -5,6 +5,7 @@
 // Each check is small, named and pure (no filesystem access); it throws SpecError with the JSON
 // pointer of the offending value. runSemanticChecks() runs them in table order.
 import { SpecError } from '../errors';
+import { ALL_RLIMIT_NAMES, rlimitResource } from '../security/rlimit-table';
 import type { LinuxNamespace, NamespaceType, Spec } from './types';
 
 export interface SpecCheck {
@@ -27,13 +28,6 @@ function hasNamespace(spec: Spec, type: NamespaceType): boolean {
 /** SemVer 2.0.0 (semver.org), the format config.md requires for ociVersion. */
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
-/** Resource names of getrlimit(2), the only values process.rlimits[].type may take on Linux. */
-export const RLIMIT_TYPES: readonly string[] = [
-  'RLIMIT_AS', 'RLIMIT_CORE', 'RLIMIT_CPU', 'RLIMIT_DATA', 'RLIMIT_FSIZE', 'RLIMIT_LOCKS', 'RLIMIT_MEMLOCK',
-  'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_NOFILE', 'RLIMIT_NPROC', 'RLIMIT_RSS', 'RLIMIT_RTPRIO',
-  'RLIMIT_RTTIME', 'RLIMIT_SIGPENDING', 'RLIMIT_STACK',
-];
 
 /** linux.rootfsPropagation: the spec lists the first four; runc also accepts the recursive forms. */
 export const ROOTFS_PROPAGATIONS: readonly string[] = [
@@ -113,8 +107,9 @@ export const CHECKS: readonly SpecCheck[] = [
       const seen = new Map<string, number>();
       spec.process?.rlimits?.forEach((rl, i) => {
         const at = `/process/rlimits/${i}`;
-        if (!RLIMIT_TYPES.includes(rl.type)) {
-          throw new SpecError(`${at}/type`, `unknown rlimit "${rl.type}" (expected one of ${RLIMIT_TYPES.join(', ')})`);
+        // The getrlimit(2) resource names, from the table the init stage uses for setrlimit.
+        if (rlimitResource(rl.type) === undefined) {
+          throw new SpecError(`${at}/type`, `unknown rlimit "${rl.type}" (expected one of ${ALL_RLIMIT_NAMES.join(', ')})`);
         }
         const prev = seen.get(rl.type);
         if (prev !== undefined) throw new SpecError(`${at}/type`, `duplicate rlimit ${rl.type} (also at /process/rlimits/${prev})`);

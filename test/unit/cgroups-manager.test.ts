@@ -1,5 +1,7 @@
 // The managers against a fake cgroupfs (src/cgroups/fake-cgroupfs.ts) for v1, hybrid and v2:
 // which dirs are created and removed, what is written where and in which order, refusals.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
@@ -241,7 +243,35 @@ t.test('cgroupManagerFor refuses systemd paths and malformed records', async (t)
   const { make, tree } = setup(t, 'v1');
   t.throws(() => make('c1', 'system.slice:tsrun:c1'), UnsupportedError);
   t.throws(() => cgroupManagerFor({ id: 'c1', created: { kind: 'v3' } as never, fs: tree.fs }), { code: 'cgroup-state' });
+  t.throws(() => cgroupManagerFor({ id: 'c1', created: { kind: 'v1', paths: {}, createdDirs: ['relative/dir'] }, fs: tree.fs }), {
+    code: 'cgroup-state',
+  });
+  t.throws(() => cgroupManagerFor({ id: 'c1', created: { kind: 'v1', paths: { pids: '/a/../etc' }, createdDirs: [] }, fs: tree.fs }), {
+    code: 'cgroup-state',
+  });
   const rebuilt = cgroupManagerFor({ id: 'c1', created: { kind: 'v1', paths: { pids: path.join(tree.root, 'pids/x') }, createdDirs: [] }, fs: tree.fs });
   t.throws(() => rebuilt.freeze('frozen'), /freezer cgroup controller is not mounted/);
   t.equal(rebuilt.kind, 'v1');
+});
+
+t.test('killAll on v1 (no cgroup.kill): freeze, SIGKILL every listed pid, thaw', async (t) => {
+  const { tree, make } = setup(t, 'v1');
+  const m = make('k1');
+  m.create();
+  // A real child of this test stands in for the container's process; only its pid is listed.
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  fs.writeFileSync(path.join(tree.root, 'pids/tsrun/k1/cgroup.procs'), `${child.pid}\n`);
+  const exited = once(child, 'exit');
+  tree.writes.length = 0;
+  killAll(m, tree.fs);
+  const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+  t.equal(signal, 'SIGKILL');
+  t.same(
+    tree.writes.filter((w) => w.file.endsWith('freezer.state')).map((w) => w.data),
+    ['FROZEN', 'THAWED'],
+    'frozen around the signals so nothing forks in between',
+  );
 });

@@ -238,6 +238,9 @@ t.test('bundles/demo/config.json is the default spec with the demo changes only'
   expected.hostname = 'tsrun-demo';
   expected.root = { path: '../busybox/rootfs', readonly: true };
   expected.process.args = demo.process.args;
+  // runc 1.1's ambient list is ungrantable without an inheritable set (capabilities(7)); tsrun
+  // warns about it, so the demo drops it to run without a warning (runc >= 1.2 dropped it too).
+  delete expected.process.capabilities.ambient;
   t.strictSame(demo, expected);
   // The script must print the hostname and "pid 1" (the shell is PID 1 of its pid namespace).
   t.equal(demo.process.args[0], 'sh');

@@ -1,0 +1,259 @@
+// Test harness for integration and conformance tests (root): build a bundle from the default spec
+// plus a patch, run the real `tsrun` CLI with a private state root, and check that nothing is
+// left behind (mounts, cgroups, processes, state dirs).
+import { spawnSync, spawn, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+export const TSRUN = path.join(REPO, 'bin', 'tsrun');
+export const ROOTFS = path.join(REPO, 'bundles', 'busybox', 'rootfs');
+
+export const isRoot = process.getuid?.() === 0;
+export const haveRootfs = fs.existsSync(path.join(ROOTFS, 'bin', 'busybox'));
+export const haveBuild = fs.existsSync(path.join(REPO, 'dist', 'tsrun.js'));
+/** Reason to skip a root integration test, or false when it can run. */
+export const skipReason: string | false = !isRoot ? 'needs root' : !haveBuild ? 'run `npm run build` first'
+  : !haveRootfs ? 'run scripts/setup-bundles.sh first' : false;
+
+let counter = 0;
+/** A unique container id for this test process. */
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}-${process.pid}-${++counter}`;
+}
+
+export interface Result {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function toResult(r: SpawnSyncReturns<string>): Result {
+  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** A private state root for one test file; removed by `cleanupRoot`. */
+export function makeStateRoot(): string {
+  return fs.mkdtempSync('/run/tsrun-test-');
+}
+
+/** Runs `tsrun --root <root> ...args` and waits for it. */
+export function tsrun(root: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
+  return toResult(spawnSync(TSRUN, ['--root', root, ...args], {
+    encoding: 'utf8',
+    cwd: opts.cwd,
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 60_000,
+    env: opts.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }));
+}
+
+/** Starts `tsrun` without waiting (for signal tests); returns the ChildProcess. */
+export function tsrunAsync(root: string, args: string[]) {
+  return spawn(TSRUN, ['--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+type Json = Record<string, unknown>;
+
+/** runc's default spec as `tsrun spec` writes it, with terminal off and the shared busybox rootfs. */
+export function baseConfig(): Json {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-spec-'));
+  try {
+    const r = spawnSync(TSRUN, ['spec', '--bundle', dir], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tsrun spec failed: ${r.stderr}`);
+    const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as Json;
+    (c.process as Json).terminal = false;
+    (c.root as Json).path = ROOTFS;
+    return c;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Makes a bundle dir whose config is base + `mutate`; returns its path. */
+export function makeBundle(mutate: (c: any) => void = () => {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-'));
+  const c = baseConfig();
+  mutate(c);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c, null, 2));
+  return dir;
+}
+
+/** `tsrun run` of a bundle whose process is `sh -c script`: the simplest "what does it see inside" probe. */
+export function runScript(root: string, script: string, mutate: (c: any) => void = () => {}): Result {
+  const bundle = makeBundle((c) => {
+    c.process.args = ['sh', '-c', script];
+    mutate(c);
+  });
+  try {
+    return tsrun(root, ['run', '--bundle', bundle, uniqueId('run')]);
+  } finally {
+    fs.rmSync(bundle, { recursive: true, force: true });
+  }
+}
+
+/** What the leak check compares: tsrun-made mounts, cgroup dirs, processes. */
+export function leakSnapshot(root: string): { mounts: string[]; cgroups: string[]; processes: string[]; state: string[] } {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => /tsrun|bundles\/busybox\/rootfs/.test(l)).map((l) => l.split(' ')[4]);
+  const cgroups: string[] = [];
+  for (const h of safeReaddir('/sys/fs/cgroup')) {
+    const base = path.join('/sys/fs/cgroup', h, 'tsrun');
+    if (fs.existsSync(base)) cgroups.push(base);
+  }
+  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n')
+    .filter((l) => l.includes('dist/init.js'));
+  const state = safeReaddir(root);
+  return { mounts, cgroups, processes, state };
+}
+
+function safeReaddir(d: string): string[] {
+  try {
+    return fs.readdirSync(d);
+  } catch {
+    return [];
+  }
+}
+
+/** Removes the state root (after a test file); force-deletes anything a failed test left. */
+export function cleanupRoot(root: string): void {
+  for (const id of safeReaddir(root)) tsrun(root, ['delete', '--force', id]);
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the integration suite (test/integration/*.test.ts): bundles that clean themselves
+// up, private rootfs copies, spawning with custom stdio, polling, and the shared assertions
+// ("one clear line, exit 1, no stack trace", "nothing left").
+
+/** Minimal view of a tap Test, so this file does not depend on tap's types. */
+interface TestLike {
+  teardown(fn: () => void | Promise<void>): void;
+  equal(a: unknown, b: unknown, msg?: string): void;
+  same(a: unknown, b: unknown, msg?: string): void;
+  match(a: unknown, b: unknown, msg?: string): void;
+  notMatch(a: unknown, b: unknown, msg?: string): void;
+  ok(a: unknown, msg?: string): void;
+}
+
+/** makeBundle, removed when the test ends. */
+export function bundleFor(t: TestLike, mutate: (c: any) => void = () => {}): string {
+  const dir = makeBundle(mutate);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A private copy of the busybox rootfs (`cp -a`), for tests that plant symlinks or files in it.
+ * Its path contains "tsrun" so leakSnapshot's mount check covers it. Removed at teardown.
+ */
+export function copyRootfs(t: TestLike): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-rootfs-'));
+  const r = spawnSync('cp', ['-a', `${ROOTFS}/.`, dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cp -a rootfs: ${r.stderr}`);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Drops the default spec's ambient set: runc's default lists ambient caps that are not inheritable, so every create warns. */
+export function quiet(c: any): void {
+  if (c.process?.capabilities) delete c.process.capabilities.ambient;
+}
+
+/** `tsrun` with a caller-chosen stdio array (extra fds for --preserve-fds, or 'ignore'). */
+export function tsrunSpawn(root: string, args: string[], stdio: import('node:child_process').StdioOptions) {
+  return spawn(TSRUN, ['--root', root, ...args], { stdio });
+}
+
+/** Collects a child's stdout/stderr and waits for its exit. */
+export function collect(child: import('node:child_process').ChildProcess): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => {
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 20 ms until it is true or `timeoutMs` passes (a bound, never asserted as a duration). */
+export async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (cond()) return true;
+    if (Date.now() > end) return false;
+    await delay(20);
+  }
+}
+
+/** `tsrun state ID` parsed, or undefined when it fails. */
+export function stateOf(root: string, id: string): Record<string, any> | undefined {
+  const r = tsrun(root, ['state', id]);
+  if (r.status !== 0) return undefined;
+  return JSON.parse(r.stdout) as Record<string, any>;
+}
+
+/** stderr lines that are not warnings (warnings never change the flow, runtime.md). */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l !== '' && !/level=warning/.test(l));
+}
+
+/** The "Bad input and faults" contract: exit 1, one line on stderr, no stack trace. */
+export function assertCleanError(t: TestLike, r: Result, pattern?: RegExp): void {
+  t.equal(r.status, 1, `exit status 1 (stderr: ${r.stderr.trim()})`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  t.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(lines)}`);
+  t.notMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  t.notMatch(r.stderr, /internal error/, 'not an internal error');
+  if (pattern) t.match(r.stderr, pattern);
+}
+
+/** leakSnapshot is all empty. */
+export function assertNoLeaks(t: TestLike, root: string, msg = 'nothing left behind'): void {
+  t.same(leakSnapshot(root), { mounts: [], cgroups: [], processes: [], state: [] }, msg);
+}
+
+/** Host pids whose /proc/<pid>/cgroup names the container's cgroup (any hierarchy). */
+export function pidsInCgroupOf(id: string): number[] {
+  const out: number[] = [];
+  for (const name of safeReaddir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cg = fs.readFileSync(`/proc/${name}/cgroup`, 'utf8');
+      if (cg.split('\n').some((l) => l.endsWith(`/tsrun/${id}`) || l.includes(`/tsrun/${id}/`))) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Whole-machine leak view for the final check (zz-leaks.test.ts). */
+export function machineLeaks(): { stateRoots: string[]; mounts: string[]; cgroups: string[]; processes: string[] } {
+  const stateRoots = safeReaddir('/run').filter((n) => n.startsWith('tsrun-test-'))
+    .map((n) => path.join('/run', n)).filter((d) => safeReaddir(d).length > 0);
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .filter((l) => /tsrun|bundles\/[^ ]*rootfs/.test(l)).map((l) => l.split(' ')[4]);
+  const cgroups = safeReaddir('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tsrun')).filter((p) => fs.existsSync(p));
+  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n')
+    .filter((l) => l.includes('dist/init.js'));
+  return { stateRoots, mounts, cgroups, processes };
+}
+
+/** A host directory for talking to a container (bind it in with `bindShared`); removed at teardown. */
+export function sharedDir(t: TestLike): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-shared-'));
+  fs.chmodSync(dir, 0o777);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Adds a read-write bind mount of the host dir `host` at `dest` in the container. */
+export function bindShared(c: any, host: string, dest = '/shared'): void {
+  c.mounts.push({ destination: dest, type: 'bind', source: host, options: ['rbind', 'rw'] });
+}
