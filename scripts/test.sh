@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 fail=0
+node scripts/gen-validators.mjs >/dev/null
 echo "== typecheck"
 npx tsc --noEmit -p . || fail=1
 

@@ -9,6 +9,7 @@ import { mkdirTracked, removeCreatedDirs } from './dirs';
 import { CgroupError } from './errors';
 import type { CgroupManager } from './manager';
 import { assertResourcesSupported } from './resources';
+import { TSRUN_CGROUP_PARENT } from './cgroups-path';
 import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
 
 export abstract class BaseCgroupManager implements CgroupManager {
@@ -95,6 +96,31 @@ export abstract class BaseCgroupManager implements CgroupManager {
     if (result.failures.length > 0) {
       throw new CgroupError(`cannot remove cgroup directories: ${result.failures.join('; ')}`, { code: 'cgroup-busy' });
     }
+    this.pruneSharedParents();
+  }
+
+  /**
+   * The shared parent (".../tsrun") is made by whichever container came first; when that one is
+   * deleted while others still live in it, nobody "owns" it any more. The last container out
+   * removes it: rmdir each ancestor inside tsrun's own subtree while it is empty (rmdir(2) on
+   * cgroupfs fails with EBUSY/ENOTEMPTY while a child cgroup or a process remains, so this can
+   * never remove a cgroup in use).
+   */
+  private pruneSharedParents(): void {
+    const base = TSRUN_CGROUP_PARENT.slice(1);
+    for (const dir of this.uniqueDirs()) {
+      const parts = dir.split('/');
+      const at = parts.lastIndexOf(base);
+      if (at < 0) continue;
+      for (let end = parts.length - 1; end > at; end--) {
+        try {
+          this.cfs.rmdir(parts.slice(0, end).join('/'));
+        } catch {
+          break;
+        }
+      }
+    }
+    this.created = this.created.filter((d) => this.cfs.exists(d));
   }
 
   paths(): CgroupPaths {

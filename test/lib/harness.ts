@@ -99,13 +99,23 @@ export function runScript(root: string, script: string, mutate: (c: any) => void
 export function leakSnapshot(root: string): { mounts: string[]; cgroups: string[]; processes: string[]; state: string[] } {
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .filter((l) => /tsrun|bundles\/busybox\/rootfs/.test(l)).map((l) => l.split(' ')[4]);
+  // Only what this test process made (ids from uniqueId carry its pid), so test files and other
+  // tsrun users running at the same time do not count as leaks.
+  const tag = `-${process.pid}-`;
   const cgroups: string[] = [];
   for (const h of safeReaddir('/sys/fs/cgroup')) {
     const base = path.join('/sys/fs/cgroup', h, 'tsrun');
-    if (fs.existsSync(base)) cgroups.push(base);
+    for (const d of safeReaddir(base)) if (d.includes(tag)) cgroups.push(path.join(base, d));
   }
   const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n')
-    .filter((l) => l.includes('dist/init.js'));
+    .filter((l) => l.includes('dist/init.js'))
+    .filter((l) => {
+      try {
+        return fs.readFileSync(`/proc/${l.trim().split(' ')[0]}/cgroup`, 'utf8').includes(tag);
+      } catch {
+        return false;
+      }
+    });
   const state = safeReaddir(root);
   return { mounts, cgroups, processes, state };
 }
