@@ -68,10 +68,19 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
   try {
     // Open everything first, in the host view: the current namespaces (to restore) and the paths.
     for (const r of sorted) {
-      const name = r.type === 'pid' || r.type === 'time' ? `${NS_PROC_NAME[r.type]}_for_children` : NS_PROC_NAME[r.type];
+      // setns(2) into a time namespace needs a single-threaded caller (EUSERS otherwise), so the
+      // parent cannot switch its time_for_children back. It does not need to: unshare only
+      // changes what *children* get, and the parent spawns nothing after the init stage.
+      if (r.type === 'time') continue;
+      const name = r.type === 'pid' ? `${NS_PROC_NAME[r.type]}_for_children` : NS_PROC_NAME[r.type];
       saved.set(r.type, openNs(`/proc/thread-self/ns/${name}`));
     }
-    const plan = sorted.map((r) => ({ r, fd: r.path ? openNs(r.path) : -1 }));
+    const plan = sorted.map((r) => {
+      if (r.type === 'time' && r.path) {
+        throw new RuntimeError('namespace', `joining the time namespace ${r.path} needs a single-threaded caller (setns(2): EUSERS); tsrun supports only a new time namespace so far`);
+      }
+      return { r, fd: r.path ? openNs(r.path) : -1 };
+    });
     for (const p of plan) if (p.fd >= 0) joinFds.push(p.fd);
 
     const newFlags = plan.filter((p) => p.fd < 0).reduce((acc, p) => acc | NS_FLAG[p.r.type], 0);
@@ -122,6 +131,13 @@ function writeTimeOffsets(o: TimeOffsets): void {
   const lines: string[] = [];
   if (o.monotonic) lines.push(`monotonic ${o.monotonic.secs} ${o.monotonic.nanosecs}`);
   if (o.boottime) lines.push(`boottime ${o.boottime.secs} ${o.boottime.nanosecs}`);
+  // /proc/self is the thread-group leader, which is this (main) thread; the file exists only there.
   // One write per clock: the kernel parses one line per write call.
-  for (const l of lines) fs.writeFileSync('/proc/thread-self/timens_offsets', l);
+  for (const l of lines) {
+    try {
+      fs.writeFileSync('/proc/self/timens_offsets', l);
+    } catch (e) {
+      throw new RuntimeError('namespace', `write /proc/self/timens_offsets "${l}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
 }
