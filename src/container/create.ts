@@ -14,6 +14,7 @@ import { cgroupMountPlan } from '../launcher/cgroup-plan';
 import { launchInit, type InitHandle } from '../launcher/parent';
 import { checkId, FIFO_NAME, makeContainerDir, removeContainerDir, writeRecord, type ContainerRecord } from '../state/store';
 import { readProcStat } from '../state/status';
+import { lockContainer } from '../state/lock';
 import { RuntimeError } from '../errors';
 import { log } from '../log';
 import type { GlobalOptions } from './context';
@@ -61,6 +62,8 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
 
   const dir = makeContainerDir(g.root, o.id);
+  // Held until create is done: a concurrent delete of this id waits instead of racing us.
+  const unlock = lockContainer(g.root, o.id);
   const record: ContainerRecord = {
     ociVersion: spec.ociVersion,
     id: o.id,
@@ -101,6 +104,10 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     // Written first so that `delete --force` can clean up after a create killed at any point.
     writeRecord(g.root, record);
     libc.mkfifo(path.join(dir, FIFO_NAME), 0o622);
+    // mkfifo(3) honours the umask (0622 became 0600): a container whose process.user is not root
+    // reopens the fifo for writing after the uid switch and got EACCES. runc clears the umask
+    // around mkfifo for the same reason (found by test/integration/process.test.ts).
+    fs.chmodSync(path.join(dir, FIFO_NAME), 0o622);
     cg.create();
     cgroupMade = true;
     record.cgroup = cg.paths();
@@ -137,6 +144,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     teardown();
     throw e;
   } finally {
+    unlock();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

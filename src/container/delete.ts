@@ -5,10 +5,20 @@ import { tryReadRecord, containerDir } from '../state/store';
 import { StateError } from '../errors';
 import { destroyContainer, removeBareDir } from './cleanup';
 import { statusOf } from './state';
+import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 import fs from 'node:fs';
 
 export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
+  const unlock = lockContainer(g.root, id);
+  try {
+    deleteLocked(g, id, force);
+  } finally {
+    unlock();
+  }
+}
+
+function deleteLocked(g: GlobalOptions, id: string, force: boolean): void {
   const rec = tryReadRecord(g.root, id);
   if (!rec) {
     // A dir without a record: a create killed before it wrote anything. --force clears it.

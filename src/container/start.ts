@@ -7,6 +7,7 @@ import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord 
 import { deriveStatus, isOurProcessAlive } from '../state/status';
 import { RuntimeError, StateError } from '../errors';
 import { sleepMs } from './cleanup';
+import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 
 const START_TIMEOUT_MS = 30_000;
@@ -47,6 +48,15 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
 }
 
 export function startContainer(g: GlobalOptions, id: string): void {
+  const unlock = lockContainer(g.root, id);
+  try {
+    startLocked(g, id);
+  } finally {
+    unlock();
+  }
+}
+
+function startLocked(g: GlobalOptions, id: string): void {
   const rec = readRecord(g.root, id);
   const dir = containerDir(g.root, id);
   const refused = refuseStart(deriveStatus(rec, dir));

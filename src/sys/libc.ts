@@ -180,6 +180,10 @@ export function fchownat(dirfd: number, path: string, uid: number, gid: number, 
 export function fchmod(fd: number, mode: number, where?: string): void {
   check('fchmod', fn('int fchmod(int fd, uint32_t mode)')(fd, mode) as number, where);
 }
+/** flock(2): advisory lock on an open file or directory, released when the fd is closed. */
+export function flock(fd: number, op: number): void {
+  check('flock', fn('int flock(int fd, int op)')(fd, op) as number);
+}
 export function fcntl(fd: number, cmd: number, arg = 0): number {
   return check('fcntl', fn('int fcntl(int fd, int cmd, ...)')(fd, cmd, 'int', arg) as number);
 }
