@@ -56,9 +56,15 @@ export function exec(cmd, args, opts = {}) {
     input: opts.input,
     env: opts.env ?? { ...process.env, [HOST_ENV_MARKER]: '1' },
     stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'],
+    cwd: opts.cwd,
     killSignal: 'SIGKILL',
   });
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+  const res = { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
+  if (process.env.CONFORMANCE_VERBOSE) {
+    // Debug aid: every command with its exit status and stderr, on the runner's stderr.
+    process.stderr.write(`  $ ${[cmd, ...args].join(' ')} -> ${res.status ?? res.signal}\n${res.stderr.replace(/^/gm, '    ')}\n`);
+  }
+  return res;
 }
 
 export class Context {
@@ -135,7 +141,9 @@ export class Context {
     const err = fs.openSync(this.logFile(id, 'err'), 'a');
     try {
       const r = this.tsrun(['create', '--bundle', bundle, ...(opts.flags ?? []), id], { ...opts, stdio: ['ignore', out, err, ...(opts.extraStdio ?? [])] });
-      return { ...r, stdout: this.output(id), stderr: this.errors(id) };
+      const res = { ...r, stdout: this.output(id), stderr: this.errors(id) };
+      if (process.env.CONFORMANCE_VERBOSE) process.stderr.write(`    (create stderr) ${res.stderr}\n`);
+      return res;
     } finally {
       fs.closeSync(out);
       fs.closeSync(err);

@@ -1,6 +1,6 @@
-// `delete`: remove a stopped container (runtime.md "delete"): its cgroups and state. A created
-// container may be deleted too (its init stage is killed, as runc does); a running or paused one
-// only with --force. A missing container with --force is not an error (containerd relies on it).
+// `delete`: remove a stopped container (runtime.md "delete"): its cgroups and state. A created,
+// running or paused one only with --force (which kills it first). A missing container with
+// --force is not an error (containerd relies on it).
 import { tryReadRecord, containerDir } from '../state/store';
 import { StateError } from '../errors';
 import { destroyContainer, removeBareDir } from './cleanup';
@@ -29,7 +29,9 @@ function deleteLocked(g: GlobalOptions, id: string, force: boolean): void {
     throw new StateError(`container "${id}" does not exist`, 'not-found');
   }
   const status = statusOf(g, rec);
-  if ((status === 'running' || status === 'paused') && !force) {
+  // runtime.md "delete": deleting a container that is not stopped MUST fail and have no effect.
+  // runc kills a `created` one instead; the spec is the contract here, so only --force does that.
+  if (status !== 'stopped' && !force) {
     throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
   destroyContainer(g.root, rec);

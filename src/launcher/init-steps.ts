@@ -11,6 +11,7 @@ import { setHostnames, writeSysctls } from '../linux/system';
 import { applyCapSets, dropBoundingSet, planCapabilities, readLastCap } from '../security/capabilities';
 import { checkRlimits, planRlimits, type RlimitPlan } from '../security/rlimits';
 import { switchIdentity } from '../security/identity';
+import { wordsToCaps } from '../security/capability-table';
 import { resolveExecutable } from './resolve-exec';
 import type { InitConfig } from './init-config';
 
@@ -70,7 +71,8 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   if (!proc) return { fifoFd, preserveFds: cfg.preserveFds, rlimits: [], args: [], env: [] };
 
   const rlimits = step('rlimits', () => planRlimits(proc.rlimits));
-  const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap) : undefined;
+  const held = wordsToCaps(libc.capget().permitted);
+  const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap, held) : undefined;
   caps?.warnings.forEach(warn);
   // Check rlimits while we may still hold CAP_SYS_RESOURCE; applied just before execve.
   step('rlimits', () => checkRlimits(rlimits, caps ? caps.effective.includes(CAP_SYS_RESOURCE) && hasCap(CAP_SYS_RESOURCE) : hasCap(CAP_SYS_RESOURCE)));

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import * as libc from '../sys/libc';
 import { PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE } from '../sys/constants';
-import { capsToWords, parseCapabilities } from './capability-table';
+import { capabilityName, capsToWords, parseCapabilities } from './capability-table';
 import type { LinuxCapabilities } from '../spec/types';
 
 export interface CapPlan {
@@ -27,18 +27,39 @@ export function readLastCap(): number {
 }
 
 /** Resolves names to numbers; the spec says unknown or ungrantable ones are a warning (config.md). */
-export function planCapabilities(caps: LinuxCapabilities, lastCap: number): CapPlan {
+export function planCapabilities(caps: LinuxCapabilities, lastCap: number, held?: readonly number[]): CapPlan {
   const warnings: string[] = [];
   const sets = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
   const out: Partial<CapPlan> = {};
   for (const s of sets) {
     const { known, unknown } = parseCapabilities(caps[s] ?? []);
     for (const u of unknown) warnings.push(`unknown capability ${JSON.stringify(u)} in ${s} set ignored`);
-    const usable = known.filter((n) => n <= lastCap);
+    let usable = known.filter((n) => n <= lastCap);
     if (usable.length !== known.length) warnings.push(`capabilities above cap_last_cap (${lastCap}) in ${s} set ignored`);
+    // A capability the runtime itself does not hold cannot be granted (capset(2): EPERM); on this
+    // kind of host CAP_SYS_RESOURCE is outside the bounding set. config.md: warn, do not fail.
+    if (held && s !== 'bounding') {
+      const missing = usable.filter((n) => !held.includes(n));
+      if (missing.length) {
+        warnings.push(`${s} capabilities ${missing.map((c) => capabilityName(c) ?? String(c)).join(', ')} ignored: the runtime does not hold them`);
+        usable = usable.filter((n) => held.includes(n));
+      }
+    }
     out[s] = usable;
   }
   const plan = out as Omit<CapPlan, 'warnings'>;
+  // capset(2) refuses (EPERM) an inheritable capability outside the bounding set (which is dropped
+  // first) and an effective one outside the permitted set. The spec says an ungrantable capability
+  // is a warning, not a failure, so leave those out and say so (found by
+  // test/integration/process.test.ts: such a config failed create with "capset: EPERM").
+  const dropOutside = (set: 'inheritable' | 'effective', within: 'bounding' | 'permitted'): void => {
+    const left = plan[set].filter((c) => !plan[within].includes(c));
+    if (!left.length) return;
+    warnings.push(`${set} capabilities ${left.map((c) => capabilityName(c) ?? String(c)).join(', ')} ignored: not in the ${within} set`);
+    plan[set] = plan[set].filter((c) => plan[within].includes(c));
+  };
+  dropOutside('inheritable', 'bounding');
+  dropOutside('effective', 'permitted');
   // capabilities(7): an ambient capability must be both permitted and inheritable, or the kernel
   // refuses to raise it. runc's default spec lists ambient caps with no inheritable set; the spec
   // says an ungrantable capability is a warning, so leave it out and say so.
