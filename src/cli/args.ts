@@ -32,7 +32,9 @@ export function parseFlags(verb: string, argv: string[], spec: FlagSpec): Parsed
       return true;
     },
   });
-  if (bad) throw new UsageError(`${verb}: flag provided but not defined: ${bad}`);
+  // No verb prefix here: main.ts already prints "tsrun <verb>: " before every error line (the
+  // line read "tsrun create: create: flag provided ..."; found by test/integration/faults.test.ts).
+  if (bad) throw new UsageError(`flag provided but not defined: ${bad}`);
   return args;
 }
 

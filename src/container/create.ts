@@ -9,6 +9,7 @@ import * as libc from '../sys/libc';
 import { loadBundleConfig } from '../spec/load';
 import { convertSpec } from '../spec/convert';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
+import type { CgroupPaths } from '../cgroups/types';
 import { hostCgroupLayout } from '../cgroups/detect';
 import { cgroupMountPlan } from '../launcher/cgroup-plan';
 import { launchInit, type InitHandle } from '../launcher/parent';
@@ -51,6 +52,21 @@ function writeOomScoreAdj(pid: number, value: number | undefined): void {
 }
 
 /**
+ * The record stored before cg.create() runs lists the directories it is about to make (those
+ * missing now), so that a `tsrun create` killed in the middle of the mkdirs, before the record
+ * with the real list is written, still leaves `delete --force` what to remove. Destroy skips the
+ * ones that never got made and keeps a shared parent another container uses. (Found by the
+ * SIGKILL test of test/integration/faults.test.ts: cgroup dirs were left behind.)
+ */
+function withPlannedDirs(p: CgroupPaths): CgroupPaths {
+  const planned = new Set(p.createdDirs);
+  for (const dir of Object.values(p.paths)) {
+    for (let d = dir; d !== path.dirname(d) && !fs.existsSync(d); d = path.dirname(d)) planned.add(d);
+  }
+  return { ...p, createdDirs: [...planned] };
+}
+
+/**
  * Creates the container and returns with the init stage `ready` and state persisted; the caller
  * sends `go` (create: and returns; run: and starts it). Any failure tears down what was made.
  */
@@ -76,7 +92,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     startTime: 0,
     lastStatus: 'creating',
     ownPidNamespace: conv.ownPidNamespace,
-    cgroup: cg.paths(),
+    cgroup: withPlannedDirs(cg.paths()),
     config: { hooks: spec.hooks, process: spec.process },
   };
   let handle: InitHandle | undefined;

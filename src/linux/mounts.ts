@@ -9,6 +9,26 @@ import { parseMountOptions, type ParsedMountOptions } from './mount-options';
 import { ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import type { InitMount } from '../launcher/init-config';
 
+// runc's checkProcMount (CVE-2019-19921): a mount whose destination resolves into the container's
+// /proc (an image can make "volume" a symlink to /proc) could replace /proc/sys or /proc/self/attr
+// files that later steps rely on. Allowed: procfs at /proc itself, and binds over these files that
+// tools like lxcfs replace.
+const PROC_MOUNT_ALLOWED = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+]);
+
+/** Refuses a target that landed inside the container's /proc (checked on the resolved fd, so a symlink cannot hide it). */
+function guardProcTarget(rootFd: number, targetFd: number, m: InitMount): void {
+  const root = fs.readlinkSync(fdPath(rootFd));
+  const real = fs.readlinkSync(fdPath(targetFd));
+  const rel = real === root ? '/' : real.startsWith(root + '/') ? real.slice(root.length) : real;
+  if (rel !== '/proc' && !rel.startsWith('/proc/')) return;
+  if (rel === '/proc' && m.type === 'proc') return;
+  if (PROC_MOUNT_ALLOWED.has(rel)) return;
+  throw new RuntimeError('mount', `${m.destination} resolves to ${rel} inside the container's /proc; mounting there is refused (CVE-2019-19921)`);
+}
+
 /** Flags that are settings of a mount rather than operations; a bind needs a remount to apply them. */
 function settingFlags(p: ParsedMountOptions): number {
   return p.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -38,6 +58,7 @@ function mountBind(rootFd: number, m: InitMount, p: ParsedMountOptions): void {
   const target = st.isDirectory() ? mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination)
     : ensureFileInRoot(rootFd, m.destination, m.destination);
   try {
+    guardProcTarget(rootFd, target, m);
     libc.mount(m.source, fdPath(target), null, MS_BIND | (p.recursiveBind ? MS_REC : 0), null);
   } finally {
     libc.close(target);
@@ -78,6 +99,7 @@ export function mountEntry(rootFd: number, m: InitMount): void {
     const target = mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination);
     let oldDir = -1;
     try {
+      guardProcTarget(rootFd, target, m);
       if (p.tmpcopyup) oldDir = libc.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
       libc.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
       if (oldDir >= 0) copyUp(oldDir, rootFd, m.destination);

@@ -44,15 +44,21 @@ export function findMountOf(mountinfo: string, p: string): { mountPoint: string;
 function makeParentMountPrivate(rootfs: string): void {
   const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   const m = findMountOf(info, path.dirname(rootfs));
-  if (m && m.shared) libc.mount(null, m.mountPoint, null, MS_PRIVATE, null);
+  // Private whatever it was, not only when shared (runc 1.2 does the same): with rootfsPropagation
+  // "unbindable" the parent is unbindable now, and binding the rootfs out of it fails with EINVAL
+  // (found by test/integration/rootfs.test.ts). rootfsPropagation is applied again after pivot.
+  if (m) libc.mount(null, m.mountPoint, null, MS_PRIVATE, null);
 }
 
 /** Returns an O_PATH fd of the mounted rootfs; the caller closes it. */
 export function prepareRootfs(cfg: InitConfig): number {
   // mount_namespaces(7): the copied namespace shares propagation with the host. Make every mount a
   // slave (or what rootfsPropagation asks) so nothing we mount propagates back to the host.
+  // rootfsPropagation applies as named, recursive only for the r* forms (runc prepareRoot): forcing
+  // MS_REC made "unbindable" recursive, and every later bind of a host path (cgroup mounts, bind
+  // mounts) then failed with EINVAL (found by test/integration/rootfs.test.ts).
   const prop = cfg.rootfsPropagation ? propagationFlag(cfg.rootfsPropagation) : MS_SLAVE | MS_REC;
-  libc.mount(null, '/', null, prop | MS_REC, null);
+  libc.mount(null, '/', null, prop, null);
   makeParentMountPrivate(cfg.rootfs);
   // The rootfs must be a mount point for pivot_root; binding it onto itself makes it one.
   libc.mount(cfg.rootfs, cfg.rootfs, null, MS_BIND | MS_REC, null);

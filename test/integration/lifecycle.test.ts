@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import {
-  assertCleanError, assertNoLeaks, bindShared, bundleFor, cleanupRoot, collect, makeStateRoot, pidsInCgroupOf,
+  assertCleanError, assertNoLeaks, isAlive, bindShared, bundleFor, cleanupRoot, collect, makeStateRoot, pidsInCgroupOf,
   quiet, sharedDir, stateOf, tsrun, tsrunSpawn, uniqueId, skipReason, waitFor,
 } from '../lib/harness';
 
@@ -15,11 +15,11 @@ t.teardown(() => cleanupRoot(root));
 /** The keys of `runc state` (runtime.md "State" plus runc's rootfs, created, owner). */
 const STATE_KEYS = ['bundle', 'created', 'id', 'ociVersion', 'owner', 'pid', 'rootfs', 'status'];
 
-/** A container that waits for /shared/go (created by the test on the host), then exits 0. */
+/** A container that waits for /tmp/go (the shared dir, created by the test on the host), then exits 0. */
 function waitingBundle(tt: Parameters<typeof bundleFor>[0], shared: string): string {
   return bundleFor(tt, (c) => {
     quiet(c);
-    c.process.args = ['sh', '-c', 'echo $$ > /shared/inside-pid; while [ ! -e /shared/go ]; do sleep 0.05; done; exit 0'];
+    c.process.args = ['sh', '-c', 'echo $$ > /tmp/inside-pid; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 0'];
     bindShared(c, shared);
   });
 }
@@ -142,7 +142,7 @@ t.test('delete --force of a running container kills it', { skip: skipReason }, a
   const pids = pidsInCgroupOf(id);
   const r = tsrun(root, ['delete', '--force', id]);
   t.equal(r.status, 0, r.stderr);
-  t.same(pids.filter((p) => fs.existsSync(`/proc/${p}`)), [], 'every process of the container is gone');
+  t.same(pids.filter(isAlive), [], 'every process of the container is gone');
   t.same(pidsInCgroupOf(id), []);
   assertNoLeaks(t, root);
 });
@@ -203,10 +203,10 @@ t.test('kill: signal names with and without SIG, numbers, default TERM', { skip:
     quiet(c);
     // A shell PID 1 with handlers: each caught signal is written to the shared log.
     c.process.args = ['sh', '-c', [
-      'trap "echo TERM >> /shared/log" TERM',
-      'trap "echo USR1 >> /shared/log" USR1',
-      'trap "echo HUP >> /shared/log" HUP',
-      'echo ready > /shared/ready',
+      'trap "echo TERM >> /tmp/log" TERM',
+      'trap "echo USR1 >> /tmp/log" USR1',
+      'trap "echo HUP >> /tmp/log" HUP',
+      'echo ready > /tmp/ready',
       'while true; do sleep 0.05; done',
     ].join('; ')];
     bindShared(c, shared);
@@ -300,5 +300,41 @@ t.test('--log FILE --log-format json writes runc\'s error lines', { skip: skipRe
   const textLog = path.join(shared, 'log.txt');
   tsrun(root, ['--log', textLog, 'kill', 'missing-three']);
   t.match(fs.readFileSync(textLog, 'utf8'), /^time="[^"]+" level=error msg=".*missing-three.*"\n$/);
+  assertNoLeaks(t, root);
+});
+
+t.test('a created container: delete needs --force; relative pid file', { skip: skipReason }, async (t) => {
+  const shared = sharedDir(t);
+  const bundle = bundleFor(t, (c) => {
+    quiet(c);
+    c.process.args = ['sleep', '1000'];
+  });
+  const id = uniqueId('created');
+  // --pid-file relative to tsrun's cwd, as runc resolves it.
+  const r = tsrun(root, ['create', '-b', bundle, '--pid-file', 'rel.pid', id], { cwd: shared });
+  t.equal(r.status, 0, r.stderr);
+  const pid = stateOf(root, id)?.pid as number;
+  t.equal(fs.readFileSync(path.join(shared, 'rel.pid'), 'utf8'), String(pid), 'relative pid file written under the cwd');
+  t.ok(isAlive(pid), 'the init stage waits');
+  // runtime.md "delete": a container that is not stopped MUST be refused, with no effect (runc
+  // deletes a created one anyway; tsrun follows the spec). --force kills the waiting init stage.
+  assertCleanError(t, tsrun(root, ['delete', id]), /that is not stopped: created/);
+  t.ok(isAlive(pid), 'refused delete had no effect');
+  t.equal(stateOf(root, id)?.status, 'created');
+  const d = tsrun(root, ['delete', '--force', id]);
+  t.equal(d.status, 0, d.stderr);
+  t.notOk(isAlive(pid), 'the init stage is gone');
+  assertNoLeaks(t, root);
+});
+
+t.test('stdio passes through in non-terminal mode', { skip: skipReason }, async (t) => {
+  const bundle = bundleFor(t, (c) => {
+    quiet(c);
+    c.process.args = ['sh', '-c', 'read line; echo "got $line"; echo "to stderr" >&2'];
+  });
+  const r = tsrun(root, ['run', '-b', bundle, uniqueId('stdio')], { input: 'hello\n' });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, 'got hello\n', 'stdin reaches the program, its stdout is tsrun\'s');
+  t.equal(r.stderr, 'to stderr\n', 'its stderr is tsrun\'s');
   assertNoLeaks(t, root);
 });

@@ -1,10 +1,11 @@
 // Test harness for integration and conformance tests (root): build a bundle from the default spec
 // plus a patch, run the real `tsrun` CLI with a private state root, and check that nothing is
 // left behind (mounts, cgroups, processes, state dirs).
-import { spawnSync, spawn, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Test } from 'tap';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const TSRUN = path.join(REPO, 'bin', 'tsrun');
@@ -16,6 +17,18 @@ export const haveBuild = fs.existsSync(path.join(REPO, 'dist', 'tsrun.js'));
 /** Reason to skip a root integration test, or false when it can run. */
 export const skipReason: string | false = !isRoot ? 'needs root' : !haveBuild ? 'run `npm run build` first'
   : !haveRootfs ? 'run scripts/setup-bundles.sh first' : false;
+
+/**
+ * tsrun is started through env(1) without NODE_OPTIONS: tap's @tapjs/processinfo puts an --import
+ * hook into NODE_OPTIONS of every child it spawns (even with an explicit env), and from tsrun it
+ * would reach the init stage, which then writes .tap/processinfo files into the container's rootfs
+ * when it exits after pivot_root.
+ */
+const ENV = '/usr/bin/env';
+const NO_TAP_HOOKS = ['-u', 'NODE_OPTIONS'];
+
+/** Directories this test process made (bundles, rootfs copies, shared dirs): see ownLeaks. */
+const ownDirs = new Set<string>();
 
 let counter = 0;
 /** A unique container id for this test process. */
@@ -30,30 +43,46 @@ export interface Result {
   stderr: string;
 }
 
-function toResult(r: SpawnSyncReturns<string>): Result {
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
 /** A private state root for one test file; removed by `cleanupRoot`. */
 export function makeStateRoot(): string {
   return fs.mkdtempSync('/run/tsrun-test-');
 }
 
-/** Runs `tsrun --root <root> ...args` and waits for it. */
+/**
+ * Runs `tsrun --root <root> ...args` and waits for it. stdout/stderr go through temp files, not
+ * pipes: a container made by `create` or `run --detach` inherits them (non-terminal mode passes
+ * tsrun's stdio through, as runc does), and spawnSync would wait for every holder of a pipe.
+ */
 export function tsrun(root: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Result {
-  return toResult(spawnSync(TSRUN, ['--root', root, ...args], {
-    encoding: 'utf8',
-    cwd: opts.cwd,
-    input: opts.input,
-    timeout: opts.timeoutMs ?? 60_000,
-    env: opts.env ?? process.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-out-'));
+  const outFd = fs.openSync(path.join(dir, 'out'), 'w+');
+  const errFd = fs.openSync(path.join(dir, 'err'), 'w+');
+  try {
+    const r = spawnSync(ENV, [...NO_TAP_HOOKS, TSRUN, '--root', root, ...args], {
+      encoding: 'utf8',
+      cwd: opts.cwd,
+      input: opts.input,
+      timeout: opts.timeoutMs ?? 60_000,
+      env: opts.env ?? process.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd, errFd],
+    });
+    if (r.error) throw r.error;
+    return {
+      status: r.status,
+      signal: r.signal,
+      stdout: fs.readFileSync(path.join(dir, 'out'), 'utf8'),
+      stderr: fs.readFileSync(path.join(dir, 'err'), 'utf8'),
+    };
+  } finally {
+    fs.closeSync(outFd);
+    fs.closeSync(errFd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Starts `tsrun` without waiting (for signal tests); returns the ChildProcess. */
 export function tsrunAsync(root: string, args: string[]) {
-  return spawn(TSRUN, ['--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(ENV, [...NO_TAP_HOOKS, TSRUN, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 type Json = Record<string, unknown>;
@@ -76,6 +105,7 @@ export function baseConfig(): Json {
 /** Makes a bundle dir whose config is base + `mutate`; returns its path. */
 export function makeBundle(mutate: (c: any) => void = () => {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-'));
+  ownDirs.add(dir);
   const c = baseConfig();
   mutate(c);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c, null, 2));
@@ -139,15 +169,8 @@ export function cleanupRoot(root: string): void {
 // up, private rootfs copies, spawning with custom stdio, polling, and the shared assertions
 // ("one clear line, exit 1, no stack trace", "nothing left").
 
-/** Minimal view of a tap Test, so this file does not depend on tap's types. */
-interface TestLike {
-  teardown(fn: () => void | Promise<void>): void;
-  equal(a: unknown, b: unknown, msg?: string): void;
-  same(a: unknown, b: unknown, msg?: string): void;
-  match(a: unknown, b: unknown, msg?: string): void;
-  notMatch(a: unknown, b: unknown, msg?: string): void;
-  ok(a: unknown, msg?: string): void;
-}
+/** A tap test (the helpers register teardowns and assertions on it). */
+type TestLike = Test;
 
 /** makeBundle, removed when the test ends. */
 export function bundleFor(t: TestLike, mutate: (c: any) => void = () => {}): string {
@@ -162,6 +185,7 @@ export function bundleFor(t: TestLike, mutate: (c: any) => void = () => {}): str
  */
 export function copyRootfs(t: TestLike): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-rootfs-'));
+  ownDirs.add(dir);
   const r = spawnSync('cp', ['-a', `${ROOTFS}/.`, dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cp -a rootfs: ${r.stderr}`);
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -175,7 +199,7 @@ export function quiet(c: any): void {
 
 /** `tsrun` with a caller-chosen stdio array (extra fds for --preserve-fds, or 'ignore'). */
 export function tsrunSpawn(root: string, args: string[], stdio: import('node:child_process').StdioOptions) {
-  return spawn(TSRUN, ['--root', root, ...args], { stdio });
+  return spawn(ENV, [...NO_TAP_HOOKS, TSRUN, '--root', root, ...args], { stdio });
 }
 
 /** Collects a child's stdout/stderr and waits for its exit. */
@@ -223,9 +247,48 @@ export function assertCleanError(t: TestLike, r: Result, pattern?: RegExp): void
   if (pattern) t.match(r.stderr, pattern);
 }
 
-/** leakSnapshot is all empty. */
+/**
+ * What this test process left: leakSnapshot's four lists, narrowed to what is ours, because
+ * other suites (conformance/, another engineer's runs) may have containers alive on the same
+ * machine at the same time. Ours: host mounts of our bundles, rootfs copies and shared dirs or
+ * of the shared rootfs; cgroups named after our ids (uniqueId puts our pid in them); init
+ * stages in one of those cgroups or holding a file under our state root; our state root's
+ * entries. zz-leaks.test.ts checks the whole machine at the end.
+ */
+export function ownLeaks(root: string): { mounts: string[]; cgroups: string[]; processes: string[]; state: string[] } {
+  const ours = (p: string) => p.startsWith(ROOTFS) || [...ownDirs].some((d) => p === d || p.startsWith(d + '/'));
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4]).filter((mp) => mp !== undefined && ours(mp));
+  const idRe = new RegExp(`-${process.pid}-\\d+$`);
+  const cgroups: string[] = [];
+  for (const h of safeReaddir('/sys/fs/cgroup')) {
+    const base = path.join('/sys/fs/cgroup', h, 'tsrun');
+    for (const id of safeReaddir(base)) if (idRe.test(id)) cgroups.push(path.join(base, id));
+  }
+  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n')
+    .filter((l) => l.includes('dist/init.js')).filter((l) => {
+      const pid = l.trim().split(/\s+/)[0];
+      let cg = '';
+      try {
+        cg = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      } catch {
+        return false; // gone
+      }
+      if (cg.split('\n').some((x) => idRe.test(x.trim()))) return true;
+      return safeReaddir(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(root + '/');
+        } catch {
+          return false;
+        }
+      });
+    });
+  return { mounts, cgroups, processes, state: safeReaddir(root) };
+}
+
+/** ownLeaks is all empty. */
 export function assertNoLeaks(t: TestLike, root: string, msg = 'nothing left behind'): void {
-  t.same(leakSnapshot(root), { mounts: [], cgroups: [], processes: [], state: [] }, msg);
+  t.same(ownLeaks(root), { mounts: [], cgroups: [], processes: [], state: [] }, msg);
 }
 
 /** Host pids whose /proc/<pid>/cgroup names the container's cgroup (any hierarchy). */
@@ -249,7 +312,9 @@ export function machineLeaks(): { stateRoots: string[]; mounts: string[]; cgroup
     .map((n) => path.join('/run', n)).filter((d) => safeReaddir(d).length > 0);
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
     .filter((l) => /tsrun|bundles\/[^ ]*rootfs/.test(l)).map((l) => l.split(' ')[4]);
-  const cgroups = safeReaddir('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tsrun')).filter((p) => fs.existsSync(p));
+  // Each tsrun parent with the container cgroups still in it, e.g. "/sys/fs/cgroup/pids/tsrun [c1 c2]".
+  const cgroups = safeReaddir('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tsrun')).filter((p) => fs.existsSync(p))
+    .map((p) => `${p} [${safeReaddir(p).filter((n) => fs.statSync(path.join(p, n)).isDirectory()).join(' ')}]`);
   const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n')
     .filter((l) => l.includes('dist/init.js'));
   return { stateRoots, mounts, cgroups, processes };
@@ -258,12 +323,27 @@ export function machineLeaks(): { stateRoots: string[]; mounts: string[]; cgroup
 /** A host directory for talking to a container (bind it in with `bindShared`); removed at teardown. */
 export function sharedDir(t: TestLike): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-shared-'));
+  ownDirs.add(dir);
   fs.chmodSync(dir, 0o777);
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
-/** Adds a read-write bind mount of the host dir `host` at `dest` in the container. */
-export function bindShared(c: any, host: string, dest = '/shared'): void {
+/**
+ * Adds a read-write bind mount of the host dir `host` at `dest` in the container. The default
+ * is /tmp, which the busybox rootfs has: a new mount point would be made in the shared rootfs.
+ */
+export function bindShared(c: any, host: string, dest = '/tmp'): void {
   c.mounts.push({ destination: dest, type: 'bind', source: host, options: ['rbind', 'rw'] });
+}
+
+/** Is the pid alive (a zombie is not: it has exited and only waits for its parent to reap it)? */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }

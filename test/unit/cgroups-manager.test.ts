@@ -105,11 +105,25 @@ t.test('v1: destroy removes only what create made, deepest first, and is idempot
   tree.busyRmdirs.set('memory/tsrun/c1', 2); // still exiting for two attempts
   m.destroy();
   for (const d of V1_DIRS) t.notOk(exists(tree, `${d}/tsrun/c1`), `${d} leaf removed`);
-  t.ok(exists(tree, 'pids/tsrun'), 'the parent tsrun did not create is kept');
+  // An empty "tsrun" base is tsrun's own subtree: the last container out removes it, whoever
+  // made it (a container deleted earlier, while others still lived in it). See the next test for
+  // a parent outside that subtree.
+  t.notOk(exists(tree, 'pids/tsrun'), 'the empty shared tsrun base is removed by the last container out');
   for (const d of V1_DIRS.filter((x) => x !== 'pids')) t.notOk(exists(tree, `${d}/tsrun`), `${d} parent tsrun made is removed`);
   t.same(m.paths().createdDirs, []);
   t.doesNotThrow(() => m.destroy(), 'second destroy is a no-op');
   t.ok(exists(tree, 'pids'), 'hierarchy roots untouched');
+});
+
+t.test('v1: a parent outside the tsrun subtree that tsrun did not make is kept', async (t) => {
+  const { tree, make } = setup(t, 'v1');
+  fs.mkdirSync(path.join(tree.root, 'pids/outside'));
+  const m = make('c1', '/outside/c1');
+  m.create();
+  fs.writeFileSync(path.join(tree.root, 'pids/outside/c1/cgroup.procs'), '');
+  m.destroy();
+  t.notOk(exists(tree, 'pids/outside/c1'), 'leaf removed');
+  t.ok(exists(tree, 'pids/outside'), 'someone else\'s parent kept');
 });
 
 t.test('v1: a shared parent stays while another container uses it', async (t) => {
