@@ -5,7 +5,7 @@
 // Bundling is about start-up: one file parses faster than hundreds of module lookups, and every
 // tsrun command is a fresh Node process. koffi stays external (it is a native addon).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ process.chdir(root);
 if (existsSync('scripts/gen-validators.mjs')) {
   execFileSync(process.execPath, ['scripts/gen-validators.mjs'], { stdio: 'inherit' });
 }
+
+rmSync('dist', { recursive: true, force: true });
 
 const common = {
   bundle: true,
@@ -33,6 +35,15 @@ const common = {
 };
 
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrun.js' });
+// One bundle per verb (src/cli/commands/<verb>.ts -> dist/verbs/<verb>.js), loaded by main.ts on
+// demand: each command parses only its own code. Shared modules are repeated in each bundle;
+// that costs disk, not time.
+const verbs = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(verbs.map((v) => [`verbs/${v}`, `src/cli/commands/${v}.ts`])),
+  outdir: 'dist',
+});
 if (existsSync('src/launcher/init-main.ts')) {
   await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });
 }

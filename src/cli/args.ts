@@ -60,3 +60,9 @@ export function oneId(verb: string, args: Parsed, max = 1): string {
   }
   return pos[0];
 }
+
+/** Prints a command's usage text (for --help) and returns exit status 0. */
+export function help(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}

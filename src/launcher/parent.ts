@@ -134,9 +134,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-/** The init stage's entry file, next to this bundle (dist/init.js). */
+/** The init stage's entry file: this code runs from dist/verbs/<verb>.js, init is dist/init.js. */
 export function initEntry(): string {
-  return path.join(__dirname, 'init.js');
+  return path.join(__dirname, '..', 'init.js');
 }
 
 /**

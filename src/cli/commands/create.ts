@@ -1,6 +1,6 @@
 // `tsrun create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
 import { createContainer } from '../../container/create';
-import { int, oneId, parseFlags, str } from '../args';
+import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 export const createUsage = `Usage: tsrun create [options] <container-id>
@@ -32,10 +32,5 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
   });
   created.handle.send({ type: 'go' });
   created.handle.release();
-  return 0;
-}
-
-export function help(text: string): number {
-  process.stdout.write(text);
   return 0;
 }

@@ -1,7 +1,6 @@
 // `tsrun delete [--force] ID`
 import { deleteContainer } from '../../container/delete';
-import { oneId, parseFlags } from '../args';
-import { help } from './create';
+import { help, oneId, parseFlags } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 const usage = `Usage: tsrun delete [--force] <container-id>

@@ -1,7 +1,6 @@
 // `tsrun features`: the features document as JSON (features.md).
 import { buildFeatures } from '../../features';
-import { parseFlags } from '../args';
-import { help } from './create';
+import { help, parseFlags } from '../args';
 
 export async function featuresCommand(argv: string[]): Promise<number> {
   const a = parseFlags('features', argv, {});

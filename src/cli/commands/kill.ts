@@ -2,8 +2,7 @@
 import { killContainer } from '../../container/kill';
 import { parseSignal } from '../../sys/signals';
 import { UsageError } from '../../errors';
-import { parseFlags } from '../args';
-import { help } from './create';
+import { help, parseFlags } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 const usage = `Usage: tsrun kill [--all] <container-id> [signal]

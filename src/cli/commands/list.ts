@@ -1,8 +1,7 @@
 // `tsrun list [--format table|json] [-q]`, the columns and JSON shape of `runc list`.
 import { listContainers, type StateView } from '../../container/state';
 import { UsageError } from '../../errors';
-import { parseFlags, str } from '../args';
-import { help } from './create';
+import { help, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 const usage = `Usage: tsrun list [options]

@@ -1,7 +1,6 @@
 // `tsrun run [--detach] [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
 import { runContainer } from '../../container/run';
-import { int, oneId, parseFlags, str } from '../args';
-import { help } from './create';
+import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 const usage = `Usage: tsrun run [options] <container-id>

@@ -1,7 +1,6 @@
 // `tsrun start ID`
 import { startContainer } from '../../container/start';
-import { oneId, parseFlags } from '../args';
-import { help } from './create';
+import { help, oneId, parseFlags } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 export async function startCommand(argv: string[], g: GlobalOptions): Promise<number> {

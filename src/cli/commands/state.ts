@@ -1,7 +1,6 @@
 // `tsrun state ID`: the state JSON, indented like runc's.
 import { containerState } from '../../container/state';
-import { oneId, parseFlags } from '../args';
-import { help } from './create';
+import { help, oneId, parseFlags } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
 export async function stateCommand(argv: string[], g: GlobalOptions): Promise<number> {

@@ -1,8 +1,7 @@
 // `tsrun validate [--bundle DIR]`: the checks `create` runs, without creating anything.
 import { loadBundleConfig } from '../../spec/load';
 import { convertSpec } from '../../spec/convert';
-import { parseFlags, str } from '../args';
-import { help } from './create';
+import { help, parseFlags, str } from '../args';
 
 export async function validateCommand(argv: string[]): Promise<number> {
   const a = parseFlags('validate', argv, { string: ['bundle'], alias: { b: 'bundle' } });
