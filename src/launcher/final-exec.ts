@@ -7,6 +7,7 @@ import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
 import { applyRlimits } from '../security/rlimits';
 import { NSIG } from '../sys/signals';
 import type { Prepared } from './init-steps';
+import { SyscallError } from '../errors';
 
 const SIGKILL = 9;
 const SIGSTOP = 19;
@@ -39,7 +40,16 @@ export function finalExec(p: Prepared): never {
   try {
     // Blocks until `tsrun start` opens the fifo for reading. Through /proc/self/fd of our O_PATH fd
     // because the fifo's host path is gone since pivot_root.
-    const w = libc.open(`/proc/self/fd/${p.fifoFd}`, O.WRONLY | O.CLOEXEC);
+    let w: number;
+    try {
+      w = libc.open(`/proc/self/fd/${p.fifoFd}`, O.WRONLY | O.CLOEXEC);
+    } catch (e) {
+      // EINTR: a signal Node handles (SIGTERM, SIGINT: `tsrun kill` of a created container)
+      // interrupted the wait. Node's handler re-raises it, but PID 1 of a PID namespace ignores
+      // its own default-action signals, so end here, quietly, as runc's init does on SIGTERM.
+      if (e instanceof SyscallError && e.errnoCode === 'EINTR') process.exit(1);
+      throw e;
+    }
     // No process in config.json: `start` refuses such a container and never opens the fifo.
     if (!p.executable) process.exit(1);
     applyRlimits(p.rlimits);
