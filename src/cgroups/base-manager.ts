@@ -11,6 +11,7 @@ import type { CgroupManager } from './manager';
 import { assertResourcesSupported } from './resources';
 import { TSRUN_CGROUP_PARENT } from './cgroups-path';
 import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
+import type { Stats } from './stats';
 
 export abstract class BaseCgroupManager implements CgroupManager {
   readonly kind: CgroupKind;
@@ -31,6 +32,8 @@ export abstract class BaseCgroupManager implements CgroupManager {
   protected abstract isFrozen(dir: string): boolean;
   /** Directory whose cgroup.procs (and sub-cgroups) list the container's processes. */
   protected abstract procsDir(): string;
+  abstract stats(): Stats;
+  abstract oomKillCount(): number;
   abstract freeze(state: 'frozen' | 'thawed'): void;
   abstract freezerState(): FreezerState;
 

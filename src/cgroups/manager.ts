@@ -8,6 +8,7 @@ import { cgroupPathsFor, resolveCgroupsPath } from './cgroups-path';
 import { type CgroupLayout, hostCgroupLayout } from './detect';
 import { CgroupError } from './errors';
 import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
+import type { Stats } from './stats';
 import { V1CgroupManager } from './v1/manager';
 import { V2CgroupManager } from './v2/manager';
 
@@ -30,6 +31,10 @@ export interface CgroupManager {
   freezerState(): FreezerState;
   /** Host pids of every process in the container's cgroup (sub-cgroups included). */
   pids(): number[];
+  /** Resource usage as runc's `events --stats` reports it; controllers the host lacks are left empty. */
+  stats(): Stats;
+  /** memory: how many times the container hit its limit and the OOM killer ran (v1 memory.oom_control oom_kill, v2 memory.events oom_kill). */
+  oomKillCount(): number;
   /** Remove the dirs we created (only those), deepest first; retries briefly on EBUSY while processes exit; idempotent. */
   destroy(): void;
   /** Serialisable description to store in state.json and rebuild the manager in later commands. */

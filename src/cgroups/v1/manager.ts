@@ -5,6 +5,7 @@
 // "hybrid is handled as v1").
 import * as path from 'node:path';
 import { BaseCgroupManager } from '../base-manager';
+import { emptyStats, type Stats } from '../stats';
 import type { ResourceController } from '../controller';
 import { CgroupError } from '../errors';
 import type { FreezerState } from '../types';
@@ -50,5 +51,14 @@ export class V1CgroupManager extends BaseCgroupManager {
 
   freezerState(): FreezerState {
     return freezerStateV1(this.cfs, this.freezerDir());
+  }
+
+  // Filled in by the resource-controller work of issue 3 (one reader per controller file).
+  stats(): Stats {
+    return emptyStats();
+  }
+
+  oomKillCount(): number {
+    return 0;
   }
 }

@@ -4,6 +4,7 @@
 // parent, every controller each level offers, as runc's fs2 CreateCgroupPath does.
 import * as path from 'node:path';
 import { BaseCgroupManager } from '../base-manager';
+import { emptyStats, type Stats } from '../stats';
 import { readCgroupFile } from '../cgroupfs';
 import type { ResourceController } from '../controller';
 import { CgroupError } from '../errors';
@@ -63,5 +64,14 @@ export class V2CgroupManager extends BaseCgroupManager {
 
   freezerState(): FreezerState {
     return freezerStateV2(this.cfs, this.unifiedDir());
+  }
+
+  // Filled in by the resource-controller work of issue 3 (one reader per controller file).
+  stats(): Stats {
+    return emptyStats();
+  }
+
+  oomKillCount(): number {
+    return 0;
   }
 }
