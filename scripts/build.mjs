@@ -39,11 +39,19 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrun.
 // demand: each command parses only its own code. Shared modules are repeated in each bundle;
 // that costs disk, not time.
 const verbs = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
-await build({
-  ...common,
-  entryPoints: Object.fromEntries(verbs.map((v) => [`verbs/${v}`, `src/cli/commands/${v}.ts`])),
-  outdir: 'dist',
-});
-if (existsSync('src/launcher/init-main.ts')) {
-  await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });
+// Each verb bundle's entry wraps the command in run-verb.ts, which configures the bundle's own
+// logger and reports the bundle's own errors (module state is per bundle).
+for (const v of verbs) {
+  await build({
+    ...common,
+    stdin: {
+      contents: `const mod = require('./commands/${v}');\n` +
+        `const { runVerb } = require('./run-verb');\n` +
+        `exports.main = (verb, handler, argv, g) => runVerb(verb, mod[handler], argv, g);\n`,
+      resolveDir: 'src/cli',
+      sourcefile: `verb-${v}.js`,
+      loader: 'js',
+    },
+    outfile: `dist/verbs/${v}.js`,
+  });
 }

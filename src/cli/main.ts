@@ -2,16 +2,16 @@
 // `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
 // printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
 import path from 'node:path';
-import { configureLog, log } from '../log';
+import { configureLog } from '../log';
+import { reportError } from './report';
+import type { VerbGlobals } from './run-verb';
 import { parseGlobals } from './globals';
-import { RuntimeError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import { DEFAULT_ROOT } from '../state/store';
-import type { GlobalOptions } from '../container/context';
 
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
 
-type Handler = (argv: string[], g: GlobalOptions) => Promise<number>;
 // verb -> the handler its module exports. Each verb is built into a bundle of its own
 // (dist/verbs/<verb>.js, scripts/build.mjs): `tsrun state` never parses the create path, the
 // JSON Schema validators or child_process. Measured: `state` went from ~70 ms to ~40 ms.
@@ -23,14 +23,22 @@ const VERBS: Record<string, string> = {
   kill: 'killCommand',
   delete: 'deleteCommand',
   list: 'listCommand',
+  pause: 'pauseCommand',
+  resume: 'resumeCommand',
+  update: 'updateCommand',
+  ps: 'psCommand',
+  events: 'eventsCommand',
   spec: 'specCommand',
   features: 'featuresCommand',
   validate: 'validateCommand',
 };
 
-function loadVerb(verb: string): Handler {
+type VerbMain = (verb: string, handler: string, argv: string[], g: VerbGlobals) => Promise<number>;
+
+function loadVerb(verb: string): VerbMain {
+  // Each bundle's `main` is run-verb.ts's runVerb around that command's handler.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(__dirname, 'verbs', `${verb}.js`))[VERBS[verb]] as Handler;
+  return (require(path.join(__dirname, 'verbs', `${verb}.js`)) as { main: VerbMain }).main;
 }
 
 const USAGE = `tsrun: an OCI container runtime (runc-compatible) written in TypeScript
@@ -45,6 +53,11 @@ Commands:
   kill       send a signal to a container's process
   delete     delete a container
   list       list containers
+  pause      suspend every process of a container
+  resume     resume a paused container
+  update     change the resource limits of a container
+  ps         show the processes of a container
+  events     print a container's stats and OOM events
   spec       write a default config.json
   features   print the features this tsrun supports
   validate   check a bundle's config.json
@@ -73,21 +86,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     verbName = verb;
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
-    return await loadVerb(verb)(rest, { root: g.root });
+    return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug });
   } catch (e) {
     return reportError(e, verbName);
   }
-}
-
-/** One line on stderr (never a stack trace), and runc's JSON/text line in the log file. */
-function reportError(e: unknown, verb: string): number {
-  const msg = e instanceof Error ? e.message : String(e);
-  const internal = !(e instanceof RuntimeError);
-  const line = internal ? `internal error: ${msg}` : msg;
-  log.error(verb ? `${verb}: ${line}` : line);
-  process.stderr.write(`tsrun${verb ? ` ${verb}` : ''}: ${line}\n`);
-  if (internal && process.env.TSRUN_DEBUG_STACK) process.stderr.write(`${(e as Error)?.stack}\n`);
-  return 1;
 }
 
 main(process.argv.slice(2)).then(

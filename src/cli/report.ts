@@ -1,0 +1,16 @@
+// How a failed command is reported: one line on stderr (never a stack trace) and, with --log, a
+// runc-style line in the log file. Used by main.ts and by each verb bundle (run-verb.ts): every
+// bundle has its own copy of errors.ts and log.ts, so the check and the logger must be the ones
+// of the bundle that threw.
+import { RuntimeError } from '../errors';
+import { log } from '../log';
+
+export function reportError(e: unknown, verb: string): number {
+  const msg = e instanceof Error ? e.message : String(e);
+  const internal = !(e instanceof RuntimeError);
+  const line = internal ? `internal error: ${msg}` : msg;
+  log.error(verb ? `${verb}: ${line}` : line);
+  process.stderr.write(`tsrun${verb ? ` ${verb}` : ''}: ${line}\n`);
+  if (internal && process.env.TSRUN_DEBUG_STACK) process.stderr.write(`${(e as Error)?.stack}\n`);
+  return 1;
+}
