@@ -55,3 +55,7 @@ for (const v of verbs) {
     outfile: `dist/verbs/${v}.js`,
   });
 }
+
+// The init stage: spawned into the container's namespaces, it must hold all of its code in one
+// file because host paths vanish at pivot_root.
+await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });
