@@ -2,6 +2,7 @@
 // tsrun made), remove its state dir. Used by delete, by a failed create, and by a foreground run.
 import fs from 'node:fs';
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
+import { killAll } from '../cgroups/kill';
 import { containerDir, removeContainerDir, type ContainerRecord } from '../state/store';
 import { isOurProcessAlive, readProcStat } from '../state/status';
 import { log } from '../log';
@@ -58,6 +59,14 @@ export function killEverything(rec: ContainerRecord, cg = managerOf(rec)): void 
     if (cg && cg.freezerState() !== 'thawed') cg.freeze('thawed');
   } catch {
     // no freezer: nothing to thaw
+  }
+  // cgroup.kill (or freeze, kill, thaw) first: it reaches every process, forks included.
+  if (cg) {
+    try {
+      killAll(cg);
+    } catch (e) {
+      log.debug(`cgroup kill of ${rec.id}: ${(e as Error).message}`);
+    }
   }
   for (let round = 0; round < 5; round++) {
     const pids = containerPids(rec, cg);

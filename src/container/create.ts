@@ -16,6 +16,8 @@ import { launchInit, type InitHandle } from '../launcher/parent';
 import { checkId, FIFO_NAME, makeContainerDir, removeContainerDir, writeRecord, type ContainerRecord } from '../state/store';
 import { readProcStat } from '../state/status';
 import { lockContainer } from '../state/lock';
+import { waitGone } from './cleanup';
+import type { ChildProcess } from 'node:child_process';
 import { RuntimeError } from '../errors';
 import { log } from '../log';
 import type { GlobalOptions } from './context';
@@ -26,6 +28,8 @@ export interface CreateOptions {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** --no-new-keyring: keep the caller's session keyring (runc's flag). */
+  noNewKeyring?: boolean;
 }
 
 export interface Created {
@@ -73,7 +77,7 @@ function withPlannedDirs(p: CgroupPaths): CgroupPaths {
 export async function createContainer(g: GlobalOptions, o: CreateOptions): Promise<Created> {
   checkId(o.id);
   const { spec, bundle, rootfs } = loadBundleConfig(o.bundle);
-  const conv = convertSpec(spec, o.id, bundle);
+  const conv = convertSpec(spec, o.id, bundle, rootfs);
   const resources = spec.linux?.resources;
   const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
 
@@ -96,11 +100,20 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     config: { hooks: spec.hooks, process: spec.process },
   };
   let handle: InitHandle | undefined;
+  let child: ChildProcess | undefined;
   let cgroupMade = false;
   // A SIGINT/SIGTERM to `tsrun create` must still leave nothing behind (SIGKILL cannot be caught;
-  // `delete --force` cleans that case from the record written below).
+  // `delete --force` cleans that case from the record written below). The init stage is killed
+  // and waited for first: its cgroup cannot be removed while it lives in it.
   const onSignal = (): void => {
-    void handle?.kill();
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+      waitGone([child.pid], 5000);
+    }
     teardown();
     process.exit(1);
   };
@@ -135,11 +148,15 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         fifoPath: path.join(dir, FIFO_NAME),
         preserveFds: o.preserveFds,
         noPivot: o.noPivot,
+        newKeyring: !o.noNewKeyring,
         cgroupMount: needsCgroupMount ? cgroupMountPlan(hostCgroupLayout(), cg.paths()) : undefined,
       },
       nsRequests: conv.nsRequests,
       timeOffsets: conv.timeOffsets,
       onWarning: (m) => log.warn(m),
+      onSpawn: (c) => {
+        child = c;
+      },
       onHello: (pid) => {
         record.pid = pid;
         record.startTime = readProcStat(pid)?.startTime ?? 0;

@@ -10,7 +10,7 @@ import type { GlobalOptions } from './context';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach: boolean }): Promise<number> {
+export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach: boolean; keep?: boolean }): Promise<number> {
   const { record, handle } = await createContainer(g, o);
   handle.send({ type: 'go' });
   try {
@@ -37,7 +37,8 @@ export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach
   const exit = await handle.waitExit();
   for (const s of FORWARDED) process.removeListener(s, forward);
   handle.release();
-  destroyContainer(g.root, record);
+  // runc run --keep: leave the stopped container for the caller to inspect and delete.
+  if (!o.keep) destroyContainer(g.root, record);
   if (exit.signal) return 128 + (osConstants.signals[exit.signal] ?? 0);
   return exit.code ?? 0;
 }

@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
-import { applyRlimits } from '../security/rlimits';
 import { NSIG } from '../sys/signals';
 import type { Prepared } from './init-steps';
 import { SyscallError } from '../errors';
@@ -52,7 +51,6 @@ export function finalExec(p: Prepared): never {
     }
     // No process in config.json: `start` refuses such a container and never opens the fifo.
     if (!p.executable) process.exit(1);
-    applyRlimits(p.rlimits);
     resetSignals();
     limitFds(p.preserveFds);
     fs.writeSync(w, '0');

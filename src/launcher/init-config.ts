@@ -59,6 +59,8 @@ export interface InitConfig {
   sysctl: Record<string, string>;
   /** Absolute host path of the exec fifo, opened (O_PATH) before pivot_root. */
   fifoPath: string;
+  /** Join a new session keyring named after the container (false with --no-new-keyring). */
+  newKeyring: boolean;
   /** Number of fds after 0-2 handed to the container (--preserve-fds). */
   preserveFds: number;
   /** Set when the process must exist (create/run); absent is allowed by the spec until start. */

@@ -1,15 +1,15 @@
 // The init stage's build steps, in the order the kernel and the spec require. Each step is named;
 // a failure is reported to the parent as error{step, ...} and `create` fails with nothing left.
 // Order constraints are commented where they are: those are the lines people later "fix".
-import fs from 'node:fs';
 import * as libc from '../sys/libc';
 import { CLONE_NEWCGROUP, O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../sys/constants';
 import { prepareRootfs, applyRootPropagationAfterPivot } from '../linux/rootfs';
 import { moveInto, pivotInto } from '../linux/pivot';
-import { maskPath, readonlyPath, setReadonly } from '../linux/paths';
+import { maskPaths, readonlyPath, setReadonly } from '../linux/paths';
+import { mkdirAllInRoot, openInRoot } from '../linux/in-root';
 import { setHostnames, writeSysctls } from '../linux/system';
 import { applyCapSets, dropBoundingSet, planCapabilities, readLastCap } from '../security/capabilities';
-import { checkRlimits, planRlimits, type RlimitPlan } from '../security/rlimits';
+import { applyRlimits, planRlimits } from '../security/rlimits';
 import { switchIdentity } from '../security/identity';
 import { wordsToCaps } from '../security/capability-table';
 import { resolveExecutable } from './resolve-exec';
@@ -18,7 +18,6 @@ import type { InitConfig } from './init-config';
 export interface Prepared {
   fifoFd: number;
   preserveFds: number;
-  rlimits: RlimitPlan[];
   /** Absent when config.json has no process: `start` refuses such a container. */
   executable?: string;
   args: string[];
@@ -39,12 +38,16 @@ function step<T>(name: string, fn: () => T): T {
   }
 }
 
-const CAP_SYS_RESOURCE = 24;
-
 export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Prepared {
+  // A known umask for everything we create (mount points, device nodes), whatever the caller had.
+  libc.umask(0o022);
   // cgroup namespace after the parent has put us in our cgroup (it did, before bootstrap), so the
   // namespace's root is the container's cgroup (cgroup_namespaces(7)).
   if (cfg.newCgroupNs) step('cgroupns', () => libc.unshare(CLONE_NEWCGROUP));
+  // A session keyring of the container's own (runc does the same): otherwise the container shares
+  // the caller's session keyring and can read or plant its keys (keyrings(7)). Keyrings live in
+  // the thread's credentials, and this is the thread that calls execve.
+  if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
 
   const lastCap = readLastCap();
   const rootFd = step('rootfs', () => prepareRootfs(cfg));
@@ -55,27 +58,32 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   const fifoFd = step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
 
   step('pivot_root', () => (cfg.noPivot ? moveInto(cfg.rootfs) : pivotInto(cfg.rootfs)));
+  // From here on "/" is the container's root. Paths from config.json (cwd, args[0]) are resolved
+  // below this fd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so /proc/self/fd/N tricks cannot
+  // reach a host directory through an inherited fd (CVE-2024-21626).
+  const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
   step('propagation', () => applyRootPropagationAfterPivot(cfg));
   // runc creates a missing cwd (as root, before the uid switch) rather than failing; before the
   // root goes read-only, or it could not.
   const cwd = cfg.process?.cwd;
-  if (cwd) step('cwd', () => fs.mkdirSync(cwd, { recursive: true, mode: 0o755 }));
+  if (cwd) step('cwd', () => libc.close(mkdirAllInRoot(root, cwd, 0o755, cwd)));
   step('sysctl', () => writeSysctls(cfg.sysctl));
   // Masked and read-only paths after sysctl: /proc/sys is usually read-only once done.
   step('readonly-paths', () => cfg.readonlyPaths.forEach(readonlyPath));
-  step('masked-paths', () => cfg.maskedPaths.forEach(maskPath));
+  step('masked-paths', () => maskPaths(cfg.maskedPaths));
   step('hostname', () => setHostnames(cfg.hostname, cfg.domainname));
   if (cfg.readonlyRoot) step('readonly-root', () => setReadonly('/', false));
 
   const proc = cfg.process;
-  if (!proc) return { fifoFd, preserveFds: cfg.preserveFds, rlimits: [], args: [], env: [] };
+  if (!proc) return { fifoFd, preserveFds: cfg.preserveFds, args: [], env: [] };
 
-  const rlimits = step('rlimits', () => planRlimits(proc.rlimits));
+  // rlimits now, while we still hold every capability the runtime has (runc's init does the same
+  // before finalizeNamespace): raising a hard limit needs CAP_SYS_RESOURCE, which the container's
+  // own set may lack.
+  step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));
   const held = wordsToCaps(libc.capget().permitted);
   const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap, held) : undefined;
   caps?.warnings.forEach(warn);
-  // Check rlimits while we may still hold CAP_SYS_RESOURCE; applied just before execve.
-  step('rlimits', () => checkRlimits(rlimits, caps ? caps.effective.includes(CAP_SYS_RESOURCE) && hasCap(CAP_SYS_RESOURCE) : hasCap(CAP_SYS_RESOURCE)));
 
   // Order (runc finalizeNamespace): bounding set first (needs CAP_SETPCAP), then the uid switch
   // with keepcaps, then the capset(2) sets and ambient.
@@ -85,14 +93,19 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   // A uid change resets the dumpable flag to fs.suid_dumpable; make sure it stays off.
   libc.prctl(PR_SET_DUMPABLE, 0);
   if (proc.noNewPrivileges) step('no_new_privs', () => libc.prctl(PR_SET_NO_NEW_PRIVS, 1));
-  if (proc.umask !== undefined) libc.umask(proc.umask);
-  // chdir as the container user, so a cwd the user cannot enter fails here (runc does the same).
-  step('cwd', () => libc.chdir(proc.cwd));
-  const executable = step('exec', () => resolveExecutable(proc.args[0], proc.env));
-  return { fifoFd, preserveFds: cfg.preserveFds, rlimits, executable, args: proc.args, env: proc.env };
-}
-
-function hasCap(cap: number): boolean {
-  const c = libc.capget();
-  return ((c.effective[cap >> 5] >>> (cap & 31)) & 1) === 1;
+  // runc: the process gets its configured umask, or 0022 (not the caller's).
+  libc.umask(proc.umask ?? 0o022);
+  // Enter the cwd as the container user (a cwd the user cannot search fails here, as in runc),
+  // through a confined fd rather than the path.
+  step('cwd', () => {
+    const fd = openInRoot(root, proc.cwd, O.DIRECTORY, proc.cwd);
+    try {
+      libc.fchdir(fd);
+    } finally {
+      libc.close(fd);
+    }
+  });
+  const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
+  libc.close(root);
+  return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env };
 }

@@ -3,7 +3,10 @@
 // and sends `go` (ARCHITECTURE-NOTES.md section 3: state is on disk before `go`, so a crash of
 // the parent after that still leaves `delete` enough to clean up).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import * as libc from '../sys/libc';
+import { CLOSE_RANGE_CLOEXEC, MS_BIND, MS_NODEV, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE } from '../sys/constants';
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError } from '../errors';
 import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
@@ -17,6 +20,8 @@ export interface LaunchOptions {
   init: InitConfig;
   nsRequests: NsRequest[];
   timeOffsets?: TimeOffsets;
+  /** Called right after the spawn, so a signal handler can kill the child even before `hello`. */
+  onSpawn?: (child: ChildProcess) => void;
   /** Called with the init stage's host pid after `hello`: join the cgroup, oom_score_adj. */
   onHello: (pid: number) => void;
   onWarning: (msg: string) => void;
@@ -107,8 +112,9 @@ export class InitHandle {
 
   /** Closes our end; after `go` the init stage has nothing more to say. */
   release(): void {
+    // end() flushes what is queued (the `go`) before closing; destroy() would drop it.
     this.channel.end();
-    this.channel.destroy();
+    this.channel.unref();
     this.child.unref();
   }
 
@@ -134,6 +140,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
+/**
+ * CVE-2019-5736: a container process that execs /proc/self/exe while it is still the init stage
+ * gets the host's node binary, and could keep a handle to reopen it for writing once no node
+ * process runs on the host. In the new mount namespace (made a slave first, so nothing propagates
+ * back), bind the binary onto itself read-only: every path to it from inside, /proc/<pid>/exe
+ * included, then goes through a read-only mount and a write fails with EROFS. runc's fallback to
+ * its memfd clone uses the same idea.
+ */
+function protectRuntimeBinary(): void {
+  const exe = fs.realpathSync(process.execPath);
+  libc.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+  libc.mount(exe, exe, null, MS_BIND, null);
+  libc.mount(null, exe, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+}
+
 /** The init stage's entry file: this code runs from dist/verbs/<verb>.js, init is dist/init.js. */
 export function initEntry(): string {
   return path.join(__dirname, '..', 'init.js');
@@ -151,15 +172,26 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
   for (let i = 0; i < n; i++) stdio.push(3 + i);
   stdio.push('pipe');
-  const child = withNamespaces(opts.nsRequests, opts.timeOffsets, () =>
-    spawn(process.execPath, [initEntry(), String(channelFd)], {
+  // Whatever our caller left open without FD_CLOEXEC must not reach the init stage: an inherited
+  // directory fd is a way out of the container through /proc/self/fd (CVE-2024-21626). The
+  // preserved fds still get through: libuv dup2()s each stdio entry into place, which clears the
+  // flag on the child's copy.
+  libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
+  const child = withNamespaces(opts.nsRequests, opts.timeOffsets, () => {
+    // The init stage runs the host's node binary, and the container's process starts life as it:
+    // make it read-only in the container's mount namespace first (CVE-2019-5736).
+    if (newMountNs) protectRuntimeBinary();
+    return spawn(process.execPath, [initEntry(), String(channelFd)], {
       stdio,
       // The init stage never inherits the caller's environment (and so never pays for
       // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json.
       env: {},
       // setsid(2): the container gets a session of its own, as runc's init does.
       detached: true,
-    }));
+    });
+  });
+  opts.onSpawn?.(child);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const channel = child.stdio[channelFd] as Socket | null;
   if (!channel || child.pid === undefined) {

@@ -1,30 +1,51 @@
 // args[0] resolved the way execvp(3) does, inside the container (after pivot_root, as the
 // container user), so a wrong path fails `create` instead of leaving a dead container at `start`.
+// Every candidate is looked up below the container's root fd with RESOLVE_IN_ROOT |
+// RESOLVE_NO_MAGICLINKS (in-root.ts): a path through /proc/self/fd/N cannot name a host file
+// held by an inherited fd (CVE-2024-21626), and the path execve then gets is one we checked.
 import fs from 'node:fs';
+import path from 'node:path';
 import * as libc from '../sys/libc';
-import { RuntimeError } from '../errors';
+import { RuntimeError, SyscallError } from '../errors';
+import { fdPath, openInRoot } from '../linux/in-root';
 
 const X_OK = 1;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function isExecutableFile(p: string): boolean {
+type Check = 'ok' | 'missing' | 'denied' | 'magic';
+
+function check(root: number, abs: string): Check {
+  let fd: number;
   try {
-    return fs.statSync(p).isFile() && libc.access(p, X_OK);
+    fd = openInRoot(root, abs, 0, abs);
+  } catch (e) {
+    if (e instanceof SyscallError && e.errnoCode === 'EXDEV') return 'magic';
+    if (e instanceof SyscallError && e.errnoCode === 'EACCES') return 'denied';
+    return 'missing';
+  }
+  try {
+    // access() through the magic link checks the file the fd holds, as the current (container) user.
+    return fs.statSync(fdPath(fd)).isFile() && libc.access(fdPath(fd), X_OK) ? 'ok' : 'denied';
   } catch {
-    return false;
+    return 'missing';
+  } finally {
+    libc.close(fd);
   }
 }
 
-export function resolveExecutable(arg0: string, env: string[]): string {
+export function resolveExecutable(root: number, cwd: string, arg0: string, env: string[]): string {
   if (arg0.includes('/')) {
-    if (!fs.existsSync(arg0)) throw new RuntimeError('exec', `exec: "${arg0}": stat ${arg0}: no such file or directory`);
-    if (!isExecutableFile(arg0)) throw new RuntimeError('exec', `exec: "${arg0}": permission denied`);
-    return arg0;
+    const abs = path.posix.resolve(cwd, arg0);
+    const r = check(root, abs);
+    if (r === 'ok') return abs;
+    if (r === 'magic') throw new RuntimeError('exec', `exec: "${arg0}": refusing a path through a /proc magic link`);
+    if (r === 'missing') throw new RuntimeError('exec', `exec: "${arg0}": stat ${arg0}: no such file or directory`);
+    throw new RuntimeError('exec', `exec: "${arg0}": permission denied`);
   }
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   for (const dir of pathVar.split(':')) {
-    const candidate = `${dir || '.'}/${arg0}`;
-    if (isExecutableFile(candidate)) return candidate;
+    const candidate = path.posix.resolve(cwd, dir || '.', arg0);
+    if (check(root, candidate) === 'ok') return candidate;
   }
   // runc's wording, which clients show to users.
   throw new RuntimeError('exec', `exec: "${arg0}": executable file not found in $PATH`);

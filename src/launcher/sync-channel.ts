@@ -2,12 +2,15 @@
 // main thread. The init stage never runs the event loop while it builds the container, so every
 // step happens in a known order on the thread that will call execve.
 import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { Decoder, encode, type InitToParent, type ParentToInit } from './protocol';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export class SyncChannel {
   private readonly decoder = new Decoder();
+  // A multi-byte UTF-8 character can be split across two reads; decode across them.
+  private readonly utf8 = new StringDecoder('utf8');
   private queue: ParentToInit[] = [];
   constructor(readonly fd: number) {}
 
@@ -39,7 +42,7 @@ export class SyncChannel {
         throw e;
       }
       if (n === 0) throw new ChannelClosed();
-      this.queue.push(...(this.decoder.push(buf.toString('utf8', 0, n)) as ParentToInit[]));
+      this.queue.push(...(this.decoder.push(this.utf8.write(buf.subarray(0, n))) as ParentToInit[]));
     }
     return this.queue.shift() as ParentToInit;
   }

@@ -7,12 +7,14 @@ import * as libc from '../sys/libc';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT } from '../sys/constants';
 import { fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import { parseMountOptions } from './mount-options';
+import { guardProcTarget } from './mounts';
 import type { CgroupMountPlan, InitMount } from '../launcher/init-config';
 import { RuntimeError, SyscallError } from '../errors';
 
 function mountAt(rootFd: number, dest: string, fn: (target: string) => void): void {
   const fd = mkdirAllInRoot(rootFd, dest, 0o755, dest);
   try {
+    guardProcTarget(rootFd, fd, { destination: dest, source: 'cgroup', type: 'cgroup', options: [] });
     fn(fdPath(fd));
   } finally {
     libc.close(fd);

@@ -19,10 +19,15 @@ const PROC_MOUNT_ALLOWED = new Set([
 ]);
 
 /** Refuses a target that landed inside the container's /proc (checked on the resolved fd, so a symlink cannot hide it). */
-function guardProcTarget(rootFd: number, targetFd: number, m: InitMount): void {
+export function guardProcTarget(rootFd: number, targetFd: number, m: InitMount): void {
   const root = fs.readlinkSync(fdPath(rootFd));
   const real = fs.readlinkSync(fdPath(targetFd));
   const rel = real === root ? '/' : real.startsWith(root + '/') ? real.slice(root.length) : real;
+  // procfs itself goes only to /proc: an image symlink "/proc -> /x" would otherwise put procfs at
+  // /x, and later mounts under /x/... would pass the check below (runc refuses the same).
+  if (m.type === 'proc' && rel !== '/proc') {
+    throw new RuntimeError('mount', `${m.destination} resolves to ${rel}: procfs may only be mounted at /proc`);
+  }
   if (rel !== '/proc' && !rel.startsWith('/proc/')) return;
   if (rel === '/proc' && m.type === 'proc') return;
   if (PROC_MOUNT_ALLOWED.has(rel)) return;

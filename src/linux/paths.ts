@@ -2,19 +2,39 @@
 // every path resolves inside the container's own root.
 import * as libc from '../sys/libc';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MOUNT_ATTR_RDONLY, MS_BIND, MS_RDONLY, MS_REC, O } from '../sys/constants';
-import { SyscallError } from '../errors';
+import { RuntimeError, SyscallError } from '../errors';
+import fs from 'node:fs';
+import { S_IFCHR, S_IFMT } from '../sys/constants';
+import { makedev } from './devices';
 
 function missing(e: unknown): boolean {
   return e instanceof SyscallError && e.errnoCode === 'ENOENT';
 }
 
 /**
- * Makes a path unreadable: /dev/null bound over a file, an empty read-only tmpfs over a directory
- * (the way runc and crun mask /proc/kcore, /proc/keys, /sys/firmware ...). A missing path is skipped.
+ * Makes paths unreadable: /dev/null bound over a file, an empty read-only tmpfs over a directory
+ * (the way runc and crun mask /proc/kcore, /proc/keys, /sys/firmware ...). A missing path is
+ * skipped. /dev/null is opened once and checked to be the real null device (char 1:3) before it is
+ * used as a bind source: a container-controlled /dev could otherwise put any file there and have
+ * it mounted over /proc files (the CVE-2025-31133 pattern).
  */
-export function maskPath(p: string): void {
+export function maskPaths(paths: string[]): void {
+  if (!paths.length) return;
+  const nullFd = libc.open('/dev/null', O.PATH | O.CLOEXEC);
   try {
-    libc.mount('/dev/null', p, null, MS_BIND, null);
+    const st = fs.statSync(`/proc/self/fd/${nullFd}`, { bigint: true });
+    if (Number(st.mode & BigInt(S_IFMT)) !== S_IFCHR || st.rdev !== makedev(1, 3)) {
+      throw new RuntimeError('masked-paths', '/dev/null in the container is not the null device (char 1:3)');
+    }
+    for (const p of paths) maskPath(p, `/proc/self/fd/${nullFd}`);
+  } finally {
+    libc.close(nullFd);
+  }
+}
+
+function maskPath(p: string, devNull: string): void {
+  try {
+    libc.mount(devNull, p, null, MS_BIND, null);
   } catch (e) {
     if (missing(e)) return;
     if (e instanceof SyscallError && e.errnoCode === 'ENOTDIR') {

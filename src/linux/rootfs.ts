@@ -2,7 +2,6 @@
 // pivot_root: propagation, the rootfs bind mount, every `mounts` entry in order, /dev.
 // (runtime-spec config.md "Root", "Mounts"; config-linux.md "Devices", "rootfsPropagation".)
 import fs from 'node:fs';
-import path from 'node:path';
 import * as libc from '../sys/libc';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O } from '../sys/constants';
 import { mountEntry } from './mounts';
@@ -43,7 +42,11 @@ export function findMountOf(mountinfo: string, p: string): { mountPoint: string;
  */
 function makeParentMountPrivate(rootfs: string): void {
   const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  const m = findMountOf(info, path.dirname(rootfs));
+  // Start at the rootfs itself (runc getParentMount): when the rootfs is a mount point of its own
+  // (an overlay at bundle/rootfs, as containerd and podman lay it out), that mount is the one whose
+  // propagation matters. Starting at its parent made the wrong mount private, so with a shared
+  // rootfs mount pivot_root failed and every container mount propagated to the host.
+  const m = findMountOf(info, rootfs);
   // Private whatever it was, not only when shared (runc 1.2 does the same): with rootfsPropagation
   // "unbindable" the parent is unbindable now, and binding the rootfs out of it fails with EINVAL
   // (found by test/integration/rootfs.test.ts). rootfsPropagation is applied again after pivot.

@@ -1,6 +1,6 @@
-// process.rlimits (runtime-spec config.md "POSIX process"): setrlimit for each entry. The check
-// runs before `ready` so an impossible limit fails `create`; the set runs just before execve so a
-// low RLIMIT_NOFILE cannot starve the init stage itself.
+// process.rlimits (runtime-spec config.md "POSIX process"): setrlimit for each entry, applied by
+// the init stage before it drops capabilities (raising a hard limit needs CAP_SYS_RESOURCE), so an
+// impossible limit fails `create`.
 import * as libc from '../sys/libc';
 import { RuntimeError } from '../errors';
 import { RLIM_INFINITY, rlimitResource } from './rlimit-table';
@@ -23,17 +23,6 @@ export function planRlimits(rlimits: POSIXRlimit[]): RlimitPlan[] {
     if (soft > hard) throw new RuntimeError('rlimit', `${r.type}: soft limit ${soft} is above hard limit ${hard}`);
     return { resource, type: r.type, soft, hard };
   });
-}
-
-/** Raising a hard limit needs CAP_SYS_RESOURCE (setrlimit(2)); tell that at create, not after start. */
-export function checkRlimits(plan: RlimitPlan[], canRaise: boolean): void {
-  if (canRaise) return;
-  for (const r of plan) {
-    const cur = libc.prlimit(0, r.resource);
-    if (r.hard > cur.max) {
-      throw new RuntimeError('rlimit', `${r.type}: hard limit ${r.hard} is above the current ${cur.max} and CAP_SYS_RESOURCE is not available`);
-    }
-  }
 }
 
 export function applyRlimits(plan: RlimitPlan[]): void {

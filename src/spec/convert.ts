@@ -14,11 +14,14 @@ export interface Converted {
   timeOffsets?: TimeOffsets;
   /** Does the container get a PID namespace of its own (new, not joined)? */
   ownPidNamespace: boolean;
-  init: Omit<InitConfig, 'fifoPath' | 'preserveFds' | 'noPivot' | 'cgroupMount'>;
+  init: Omit<InitConfig, 'fifoPath' | 'preserveFds' | 'noPivot' | 'cgroupMount' | 'newKeyring'>;
 }
 
 function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number]): InitMount {
-  const options = m.options ?? [];
+  let options = m.options ?? [];
+  // runc treats type "bind" as a bind even without a bind/rbind option (mount(2) has no "bind"
+  // filesystem type: it would fail with ENODEV).
+  if (m.type === 'bind' && !options.includes('bind') && !options.includes('rbind')) options = ['bind', ...options];
   const isBind = options.includes('bind') || options.includes('rbind');
   // config.md: a relative destination is deprecated and taken relative to "/".
   const destination = path.posix.resolve('/', m.destination);
@@ -58,7 +61,8 @@ function processFor(spec: Spec): InitProcess | undefined {
   };
 }
 
-export function convertSpec(spec: Spec, id: string, bundle: string): Converted {
+/** `rootfs`: the resolved (realpath) root filesystem from loadBundleConfig; mount-point checks rely on it. */
+export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?: string): Converted {
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const nsRequests: NsRequest[] = [];
@@ -77,7 +81,7 @@ export function convertSpec(spec: Spec, id: string, bundle: string): Converted {
   }
   const rootPath = spec.root?.path;
   if (!rootPath) throw new SpecError('/root/path', 'is required');
-  const rootfs = path.resolve(bundle, rootPath);
+  const rootfs = rootfsReal ?? path.resolve(bundle, rootPath);
   const mounts = (spec.mounts ?? []).map((m) => resolveMount(bundle, m));
   return {
     nsRequests,

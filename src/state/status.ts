@@ -48,6 +48,8 @@ export interface StatusFacts {
 export function statusFromFacts(rec: Pick<ContainerRecord, 'lastStatus' | 'pid'>, facts: StatusFacts): Status {
   if (rec.lastStatus === 'creating' && !rec.pid) return 'creating';
   if (!facts.alive) return 'stopped';
+  // Alive but create has not finished (or was killed midway): not `created` until it says so.
+  if (rec.lastStatus === 'creating') return 'creating';
   if (facts.frozen) return 'paused';
   return facts.fifoExists ? 'created' : 'running';
 }

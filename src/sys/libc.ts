@@ -99,6 +99,11 @@ export function pidfdSendSignal(pidfd: number, sig: number): void {
   check('pidfd_send_signal', syscall()(SYS.pidfd_send_signal, 'int', pidfd, 'int', sig, 'void *', null, 'uint', 0) as number);
 }
 
+/** keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring for the calling thread. */
+export function joinSessionKeyring(name: string): number {
+  return check('keyctl', syscall()(SYS.keyctl, 'int', 1 /* KEYCTL_JOIN_SESSION_KEYRING */, 'str', name) as number);
+}
+
 // ---- namespaces -------------------------------------------------------------------------------
 export function unshare(flags: number): void {
   check('unshare', fn('int unshare(int flags)')(flags) as number);

@@ -2,6 +2,7 @@
 import { createContainer } from '../../container/create';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
+import { UnsupportedError } from '../../errors';
 
 export const createUsage = `Usage: tsrun create [options] <container-id>
 
@@ -12,6 +13,7 @@ Options:
       --pid-file FILE     write the container process's host pid to FILE
       --no-pivot          do not use pivot_root (MS_MOVE + chroot instead)
       --preserve-fds N    pass N more file descriptors (3 .. 3+N-1) to the container
+      --no-new-keyring    keep the caller's session keyring (default: a new one per container)
       --console-socket S  (refused: terminals are not supported yet)
 `;
 
@@ -23,11 +25,16 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
   });
   if (a.help) return help(createUsage);
   const id = oneId('create', a);
+  if (str(a, 'console-socket') !== undefined) {
+    // Terminals arrive with the exec-and-terminals issue; until then, refuse rather than ignore.
+    throw new UnsupportedError('--console-socket', 'terminals are not supported by tsrun yet');
+  }
   const created = await createContainer(g, {
     id,
     bundle: str(a, 'bundle') ?? '.',
     pidFile: str(a, 'pid-file'),
     noPivot: Boolean(a['no-pivot']),
+    noNewKeyring: Boolean(a['no-new-keyring']),
     preserveFds: int(a, 'preserve-fds', 0),
   });
   created.handle.send({ type: 'go' });

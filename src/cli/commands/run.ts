@@ -2,6 +2,7 @@
 import { runContainer } from '../../container/run';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
+import { UnsupportedError } from '../../errors';
 
 const usage = `Usage: tsrun run [options] <container-id>
 
@@ -14,6 +15,8 @@ Options:
       --pid-file FILE     write the container process's host pid to FILE
       --no-pivot          do not use pivot_root (MS_MOVE + chroot instead)
       --preserve-fds N    pass N more file descriptors (3 .. 3+N-1) to the container
+      --keep              do not delete the container when it exits (foreground)
+      --no-new-keyring    keep the caller's session keyring (default: a new one per container)
 `;
 
 export async function runCommand(argv: string[], g: GlobalOptions): Promise<number> {
@@ -24,12 +27,18 @@ export async function runCommand(argv: string[], g: GlobalOptions): Promise<numb
   });
   if (a.help) return help(usage);
   const id = oneId('run', a);
+  if (str(a, 'console-socket') !== undefined) {
+    // Terminals arrive with the exec-and-terminals issue; until then, refuse rather than ignore.
+    throw new UnsupportedError('--console-socket', 'terminals are not supported by tsrun yet');
+  }
   return runContainer(g, {
     id,
     bundle: str(a, 'bundle') ?? '.',
     pidFile: str(a, 'pid-file'),
     noPivot: Boolean(a['no-pivot']),
+    noNewKeyring: Boolean(a['no-new-keyring']),
     preserveFds: int(a, 'preserve-fds', 0),
     detach: Boolean(a.detach),
+    keep: Boolean(a.keep),
   });
 }
