@@ -93,7 +93,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   // A uid change resets the dumpable flag to fs.suid_dumpable; make sure it stays off.
   libc.prctl(PR_SET_DUMPABLE, 0);
   if (proc.noNewPrivileges) step('no_new_privs', () => libc.prctl(PR_SET_NO_NEW_PRIVS, 1));
-  // runc: the process gets its configured umask, or 0022 (not the caller's).
+  // The configured umask, or the caller's (convert.ts fills that in, as config.md asks).
   libc.umask(proc.umask ?? 0o022);
   // Enter the cwd as the container user (a cwd the user cannot search fails here, as in runc),
   // through a confined fd rather than the path.

@@ -44,6 +44,12 @@ function devicesFor(spec: Spec): LinuxDevice[] {
   return [...byPath.values()];
 }
 
+function callerUmask(): number {
+  const u = process.umask(0o022);
+  process.umask(u);
+  return u;
+}
+
 function processFor(spec: Spec): InitProcess | undefined {
   const p = spec.process;
   if (!p) return undefined;
@@ -54,7 +60,9 @@ function processFor(spec: Spec): InitProcess | undefined {
     uid: p.user.uid,
     gid: p.user.gid,
     additionalGids: p.user.additionalGids ?? [],
-    umask: p.user.umask,
+    // config.md "umask": if unspecified, the umask should not be changed from the calling
+    // process' umask. The init stage sets its own, so it is told the caller's.
+    umask: p.user.umask ?? callerUmask(),
     rlimits: p.rlimits ?? [],
     capabilities: p.capabilities,
     noNewPrivileges: p.noNewPrivileges ?? false,
