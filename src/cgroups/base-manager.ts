@@ -4,11 +4,11 @@
 // abstract members implemented in v1/manager.ts and v2/manager.ts.
 import * as path from 'node:path';
 import { type CgroupFs, readProcs, readProcsRecursive, writeCgroupFile } from './cgroupfs';
-import type { ResourceController } from './controller';
+import type { CgroupWarn, ResourceController } from './controller';
 import { mkdirTracked, removeCreatedDirs } from './dirs';
 import { CgroupError } from './errors';
 import type { CgroupManager } from './manager';
-import { assertResourcesSupported } from './resources';
+import { assertResourcesSupported, controllersToWrite } from './resources';
 import { TSRUN_CGROUP_PARENT } from './cgroups-path';
 import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
 import type { Stats } from './stats';
@@ -73,20 +73,15 @@ export abstract class BaseCgroupManager implements CgroupManager {
     for (const dir of this.uniqueDirs()) writeCgroupFile(this.cfs, path.join(dir, 'cgroup.procs'), String(pid));
   }
 
-  set(resources: LinuxResources | undefined): void {
-    // Everything is validated before the first write, so a refused config changes nothing.
+  set(resources: LinuxResources | undefined, warn: CgroupWarn = () => {}): void {
+    // Everything is validated before the first write, so a refused config changes nothing:
+    // values first (pure), then what the host must have (controller mounted, control files,
+    // usage below a new limit), then the writes.
     assertResourcesSupported(this.kind, resources);
     if (resources === undefined) return;
-    for (const ctl of this.controllers) {
-      if (!ctl.applies(resources)) continue;
-      const dir = this.dirs[ctl.hierarchy];
-      if (dir === undefined) {
-        throw new CgroupError(`cannot apply ${ctl.pointer}: the ${ctl.hierarchy} cgroup controller is not mounted on this host`, {
-          code: 'cgroup-missing',
-        });
-      }
-      ctl.write(this.cfs, dir, resources);
-    }
+    const todo = controllersToWrite(this.controllers, this.dirs, resources);
+    for (const [ctl, dir] of todo) ctl.check?.(this.cfs, dir, resources);
+    for (const [ctl, dir] of todo) ctl.write(this.cfs, dir, resources, warn);
   }
 
   pids(): number[] {

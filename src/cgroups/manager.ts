@@ -24,8 +24,11 @@ export interface CgroupManager {
   create(): void;
   /** Move pid into the cgroup in every hierarchy (cgroup.procs). */
   apply(pid: number): void;
-  /** Write the supported resources; throws CgroupError/UnsupportedError for the rest. */
-  set(resources: LinuxResources | undefined): void;
+  /**
+   * Write the supported resources; throws CgroupError/UnsupportedError for the rest, before any
+   * write. `warn` receives settings that were ignored (e.g. memory.kernel, as runc 1.2 does).
+   */
+  set(resources: LinuxResources | undefined, warn?: (message: string) => void): void;
   freeze(state: 'frozen' | 'thawed'): void;
   /** 'frozen' | 'thawed' | 'freezing' */
   freezerState(): FreezerState;

@@ -164,7 +164,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         // Into the cgroup before the init stage builds anything, and before its cgroup namespace
         // exists (the namespace root is the cgroup it is in when it unshares).
         cg.apply(pid);
-        cg.set(resources);
+        cg.set(resources, (m) => log.warn(m));
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
       },
     });

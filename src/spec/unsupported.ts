@@ -44,13 +44,9 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   { path: '/linux/memoryPolicy' },
   { path: '/linux/personality' },
   { path: '/linux/mountLabel' },
-  // cgroups: only the device allow-list and pids are implemented.
-  { path: '/linux/resources/memory' },
-  { path: '/linux/resources/cpu' },
-  { path: '/linux/resources/blockIO' },
-  { path: '/linux/resources/hugepageLimits' },
-  { path: '/linux/resources/network' },
-  { path: '/linux/resources/rdma' },
+  // cgroups: every linux.resources field except `unified` is applied by the cgroup manager, which
+  // refuses what the host layout lacks (src/cgroups/resources.ts). `unified` (cgroup v2 files)
+  // stays refused here until the v2 manager writes it; on v1 and hybrid hosts it is refused anyway.
   { path: '/linux/resources/unified' },
 ];
 

@@ -88,9 +88,9 @@ t.test('assertResourcesSupported', async (t) => {
   t.doesNotThrow(() => assertResourcesSupported('v1', { pids: { limit: 5 }, devices: [{ allow: false }] }));
   t.doesNotThrow(() => assertResourcesSupported('hybrid', { devices: [{ allow: false }] }));
   t.doesNotThrow(() => assertResourcesSupported('v2', { pids: { limit: 5 }, devices: [] }), 'an empty device list is fine on v2');
-  const mem = t.throws(() => assertResourcesSupported('v1', { pids: { limit: 1 }, memory: { limit: 1 << 20 } }));
-  t.type(mem, UnsupportedError);
-  t.match(mem, { pointer: '/linux/resources/memory', code: 'unsupported' });
+  const uni = t.throws(() => assertResourcesSupported('v1', { pids: { limit: 1 }, unified: { 'memory.high': '1M' } }));
+  t.type(uni, UnsupportedError);
+  t.match(uni, { pointer: '/linux/resources/unified', code: 'unsupported' });
   t.throws(() => assertResourcesSupported('v2', { unified: { 'io.max': 'x' } }), { pointer: '/linux/resources/unified', message: /not supported by tsrun yet/ });
   t.throws(() => assertResourcesSupported('v2', { devices: [{ allow: false }] }), {
     pointer: '/linux/resources/devices',

@@ -85,9 +85,9 @@ t.test('v1: a refused resource writes nothing at all', async (t) => {
   const m = make('c1');
   m.create();
   tree.writes.length = 0;
-  const err = t.throws(() => m.set({ pids: { limit: 5 }, devices: [{ allow: false }], memory: { limit: 1 } }));
+  const err = t.throws(() => m.set({ pids: { limit: 5 }, devices: [{ allow: false }], unified: { 'memory.high': '1' } }));
   t.type(err, UnsupportedError);
-  t.match(err, { pointer: '/linux/resources/memory' });
+  t.match(err, { pointer: '/linux/resources/unified' });
   t.throws(() => m.set({ pids: { limit: 5 }, devices: [{ allow: false }, { allow: true, access: 'q' }] }), { pointer: '/linux/resources/devices/1/access', message: /"q"/ });
   t.same(tree.writes, []);
   t.doesNotThrow(() => m.set(undefined));

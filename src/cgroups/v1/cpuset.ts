@@ -1,10 +1,14 @@
-// cgroup v1 cpuset placement detail: a new cpuset cgroup starts with empty cpuset.cpus and
-// cpuset.mems, and the kernel refuses to attach a task to it (ENOSPC, cgroup-v1/cpusets.rst
-// "1.9 How do I use cpusets?"). Before apply(), every cgroup tsrun made in the cpuset hierarchy
-// therefore copies its parent's values, top-down, as runc's cpuset ensureParent does.
-// (Setting linux.resources.cpu.cpus/mems is a later controller; this only makes placement work.)
+// cgroup v1 `cpuset` controller (Documentation/admin-guide/cgroup-v1/cpusets.rst).
+//  - Placement: a new cpuset cgroup starts with empty cpuset.cpus and cpuset.mems, and the kernel
+//    refuses to attach a task to it (ENOSPC, "1.9 How do I use cpusets?"). Before apply(), every
+//    cgroup tsrun made in the cpuset hierarchy therefore copies its parent's values, top-down, as
+//    runc's cpuset ensureParent does (inheritCpuset).
+//  - Resources: linux.resources.cpu.cpus -> cpuset.cpus, .mems -> cpuset.mems, list syntax
+//    "0-3,7" passed to the kernel as is (cpusets.rst 2.2, bitmap_parselist).
 import * as path from 'node:path';
 import { type CgroupFs, readCgroupFile, writeCgroupFile } from '../cgroupfs';
+import type { ResourceController } from '../controller';
+import { readOptional, writeExplained } from './files';
 
 const FILES = ['cpuset.cpus', 'cpuset.mems'];
 
@@ -18,3 +22,24 @@ export function inheritCpuset(cfs: CgroupFs, dirs: readonly string[]): void {
     }
   }
 }
+
+/** cpusets.rst 1.4: a cpuset's CPUs and nodes must be a subset of its parent's; EINVAL names them. */
+function explainSubset(cfs: CgroupFs, dir: string, name: string): (errno: string | undefined) => string | undefined {
+  return (errno) => {
+    if (errno !== 'EINVAL' && errno !== 'ERANGE') return undefined;
+    const parent = readOptional(cfs, path.dirname(dir), name);
+    return `the list must be valid ("0-3,7") and a subset of the parent cgroup's ${name} (${parent ?? '?'})`;
+  };
+}
+
+export const cpusetV1: ResourceController = {
+  hierarchy: 'cpuset',
+  pointer: '/linux/resources/cpu',
+  applies: (r) => (r.cpu?.cpus ?? '') !== '' || (r.cpu?.mems ?? '') !== '',
+  write(cfs, dir, r) {
+    const { cpus, mems } = r.cpu ?? {};
+    // cpus then mems, as runc; the two are independent for the kernel.
+    if (cpus !== undefined && cpus !== '') writeExplained(cfs, dir, 'cpuset.cpus', cpus, explainSubset(cfs, dir, 'cpuset.cpus'));
+    if (mems !== undefined && mems !== '') writeExplained(cfs, dir, 'cpuset.mems', mems, explainSubset(cfs, dir, 'cpuset.mems'));
+  },
+};

@@ -5,18 +5,31 @@
 // "hybrid is handled as v1").
 import * as path from 'node:path';
 import { BaseCgroupManager } from '../base-manager';
-import { emptyStats, type Stats } from '../stats';
+import type { Stats } from '../stats';
 import type { ResourceController } from '../controller';
 import { CgroupError } from '../errors';
 import type { FreezerState } from '../types';
-import { inheritCpuset } from './cpuset';
+import { blkioV1 } from './blkio';
+import { cpuV1 } from './cpu';
+import { cpusetV1, inheritCpuset } from './cpuset';
 import { devicesV1 } from './devices';
 import { freezerStateV1, setFreezerV1 } from './freezer';
+import { hugetlbV1 } from './hugetlb';
+import { memoryV1 } from './memory';
+import { oomKillCountV1 } from './memory-stats';
+import { netClsV1 } from './net-cls';
+import { netPrioV1 } from './net-prio';
 import { pidsV1 } from './pids';
+import { rdmaV1 } from './rdma';
+import { collectV1Stats } from './stats';
 
 export class V1CgroupManager extends BaseCgroupManager {
-  // pids before devices: nothing depends on the order, runc's fs driver uses this one.
-  protected readonly controllers: readonly ResourceController[] = [pidsV1, devicesV1];
+  // runc's fs driver order (libcontainer/cgroups/fs/fs.go subsystems). The kernel needs no order
+  // between hierarchies; keeping runc's makes a partial failure look the same as runc's would.
+  // set() runs every controller's check() before the first write of any of them.
+  protected readonly controllers: readonly ResourceController[] = [
+    cpusetV1, devicesV1, memoryV1, cpuV1, pidsV1, blkioV1, hugetlbV1, netClsV1, netPrioV1, rdmaV1,
+  ];
 
   protected afterMkdir(createdNow: readonly string[]): void {
     const leaf = this.dirs.cpuset;
@@ -53,12 +66,12 @@ export class V1CgroupManager extends BaseCgroupManager {
     return freezerStateV1(this.cfs, this.freezerDir());
   }
 
-  // Filled in by the resource-controller work of issue 3 (one reader per controller file).
   stats(): Stats {
-    return emptyStats();
+    return collectV1Stats(this.cfs, this.dirs);
   }
 
   oomKillCount(): number {
-    return 0;
+    const dir = this.dirs.memory;
+    return dir === undefined ? 0 : oomKillCountV1(this.cfs, dir);
   }
 }
