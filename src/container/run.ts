@@ -11,7 +11,31 @@ import type { GlobalOptions } from './context';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach: boolean; keep?: boolean }): Promise<number> {
+  // Listen before anything starts: with a listener installed Node never applies a signal's
+  // default action, so a SIGTERM that lands between create and start cannot kill tsrun and
+  // orphan the container. While `create` runs, its own handler tears down; after, we forward.
+  let target = 0;
+  const forward = (sig: NodeJS.Signals): void => {
+    if (!target) return;
+    try {
+      process.kill(target, sig);
+    } catch {
+      // the process is gone; its exit is on the way
+    }
+  };
+  if (!o.detach) for (const s of FORWARDED) process.on(s, forward);
+  try {
+    return await runForwarding(g, o, (pid) => {
+      target = pid;
+    });
+  } finally {
+    for (const s of FORWARDED) process.removeListener(s, forward);
+  }
+}
+
+async function runForwarding(g: GlobalOptions, o: CreateOptions & { detach: boolean; keep?: boolean }, setTarget: (pid: number) => void): Promise<number> {
   const { record, handle } = await createContainer(g, o);
+  setTarget(record.pid);
   handle.send({ type: 'go' });
   try {
     releaseInit(g, record);
@@ -26,16 +50,7 @@ export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach
     handle.release();
     return 0;
   }
-  const forward = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(record.pid, sig);
-    } catch {
-      // the process is gone; its exit is on the way
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
   const exit = await handle.waitExit();
-  for (const s of FORWARDED) process.removeListener(s, forward);
   handle.release();
   // runc run --keep: leave the stopped container for the caller to inspect and delete.
   if (!o.keep) destroyContainer(g.root, record);

@@ -24,6 +24,7 @@ export function formatTable(rows: StateView[]): string {
 export async function listCommand(argv: string[], g: GlobalOptions): Promise<number> {
   const a = parseFlags('list', argv, { string: ['format'], boolean: ['quiet'], alias: { f: 'format', q: 'quiet' } });
   if (a.help) return help(usage);
+  if (a._.length) throw new UsageError(`"tsrun list" takes no arguments (got ${String(a._[0])})`);
   const format = str(a, 'format') ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError(`invalid format option: ${format}`);
   const rows = listContainers(g);
