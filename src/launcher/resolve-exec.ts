@@ -19,7 +19,8 @@ function check(root: number, abs: string): Check {
   try {
     fd = openInRoot(root, abs, 0, abs);
   } catch (e) {
-    if (e instanceof SyscallError && e.errnoCode === 'EXDEV') return 'magic';
+    // openat2(2): RESOLVE_NO_MAGICLINKS makes a magic link fail with ELOOP (as does a symlink loop).
+    if (e instanceof SyscallError && (e.errnoCode === 'ELOOP' || e.errnoCode === 'EXDEV')) return 'magic';
     if (e instanceof SyscallError && e.errnoCode === 'EACCES') return 'denied';
     return 'missing';
   }
@@ -38,7 +39,7 @@ export function resolveExecutable(root: number, cwd: string, arg0: string, env: 
     const abs = path.posix.resolve(cwd, arg0);
     const r = check(root, abs);
     if (r === 'ok') return abs;
-    if (r === 'magic') throw new RuntimeError('exec', `exec: "${arg0}": refusing a path through a /proc magic link`);
+    if (r === 'magic') throw new RuntimeError('exec', `exec: "${arg0}": refusing a path through a /proc magic link (or a symlink loop)`);
     if (r === 'missing') throw new RuntimeError('exec', `exec: "${arg0}": stat ${arg0}: no such file or directory`);
     throw new RuntimeError('exec', `exec: "${arg0}": permission denied`);
   }
