@@ -11,6 +11,7 @@ import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './ty
 import type { Stats } from './stats';
 import { V1CgroupManager } from './v1/manager';
 import { V2CgroupManager } from './v2/manager';
+import type { DeviceFilterAttacher } from './ebpf';
 
 export type { CgroupKind, CgroupPaths, FreezerState } from './types';
 
@@ -55,6 +56,8 @@ export interface CgroupManagerOptions {
   layout?: CgroupLayout;
   /** Filesystem access; default node:fs. Tests pass a fake cgroupfs. */
   fs?: CgroupFs;
+  /** v2 device filter loader; default: the real bpf(2). Tests pass a recording one. */
+  deviceFilter?: DeviceFilterAttacher;
 }
 
 /** A record read back from state.json: only absolute directories, so destroy cannot wander off. */
@@ -79,5 +82,5 @@ export function cgroupManagerFor(opts: CgroupManagerOptions): CgroupManager {
   const record = opts.created
     ? checkRecord(opts.created)
     : cgroupPathsFor(opts.layout ?? hostCgroupLayout(), resolveCgroupsPath(opts.cgroupsPath, opts.id));
-  return record.kind === 'v2' ? new V2CgroupManager(cfs, record) : new V1CgroupManager(cfs, record);
+  return record.kind === 'v2' ? new V2CgroupManager(cfs, record, { deviceFilter: opts.deviceFilter }) : new V1CgroupManager(cfs, record);
 }

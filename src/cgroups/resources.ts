@@ -18,11 +18,6 @@ const P = '/linux/resources';
 
 /** linux.resources fields the v1 manager (v1 and hybrid hosts) applies. `unified` only when empty. */
 export const SUPPORTED_RESOURCES: readonly string[] = ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma'];
-/**
- * Fields the v2 manager applies so far (pure cgroup v2 hosts); everything else is refused by
- * name there. The v2 controllers extend this list as they land.
- */
-export const SUPPORTED_RESOURCES_V2: readonly string[] = ['devices', 'pids'];
 
 /** Absent for this purpose: undefined, null, an empty list or an empty object. */
 function isAbsent(value: unknown): boolean {
@@ -127,7 +122,8 @@ function checkRdma(rdma: NonNullable<LinuxResources['rdma']>): void {
 /** Throw UnsupportedError/SpecError for anything in `resources` this layout cannot apply. */
 export function assertResourcesSupported(kind: CgroupKind, resources: LinuxResources | undefined): void {
   if (resources === undefined) return;
-  const supported = kind === 'v2' ? SUPPORTED_RESOURCES_V2 : SUPPORTED_RESOURCES;
+  // Only the v1 manager calls this; the v2 manager validates its own (v2/manager.ts).
+  const supported = SUPPORTED_RESOURCES;
   for (const [key, value] of Object.entries(resources)) {
     if (isAbsent(value)) continue;
     if (key === 'unified' && kind !== 'v2') {
@@ -135,11 +131,8 @@ export function assertResourcesSupported(kind: CgroupKind, resources: LinuxResou
       // hierarchy carries no controllers, so its files cannot stand in for the v1 ones either.
       throw new UnsupportedError(`${P}/unified`, 'sets cgroup v2 files, which cannot be applied on a cgroup v1 host (hybrid hosts keep their controllers in v1); use the v1 fields of linux.resources');
     }
-    if (key === 'devices' && kind === 'v2') {
-      throw new UnsupportedError(`${P}/devices`, 'needs the eBPF device controller on cgroup v2, not supported by tsrun yet');
-    }
     if (!supported.includes(key)) {
-      throw new UnsupportedError(`${P}/${key}`, kind === 'v2' ? 'is not supported by tsrun yet on cgroup v2' : undefined);
+      throw new UnsupportedError(`${P}/${key}`);
     }
   }
   if (resources.pids !== undefined && resources.pids !== null) pidsMaxValue(resources.pids.limit);

@@ -83,7 +83,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   checkId(o.id);
   const { spec, bundle, rootfs } = loadBundleConfig(o.bundle);
   const conv = convertSpec(spec, o.id, bundle, rootfs);
-  const resources = spec.linux?.resources;
+  // Devices are always written at create, even when the config has no rules: the cgroup starts
+  // from deny-all plus the default devices, as runc does (an absent list is not "allow all").
+  const resources = { ...(spec.linux?.resources ?? {}), devices: spec.linux?.resources?.devices ?? [] };
   const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
 
   const dir = makeContainerDir(g.root, o.id);
@@ -103,6 +105,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     ownPidNamespace: conv.ownPidNamespace,
     cgroup: withPlannedDirs(cg.paths()),
     config: { hooks: spec.hooks, process: spec.process },
+    resources,
   };
   let handle: InitHandle | undefined;
   let child: ChildProcess | undefined;

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord } from '../state/store';
-import { deriveStatus, isOurProcessAlive } from '../state/status';
+import { isOurProcessAlive } from '../state/status';
+import { statusOf } from './state';
 import { RuntimeError, StateError } from '../errors';
 import { sleepMs } from './cleanup';
 import { lockContainer } from '../state/lock';
@@ -58,8 +59,8 @@ export function startContainer(g: GlobalOptions, id: string): void {
 
 function startLocked(g: GlobalOptions, id: string): void {
   const rec = readRecord(g.root, id);
-  const dir = containerDir(g.root, id);
-  const refused = refuseStart(deriveStatus(rec, dir));
+  // statusOf, not bare facts: a paused (frozen) created container must be refused, not waited on.
+  const refused = refuseStart(statusOf(g, rec));
   if (refused) throw refused;
   if (!rec.config.process) throw new StateError('cannot start a container without a process (config.json has no "process")');
   releaseInit(g, rec);

@@ -442,8 +442,8 @@ export interface LinuxSeccompArg {
 // runtime.md "State"
 // ---------------------------------------------------------------------------------------------
 
-export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
-export const CONTAINER_STATUSES: readonly ContainerStatus[] = ['creating', 'created', 'running', 'stopped'];
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+export const CONTAINER_STATUSES: readonly ContainerStatus[] = ['creating', 'created', 'running', 'paused', 'stopped'];
 
 export interface State {
   ociVersion: string;

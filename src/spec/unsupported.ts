@@ -44,10 +44,8 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   { path: '/linux/memoryPolicy' },
   { path: '/linux/personality' },
   { path: '/linux/mountLabel' },
-  // cgroups: every linux.resources field except `unified` is applied by the cgroup manager, which
-  // refuses what the host layout lacks (src/cgroups/resources.ts). `unified` (cgroup v2 files)
-  // stays refused here until the v2 manager writes it; on v1 and hybrid hosts it is refused anyway.
-  { path: '/linux/resources/unified' },
+  // cgroups: every linux.resources field is applied by the cgroup manager, which refuses what the
+  // host layout lacks (src/cgroups/resources.ts, src/cgroups/v2/manager.ts).
 ];
 
 /** "Set" means present with content: not null/undefined, false, "", [] or {}. */

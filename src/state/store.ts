@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError, StateError, UsageError } from '../errors';
 import type { CgroupPaths } from '../cgroups/types';
+import type { LinuxResources } from '../spec/types';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
@@ -27,6 +28,8 @@ export interface ContainerRecord {
   /** The status the last writer saw; `status.ts` re-derives it from facts on every read. */
   lastStatus: 'creating' | 'created' | 'running' | 'stopped';
   cgroup?: CgroupPaths;
+  /** linux.resources as applied (create, then every `update` merged over it). */
+  resources?: LinuxResources;
   /** Whether the container has its own PID namespace (decides how `kill --all` and `delete` find processes). */
   ownPidNamespace: boolean;
   /** config.json as it was at create: the spec says later edits have no effect. Only fields later verbs need. */

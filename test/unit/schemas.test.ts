@@ -31,13 +31,15 @@ t.test('state documents (runtime.md State)', async (t) => {
   t.ok(isValidState({ ociVersion: '1.3.0', id: 'c1', status: 'stopped', bundle: '/b' }), 'stopped needs no pid');
   t.ok(isValidState({ ociVersion: '1.3.0', id: 'c1', status: 'creating', bundle: '/b' }), 'creating needs no pid');
   t.ok(isValidState({ ...created, private: { startTime: 1 } }), 'extra fields are allowed');
+  t.ok(isValidState({ ...created, status: 'paused' }), 'paused: the one status tsrun adds (runtime.md allows new ones)');
 
   const bad: Array<[Json, string]> = [
     [{ ...created, id: undefined }, '/id: is required'],
     [{ ...created, id: '' }, '/id: must not be empty'],
-    [{ ...created, status: 'paused' }, '/status: must be one of creating, created, running, stopped'],
+    [{ ...created, status: 'frozen' }, '/status: must be one of creating, created, running, paused, stopped'],
     [{ ...created, pid: undefined }, '/pid: is required'],
     [{ ...created, status: 'running', pid: undefined }, '/pid: is required'],
+    [{ ...created, status: 'paused', pid: undefined }, '/pid: is required'],
     [{ ...created, pid: -1 }, '/pid: must be between 0 and 2147483647'],
     [{ ...created, bundle: 'relative/b' }, '/bundle: must match the pattern ^/'],
     [{ ...created, annotations: { a: 1 } }, '/annotations/a: must be a string'],

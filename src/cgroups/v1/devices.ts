@@ -85,6 +85,9 @@ function ruleWrites(rule: LinuxDeviceCgroup, index: number): DeviceWrite[] {
 /** Every write for `rules` in order, then the default allow-list. Validates before anything is written. */
 export function deviceWrites(rules: readonly LinuxDeviceCgroup[]): DeviceWrite[] {
   return [
+    // A new v1 devices cgroup inherits its parent's list (usually allow-all). Start from deny-all,
+    // as runc does on v1 and tsrun's eBPF program does on v2, so both layouts mean the same thing.
+    { file: 'devices.deny', line: 'a *:* rwm' },
     ...rules.flatMap((r, i) => ruleWrites(r, i)),
     ...DEFAULT_ALLOWED_DEVICES.flatMap((r) => ruleWrites(r, -1)),
   ];

@@ -1,6 +1,8 @@
 // cgroup v2 freezer (Documentation/admin-guide/cgroup-v2.rst "Core Interface Files"):
 // cgroup.freeze holds the wanted state (0/1); cgroup.events reports "frozen 1" once every task is
 // stopped. Needs Linux 5.2+; without cgroup.freeze there is no freezer at all.
+// Verified on this host's real cgroup2 mount: a counting process stops while frozen and resumes on
+// thaw (test/integration/cgroups-v2-unified.test.ts).
 import * as path from 'node:path';
 import { type CgroupFs, readCgroupFile, sleepSync, writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';

@@ -1,19 +1,78 @@
-// Manager for pure cgroup v2 hosts: one directory in the unified hierarchy. A controller's files
-// exist in a cgroup only when its parent lists the controller in cgroup.subtree_control
-// (cgroup-v2.rst "Enabling and Disabling"), so create() enables, from the mount root down to the
-// parent, every controller each level offers, as runc's fs2 CreateCgroupPath does.
+// Manager for pure cgroup v2 hosts: one directory in the unified hierarchy.
+//
+// What happens where:
+//   create()   mkdir, then enable every controller each ancestor offers (hierarchy.ts), as runc's
+//              fs2 CreateCgroupPath does, so the controller files exist in the new cgroup;
+//   set(r)     runs its own pipeline instead of the shared one (base-manager.ts, resources.ts,
+//              whose v2 branch still refuses what these files implement): every controller's validate() first (SpecError/UnsupportedError, warnings for what v2
+//              ignores like runc), then ensureController for each controller the config needs,
+//              then each controller's check() against the live cgroup (memory checkBeforeUpdate), and only then
+//              the writes, in runc's fs2 order: pids, memory, io, cpu, devices (eBPF), cpuset,
+//              hugetlb, rdma, unified last so its explicit values win. A refused config changes nothing;
+//   freeze     cgroup.freeze / cgroup.events (freezer.ts);
+//   stats()    cpu.stat, memory.*, pids.*, io.stat, hugetlb.* (each controller file has its reader);
+//   oomKillCount()  memory.events oom_kill.
+//
+// Verification status (this host is hybrid: cgroup2 at /sys/fs/cgroup/unified offers only hugetlb):
+//   real cgroup2  create/apply/pids/destroy, cgroup.freeze + cgroup.events, cgroup.kill, the eBPF
+//                 device program (enforced on a child process), hugetlb writes, unified writes and
+//                 refusals, cpu.stat usage and the cgroup.procs fallback of pids stats
+//                 (test/integration/cgroups-v2-unified.test.ts, ebpf-devices.test.ts);
+//   fake only     memory, cpu limits, cpuset, io, pids.max, rdma, subtree_control enabling of those
+//                 controllers, memory/io/pids stats (test/unit/cgroups-v2-*.test.ts).
 import * as path from 'node:path';
+import { log } from '../../log';
 import { BaseCgroupManager } from '../base-manager';
-import { emptyStats, type Stats } from '../stats';
-import { readCgroupFile } from '../cgroupfs';
-import type { ResourceController } from '../controller';
+import type { CgroupFs } from '../cgroupfs';
+import { bpfDeviceFilterAttacher, type DeviceFilterAttacher } from '../ebpf';
 import { CgroupError } from '../errors';
-import type { FreezerState } from '../types';
+import { emptyStats, type Stats } from '../stats';
+import type { CgroupPaths, FreezerState, LinuxResources } from '../types';
+import type { V2Controller, Warn } from './controller-v2';
+import { cpuV2, statCpuV2 } from './cpu';
+import { cpusetV2 } from './cpuset';
+import { devicesV2 } from './devices';
 import { freezerStateV2, setFreezerV2 } from './freezer';
-import { pidsV2 } from './pids';
+import { enableAvailable, ensureController } from './hierarchy';
+import { hostHugePageSizes, hugetlbV2, statHugetlbV2 } from './hugetlb';
+import { ioV2, statIoV2 } from './io';
+import { memoryV2, oomKillCountV2, statMemoryV2 } from './memory';
+import { networkV2 } from './network';
+import { pidsV2, statPidsV2 } from './pids';
+import { rdmaV2 } from './rdma';
+import { unifiedV2 } from './unified';
+
+export interface V2ManagerOptions {
+  /** Puts the device program on the cgroup; default: bpf(2). Tests on a fake cgroupfs pass a recorder. */
+  deviceFilter?: DeviceFilterAttacher;
+  /** Huge page sizes to report stats for ("2MB"); default: the host's /sys/kernel/mm/hugepages. */
+  hugePageSizes?: () => readonly string[];
+  /** Where warnings about ignored fields go; default: the runtime log. */
+  warn?: Warn;
+}
 
 export class V2CgroupManager extends BaseCgroupManager {
-  protected readonly controllers: readonly ResourceController[] = [pidsV2];
+  protected readonly controllers: readonly V2Controller[];
+  private readonly hugePageSizes: () => readonly string[];
+  private readonly warn: Warn;
+
+  constructor(cfs: CgroupFs, record: CgroupPaths, opts: V2ManagerOptions = {}) {
+    super(cfs, record);
+    this.controllers = [
+      pidsV2,
+      memoryV2,
+      ioV2,
+      cpuV2,
+      devicesV2(opts.deviceFilter ?? bpfDeviceFilterAttacher),
+      cpusetV2,
+      hugetlbV2,
+      rdmaV2,
+      networkV2,
+      unifiedV2,
+    ];
+    this.hugePageSizes = opts.hugePageSizes ?? hostHugePageSizes;
+    this.warn = opts.warn ?? ((msg) => log.warn(msg));
+  }
 
   private unifiedDir(): string {
     const dir = this.dirs.unified;
@@ -21,33 +80,18 @@ export class V2CgroupManager extends BaseCgroupManager {
     return dir;
   }
 
-  /** Ancestors of the leaf inside the cgroup2 mount, top-down: the mount root is the highest dir with cgroup.controllers. */
-  private ancestors(): string[] {
-    const chain: string[] = [];
-    for (let d = path.dirname(this.unifiedDir()); ; d = path.dirname(d)) {
-      chain.unshift(d);
-      const parent = path.dirname(d);
-      if (parent === d || !this.cfs.exists(path.join(parent, 'cgroup.controllers'))) return chain;
-    }
+  protected afterMkdir(): void {
+    enableAvailable(this.cfs, this.unifiedDir());
   }
 
-  protected afterMkdir(): void {
-    for (const dir of this.ancestors()) {
-      const available = readCgroupFile(this.cfs, path.join(dir, 'cgroup.controllers')).split(/\s+/).filter(Boolean);
-      const control = path.join(dir, 'cgroup.subtree_control');
-      const enabled = new Set(readCgroupFile(this.cfs, control).split(/\s+/).filter(Boolean));
-      for (const c of available) {
-        if (enabled.has(c)) continue;
-        // One controller per write: a refusal of one (e.g. "cpu" while realtime tasks sit in
-        // the parent) must not keep the others off. A controller that stays off shows up later
-        // as a clear "missing file" error from set() if the config needs it.
-        try {
-          this.cfs.write(control, `+${c}`);
-        } catch {
-          /* see above */
-        }
-      }
-    }
+  set(resources: LinuxResources | undefined, warn: Warn = this.warn): void {
+    if (resources === undefined) return;
+    const dir = this.unifiedDir();
+    for (const c of this.controllers) c.validate(resources, warn);
+    const active = this.controllers.filter((c) => c.applies(resources));
+    for (const c of active) if (c.controller !== undefined) ensureController(this.cfs, dir, c.controller, c.pointer);
+    for (const c of active) c.check?.(this.cfs, dir, resources);
+    for (const c of active) c.write(this.cfs, dir, resources, warn);
   }
 
   protected isFrozen(dir: string): boolean {
@@ -66,12 +110,18 @@ export class V2CgroupManager extends BaseCgroupManager {
     return freezerStateV2(this.cfs, this.unifiedDir());
   }
 
-  // Filled in by the resource-controller work of issue 3 (one reader per controller file).
   stats(): Stats {
-    return emptyStats();
+    const dir = this.unifiedDir();
+    const stats = emptyStats();
+    stats.cpu = statCpuV2(this.cfs, dir) ?? stats.cpu;
+    stats.memory = statMemoryV2(this.cfs, dir) ?? stats.memory;
+    stats.pids = statPidsV2(this.cfs, dir);
+    stats.blkio = statIoV2(this.cfs, dir) ?? stats.blkio;
+    stats.hugetlb = statHugetlbV2(this.cfs, dir, this.hugePageSizes());
+    return stats;
   }
 
   oomKillCount(): number {
-    return 0;
+    return oomKillCountV2(this.cfs, this.unifiedDir());
   }
 }
