@@ -7,6 +7,7 @@ import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_REC, MS_REMOUNT, O } from '../
 import { RuntimeError } from '../errors';
 import { parseMountOptions, type ParsedMountOptions } from './mount-options';
 import { ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
+import { copyUp } from './copy-up';
 import type { InitMount } from '../launcher/init-config';
 
 // runc's checkProcMount (CVE-2019-19921): a mount whose destination resolves into the container's
@@ -81,16 +82,11 @@ function mountBind(rootFd: number, m: InitMount, p: ParsedMountOptions): void {
   }
 }
 
-/** tmpcopyup (runtime-spec MAY option, from crun/runc): the new tmpfs starts with the old dir's contents. */
-function copyUp(oldDirFd: number, rootFd: number, dest: string): void {
+/** tmpcopyup: the old directory (held by an fd opened before the mount) into the new tmpfs. */
+function copyUpInto(oldDirFd: number, rootFd: number, dest: string, data: string[]): void {
   const newFd = openInRoot(rootFd, dest, O.DIRECTORY, dest);
   try {
-    const from = fdPath(oldDirFd);
-    for (const name of fs.readdirSync(from)) {
-      fs.cpSync(`${from}/${name}`, `${fdPath(newFd)}/${name}`, {
-        recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true,
-      });
-    }
+    copyUp(fdPath(oldDirFd), fdPath(newFd), data.some((d) => d.startsWith('mode=')));
   } finally {
     libc.close(newFd);
   }
@@ -107,7 +103,7 @@ export function mountEntry(rootFd: number, m: InitMount): void {
       guardProcTarget(rootFd, target, m);
       if (p.tmpcopyup) oldDir = libc.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
       libc.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
-      if (oldDir >= 0) copyUp(oldDir, rootFd, m.destination);
+      if (oldDir >= 0) copyUpInto(oldDir, rootFd, m.destination, p.data);
     } finally {
       libc.close(target);
       if (oldDir >= 0) libc.close(oldDir);
