@@ -4,7 +4,13 @@
 #   iproute2        `ip` for network-namespace tests
 #   procps          `ps` for the leak checks
 #   gcc, libc6-dev  the constants test compiles a C program against the kernel headers
+#   libseccomp2     linux.seccomp is compiled with libseccomp.so.2 (through koffi)
+#   golang-github-containers-common  podman's default seccomp profile, /usr/share/containers/seccomp.json,
+#                   used by the seccomp tests. Debian ships no file of Docker's default profile
+#                   (dockerd compiles it in): the tests derive it from podman's (test/integration/seccomp.test.ts).
+#   python3         the seccomp NOTIFY test's listener (socket.recv_fds)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends busybox-static iproute2 procps gcc libc6-dev linux-libc-dev util-linux >/dev/null
+apt-get install -y -qq --no-install-recommends busybox-static iproute2 procps gcc libc6-dev linux-libc-dev util-linux \
+  libseccomp2 golang-github-containers-common python3 >/dev/null

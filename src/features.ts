@@ -3,7 +3,11 @@
 // Anything that config.json validation refuses (src/spec/unsupported.ts) is left out or false.
 import { KNOWN_MOUNT_OPTIONS } from './linux/mount-options';
 import { ALL_CAP_NAMES } from './security/capability-table';
+import { lsmStatus } from './security/lsm';
+import { MPOL_FLAGS, MPOL_MODES } from './security/memory-policy';
+import { seccompFeatures } from './security/seccomp-features';
 import type { Features } from './spec/types';
+import { ALL_PHASES } from './hooks/names';
 
 export const OCI_VERSION_MIN = '1.0.0';
 export const OCI_VERSION_MAX = '1.3.0';
@@ -12,17 +16,20 @@ export function buildFeatures(cgroup: { v1: boolean; v2: boolean }): Features {
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION_MAX,
-    // Hooks are refused until they are implemented: an empty list says "none", not "unknown".
-    hooks: [],
+    // Every phase runs (src/hooks/phases.ts), prestart included although deprecated.
+    hooks: [...ALL_PHASES],
     // idmap/ridmap need user namespaces, which tsrun refuses for now.
     mountOptions: KNOWN_MOUNT_OPTIONS.filter((o) => o !== 'idmap' && o !== 'ridmap'),
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts', 'time'],
       capabilities: [...ALL_CAP_NAMES],
       cgroup: { v1: cgroup.v1, v2: cgroup.v2, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // What this host's libseccomp (and kernel) accept, probed at run time.
+      seccomp: seccompFeatures(),
+      // Labels are applied where the LSM runs and refused where it does not: read from the host.
+      apparmor: { enabled: lsmStatus().apparmor },
+      selinux: { enabled: lsmStatus().selinux },
+      memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
       netDevices: { enabled: false },

@@ -19,6 +19,7 @@ import { lockContainer } from '../state/lock';
 import { waitGone } from './cleanup';
 import type { ChildProcess } from 'node:child_process';
 import { RuntimeError } from '../errors';
+import { baseStateOf, initHooksFor, isHookFailure, runPoststopHooks, runRuntimeCreateHooks } from '../hooks/phases';
 import { log } from '../log';
 import type { GlobalOptions } from './context';
 
@@ -158,7 +159,11 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         noPivot: o.noPivot,
         newKeyring: !o.noNewKeyring,
         cgroupMount: needsCgroupMount ? cgroupMountPlan(hostCgroupLayout(), cg.paths()) : undefined,
+        hooks: initHooksFor(spec.hooks, baseStateOf(record)),
       },
+      // prestart + createRuntime, in our (runtime) namespaces, while the init stage waits before
+      // pivot_root; the state's pid is the init stage's host pid (runtime.md State).
+      onHooks: (phases) => runRuntimeCreateHooks(spec.hooks, baseStateOf(record), record.pid, phases),
       nsRequests: conv.nsRequests,
       timeOffsets: conv.timeOffsets,
       onWarning: (m) => log.warn(m),
@@ -183,6 +188,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   } catch (e) {
     await handle?.kill();
     teardown();
+    // runtime.md Lifecycle 3-5: a failed prestart/createRuntime/createContainer hook stops the
+    // container and continues at step 12 (destroy, done above) and 13: the poststop hooks.
+    if (isHookFailure(e)) runPoststopHooks(spec.hooks, baseStateOf(record), (m) => log.warn(m));
     throw e;
   } finally {
     unlock();

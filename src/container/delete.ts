@@ -8,6 +8,9 @@ import { statusOf } from './state';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 import fs from 'node:fs';
+import { baseStateOf, runPoststopHooks } from '../hooks/phases';
+import type { Hooks } from '../spec/types';
+import { log } from '../log';
 
 export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
   const unlock = lockContainer(g.root, id);
@@ -35,4 +38,7 @@ function deleteLocked(g: GlobalOptions, id: string, force: boolean): void {
     throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
   destroyContainer(g.root, rec);
+  // runtime.md Lifecycle 13: after the container is destroyed, before delete returns; a failing
+  // poststop hook is a warning and the others still run. The hooks are the ones stored at create.
+  runPoststopHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), (m) => log.warn(m));
 }

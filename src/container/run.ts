@@ -3,7 +3,11 @@
 // killed by signal n), as `runc run` does. With --detach it returns once the process runs.
 import { constants as osConstants } from 'node:os';
 import { createContainer, type CreateOptions } from './create';
-import { releaseInit } from './start';
+import { releaseInit, runPoststart } from './start';
+import { baseStateOf, isHookFailure, runPoststopHooks } from '../hooks/phases';
+import type { Hooks } from '../spec/types';
+import type { ContainerRecord } from '../state/store';
+import { log } from '../log';
 import { destroyContainer } from './cleanup';
 import { writeRecord } from '../state/store';
 import type { GlobalOptions } from './context';
@@ -42,10 +46,21 @@ async function runForwarding(g: GlobalOptions, o: CreateOptions & { detach: bool
   } catch (e) {
     await handle.kill();
     destroyContainer(g.root, record);
+    // startContainer failed: Lifecycle 7 continues at 12 (destroy) and 13 (poststop).
+    if (isHookFailure(e)) poststop(record);
     throw e;
   }
   record.lastStatus = 'running';
   writeRecord(g.root, record);
+  try {
+    runPoststart(record);
+  } catch (e) {
+    // poststart failed (Lifecycle 9): stop the container, destroy it, poststop.
+    await handle.kill();
+    destroyContainer(g.root, record);
+    poststop(record);
+    throw e;
+  }
   if (o.detach) {
     handle.release();
     return 0;
@@ -53,7 +68,15 @@ async function runForwarding(g: GlobalOptions, o: CreateOptions & { detach: bool
   const exit = await handle.waitExit();
   handle.release();
   // runc run --keep: leave the stopped container for the caller to inspect and delete.
-  if (!o.keep) destroyContainer(g.root, record);
+  if (!o.keep) {
+    destroyContainer(g.root, record);
+    poststop(record);
+  }
   if (exit.signal) return 128 + (osConstants.signals[exit.signal] ?? 0);
   return exit.code ?? 0;
+}
+
+/** poststop after the container is gone (runtime.md Lifecycle 13): failures are warnings. */
+function poststop(record: ContainerRecord): void {
+  runPoststopHooks(record.config.hooks as Hooks | undefined, baseStateOf(record), (m) => log.warn(m));
 }

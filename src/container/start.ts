@@ -1,13 +1,17 @@
 // `start`: release a created container's init stage by opening the exec fifo for reading
-// (runtime.md "start"). The init stage is blocked opening it for writing; it writes one byte
-// just before execve, and we remove the fifo so the status becomes `running`.
+// (runtime.md "start"). The init stage is blocked opening it for writing; it runs the
+// startContainer hooks, writes '0' just before execve (or a failure line, src/hooks/start-fifo.ts),
+// and we remove the fifo so the status becomes `running`. Then the poststart hooks run.
 import fs from 'node:fs';
 import path from 'node:path';
 import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord } from '../state/store';
 import { isOurProcessAlive } from '../state/status';
 import { statusOf } from './state';
 import { RuntimeError, StateError } from '../errors';
-import { sleepMs } from './cleanup';
+import { killEverything, sleepMs } from './cleanup';
+import { baseStateOf, isHookFailure, runPoststartHooks, startWaitMs } from '../hooks/phases';
+import { parseStartReply } from '../hooks/start-fifo';
+import type { Hooks } from '../spec/types';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 
@@ -21,31 +25,58 @@ export function refuseStart(status: string): StateError | undefined {
   return new StateError(`cannot start a container in the ${status} state`);
 }
 
-/** Opens the fifo, waits for init's byte, removes the fifo. */
+/**
+ * Opens the fifo, waits for init's answer, removes the fifo. A startContainer hook failure comes
+ * back as a RuntimeError with code "hook" (the init stage has exited by then).
+ */
 export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
   const fifo = path.join(containerDir(g.root, rec.id), FIFO_NAME);
-  // O_NONBLOCK: the open must not hang if init is gone; we poll for the byte instead.
+  // O_NONBLOCK: the open must not hang if init is gone; we poll for the answer instead.
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const buf = Buffer.alloc(1);
-    const deadline = Date.now() + START_TIMEOUT_MS;
+    const buf = Buffer.alloc(4096);
+    let got = Buffer.alloc(0);
+    const deadline = Date.now() + startWaitMs(rec.config.hooks as Hooks | undefined, START_TIMEOUT_MS);
     for (;;) {
+      // n === 0 means "no writer yet" as well as "writer gone": tell them apart by init's life,
+      // sampled BEFORE the read. Init writes its answer and execs, and a quick program (`true`)
+      // can exit at once: sampled after an empty read, that init would be taken for one that died
+      // without answering (seen under load: start failed although the program had run). Sampled
+      // before, whatever a dead init wrote is already in the pipe for this read.
+      const alive = isOurProcessAlive(rec.pid, rec.startTime);
       let n = 0;
+      let eagain = false;
       try {
-        n = fs.readSync(fd, buf, 0, 1, null);
+        n = fs.readSync(fd, buf, 0, buf.length, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        eagain = true;
       }
-      if (n === 1) break;
-      // n === 0 means "no writer yet" as well as "writer gone": tell them apart by init's life.
-      if (!isOurProcessAlive(rec.pid, rec.startTime)) throw new RuntimeError('start', 'container init exited before the container process started');
+      if (n > 0) got = Buffer.concat([got, buf.subarray(0, n)]);
+      const reply = parseStartReply(got.toString('utf8'), (n === 0 && !eagain && got.length > 0) || !alive);
+      if (reply.kind === 'started') break;
+      if (reply.kind === 'failed') throw new RuntimeError('hook', reply.message);
+      if (reply.kind === 'garbage') throw new RuntimeError('start', `unexpected answer from container init on the exec fifo: ${JSON.stringify(reply.text)}`);
+      if (!alive) throw new RuntimeError('start', 'container init exited before the container process started');
       if (Date.now() > deadline) throw new RuntimeError('start', 'timed out waiting for the container process to start');
       sleepMs(1);
     }
+  } catch (e) {
+    // The init stage is gone (or will be killed): a fifo left behind would only confuse status.
+    if (isHookFailure(e)) fs.rmSync(fifo, { force: true });
+    throw e;
   } finally {
     fs.closeSync(fd);
   }
   fs.rmSync(fifo, { force: true });
+}
+
+/**
+ * poststart in the runtime namespace, after the program started (runtime.md Lifecycle 9). A
+ * failure fails `start` and stops the container (v1.3.0; runc terminates its init the same way).
+ */
+export function runPoststart(rec: ContainerRecord): void {
+  runPoststartHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), rec.pid);
 }
 
 export function startContainer(g: GlobalOptions, id: string): void {
@@ -63,7 +94,26 @@ function startLocked(g: GlobalOptions, id: string): void {
   const refused = refuseStart(statusOf(g, rec));
   if (refused) throw refused;
   if (!rec.config.process) throw new StateError('cannot start a container without a process (config.json has no "process")');
-  releaseInit(g, rec);
+  try {
+    releaseInit(g, rec);
+  } catch (e) {
+    // A startContainer hook failed (Lifecycle 7): the program never ran; the container is left
+    // stopped, and `delete` destroys it and runs poststop (Lifecycle 11-13), as runc does.
+    if (isHookFailure(e)) stopAfterHookFailure(g, rec);
+    throw e;
+  }
   rec.lastStatus = 'running';
+  writeRecord(g.root, rec);
+  try {
+    runPoststart(rec);
+  } catch (e) {
+    stopAfterHookFailure(g, rec);
+    throw e;
+  }
+}
+
+function stopAfterHookFailure(g: GlobalOptions, rec: ContainerRecord): void {
+  killEverything(rec);
+  rec.lastStatus = 'stopped';
   writeRecord(g.root, rec);
 }

@@ -6,6 +6,7 @@ import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
 import { NSIG } from '../sys/signals';
 import type { Prepared } from './init-steps';
+import { loadSeccomp } from '../security/seccomp';
 import { SyscallError } from '../errors';
 
 const SIGKILL = 9;
@@ -35,7 +36,8 @@ export function limitFds(preserveFds: number): void {
   }
 }
 
-export function finalExec(p: Prepared): never {
+/** `afterOpen` runs once `start` has opened the fifo (startContainer hooks), before any final step. */
+export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () => {}): never {
   try {
     // Blocks until `tsrun start` opens the fifo for reading. Through /proc/self/fd of our O_PATH fd
     // because the fifo's host path is gone since pivot_root.
@@ -51,9 +53,14 @@ export function finalExec(p: Prepared): never {
     }
     // No process in config.json: `start` refuses such a container and never opens the fifo.
     if (!p.executable) process.exit(1);
+    // Before resetSignals: spawning the hooks needs libuv's SIGCHLD handling.
+    afterOpen(w);
     resetSignals();
     limitFds(p.preserveFds);
     fs.writeSync(w, '0');
+    // Last: the fewer syscalls after it, the fewer a profile must allow (runc). After the load only
+    // sendmsg/close (NOTIFY listener) and execve run; a failure is still reported on stderr.
+    if (p.seccomp) loadSeccomp(p.seccomp, 'created');
     libc.execve(p.executable, p.args, p.env);
   } catch (e) {
     try {

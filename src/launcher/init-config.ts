@@ -3,6 +3,9 @@ import type { PropagationName } from '../linux/mount-options';
 // (absolute host paths, defaults applied) so the init stage makes no policy decisions of its own.
 // Built by src/spec/convert.ts; sent in the `bootstrap` message.
 import type { LinuxCapabilities, LinuxDevice, POSIXRlimit } from '../spec/types';
+import type { InitSeccomp } from '../security/seccomp';
+import type { InitHooks } from '../hooks/phases';
+import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler } from '../spec/types';
 
 export interface InitMount {
   destination: string;
@@ -34,6 +37,13 @@ export interface InitProcess {
   rlimits: POSIXRlimit[];
   capabilities?: LinuxCapabilities;
   noNewPrivileges: boolean;
+  /** sched_setattr(2) (src/security/scheduler.ts). */
+  scheduler?: Scheduler;
+  /** ioprio_set(2) (src/security/io-priority.ts). */
+  ioPriority?: LinuxIOPriority;
+  /** LSM exec labels, only present when the host runs that LSM (src/security/lsm.ts). */
+  apparmorProfile?: string;
+  selinuxLabel?: string;
 }
 
 export interface InitConfig {
@@ -63,6 +73,14 @@ export interface InitConfig {
   newKeyring: boolean;
   /** Number of fds after 0-2 handed to the container (--preserve-fds). */
   preserveFds: number;
+  /** personality(2) before execve (src/security/personality.ts). */
+  personality?: LinuxPersonality;
+  /** set_mempolicy(2) before execve (src/security/memory-policy.ts). */
+  memoryPolicy?: LinuxMemoryPolicy;
   /** Set when the process must exist (create/run); absent is allowed by the spec until start. */
   process?: InitProcess;
+  /** linux.seccomp, already checked by the parent (src/security/seccomp.ts). */
+  seccomp?: InitSeccomp;
+  /** The hooks the init stage takes part in (src/hooks/phases.ts); absent when there are none. */
+  hooks?: InitHooks;
 }

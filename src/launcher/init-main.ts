@@ -7,6 +7,8 @@ import { PR_SET_DUMPABLE } from '../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
 import { buildContainer, StepError } from './init-steps';
 import { finalExec } from './final-exec';
+import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
+import type { InitConfig } from './init-config';
 import { SyscallError, RuntimeError } from '../errors';
 import type { ErrorMsg } from './protocol';
 
@@ -32,10 +34,17 @@ function main(): void {
   }
   const ch = new SyncChannel(fd);
   let prepared;
+  let cfg: InitConfig | undefined;
   try {
     ch.send({ type: 'hello' });
     const boot = ch.expect('bootstrap');
-    prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }));
+    cfg = boot.config;
+    const hooks = cfg.hooks;
+    prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }), () =>
+      runCreateHooks(hooks, () => {
+        ch.send({ type: 'hooks', phases: ['prestart', 'createRuntime'] });
+        ch.expect('hooks-done');
+      }));
     ch.send({ type: 'ready' });
     ch.expect('go');
     ch.close();
@@ -51,7 +60,7 @@ function main(): void {
   }
   // Past `go` there is nobody to report to over the channel; final-exec writes its last words to
   // stderr of the container (the way runc's init does when exec fails after start).
-  finalExec(prepared);
+  finalExec(prepared, (fifo) => runStartContainerHooks(cfg?.hooks, fifo));
 }
 
 main();

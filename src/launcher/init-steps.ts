@@ -13,6 +13,12 @@ import { applyRlimits, planRlimits } from '../security/rlimits';
 import { switchIdentity } from '../security/identity';
 import { wordsToCaps } from '../security/capability-table';
 import { resolveExecutable } from './resolve-exec';
+import { applyScheduler } from '../security/scheduler';
+import { applyIoPriority } from '../security/io-priority';
+import { applyMemoryPolicy } from '../security/memory-policy';
+import { applyPersonality } from '../security/personality';
+import { applyProcessLabels } from '../security/lsm';
+import { loadSeccomp, prepareSeccomp, type ArmedSeccomp } from '../security/seccomp';
 import type { InitConfig } from './init-config';
 
 export interface Prepared {
@@ -22,6 +28,8 @@ export interface Prepared {
   executable?: string;
   args: string[];
   env: string[];
+  /** A compiled seccomp filter final-exec.ts loads right before execve (no_new_privs case). */
+  seccomp?: ArmedSeccomp;
 }
 
 export class StepError extends Error {
@@ -38,7 +46,7 @@ function step<T>(name: string, fn: () => T): T {
   }
 }
 
-export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Prepared {
+export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
   // A known umask for everything we create (mount points, device nodes), whatever the caller had.
   libc.umask(0o022);
   // cgroup namespace after the parent has put us in our cgroup (it did, before bootstrap), so the
@@ -50,6 +58,10 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
 
   const lastCap = readLastCap();
+  // Compile the filter (and connect a NOTIFY listener) while libseccomp and the host paths are
+  // reachable, so a bad profile fails `create`; it is loaded much later.
+  const sc = cfg.seccomp;
+  const seccomp = sc && cfg.process ? step('seccomp', () => prepareSeccomp(sc)) : undefined;
   const rootFd = step('rootfs', () => prepareRootfs(cfg));
   libc.close(rootFd);
 
@@ -57,6 +69,9 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   // final-exec.ts through /proc/self/fd).
   const fifoFd = step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
 
+  // prestart/createRuntime (parent) and createContainer (here): after the mounts, before pivot_root
+  // (config.md POSIX-platform Hooks; src/hooks/phases.ts).
+  step('hooks', beforePivot);
   step('pivot_root', () => (cfg.noPivot ? moveInto(cfg.rootfs) : pivotInto(cfg.rootfs)));
   // From here on "/" is the container's root. Paths from config.json (cwd, args[0]) are resolved
   // below this fd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so /proc/self/fd/N tricks cannot
@@ -81,12 +96,25 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   // before finalizeNamespace): raising a hard limit needs CAP_SYS_RESOURCE, which the container's
   // own set may lack.
   step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));
+  // Attributes of this thread that execve keeps, set while the runtime's capabilities are still
+  // held (runc's init does them before finalizeNamespace too): real-time policies and a lower nice
+  // need CAP_SYS_NICE, IOPRIO_CLASS_RT needs CAP_SYS_ADMIN. execCPUAffinity is exec-only.
+  const { scheduler, ioPriority } = proc;
+  if (scheduler) step('scheduler', () => applyScheduler(scheduler));
+  if (ioPriority) step('io-priority', () => applyIoPriority(ioPriority));
+  const { memoryPolicy, personality } = cfg;
+  if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(memoryPolicy));
+  if (personality) step('personality', () => applyPersonality(personality));
   const held = wordsToCaps(libc.capget().permitted);
   const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap, held) : undefined;
   caps?.warnings.forEach(warn);
 
   // Order (runc finalizeNamespace): bounding set first (needs CAP_SETPCAP), then the uid switch
   // with keepcaps, then the capset(2) sets and ambient.
+  // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs, load it now, before the
+  // capability drop, and accept that the rest of the init stage runs under it (runc does the same,
+  // standard_init_linux.go); with no_new_privs, final-exec.ts loads it right before execve.
+  if (seccomp && !proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'creating'));
   if (caps) step('capabilities', () => dropBoundingSet(caps, lastCap));
   step('user', () => switchIdentity(proc.uid, proc.gid, proc.additionalGids));
   if (caps) step('capabilities', () => applyCapSets(caps));
@@ -107,5 +135,9 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void): Pr
   });
   const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
   libc.close(root);
-  return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env };
+  // Last step of create: LSM exec labels take effect at the next execve of this thread, which is
+  // the user program's (src/security/lsm.ts says why this is not after `start`).
+  step('lsm-labels', () => applyProcessLabels(proc));
+  return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env,
+    seccomp: proc.noNewPrivileges ? seccomp : undefined };
 }

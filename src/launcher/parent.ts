@@ -25,6 +25,11 @@ export interface LaunchOptions {
   /** Called with the init stage's host pid after `hello`: join the cgroup, oom_score_adj. */
   onHello: (pid: number) => void;
   onWarning: (msg: string) => void;
+  /**
+   * Runs the runtime-namespace hook phases the init stage asks for (prestart, createRuntime),
+   * synchronously; throwing fails the launch (the init stage is killed, never answered).
+   */
+  onHooks?: (phases: string[]) => void;
 }
 
 export class InitHandle {
@@ -101,12 +106,14 @@ export class InitHandle {
     }
   }
 
-  async expect<T extends InitToParent['type']>(type: T, onWarning: (m: string) => void): Promise<Extract<InitToParent, { type: T }>> {
+  /** The next message, which must be (one of) `type`; an `error` message is thrown as InitStageError. */
+  async expect<T extends InitToParent['type']>(type: T | T[], onWarning: (m: string) => void): Promise<Extract<InitToParent, { type: T }>> {
     const msg = await this.next(onWarning);
     if (msg.type === 'error') {
       throw new InitStageError(msg.step, `container init (${msg.step}): ${msg.message}`, { code: msg.code, syscall: msg.syscall, errno: msg.errno, path: msg.path });
     }
-    if (msg.type !== type) throw new InitStageError('protocol', `expected ${type} from init, got ${msg.type}`);
+    const wanted: string[] = Array.isArray(type) ? type : [type];
+    if (!wanted.includes(msg.type)) throw new InitStageError('protocol', `expected ${wanted.join(' or ')} from init, got ${msg.type}`);
     return msg as Extract<InitToParent, { type: T }>;
   }
 
@@ -203,7 +210,14 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     await h.expect('hello', opts.onWarning);
     opts.onHello(h.pid);
     h.send({ type: 'bootstrap', config: opts.init });
-    await h.expect('ready', opts.onWarning);
+    const next = await h.expect(['ready', 'hooks'], opts.onWarning);
+    if (next.type === 'hooks') {
+      // The init stage has made the mounts and waits before pivot_root (protocol.ts).
+      if (!opts.onHooks) throw new InitStageError('protocol', 'init asked for hooks nobody configured');
+      opts.onHooks(next.phases);
+      h.send({ type: 'hooks-done' });
+      await h.expect('ready', opts.onWarning);
+    }
     return h;
   } catch (e) {
     await h.kill();

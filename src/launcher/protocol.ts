@@ -6,7 +6,11 @@
 //  ns window -> spawn -> restore    ───────────▶     boots, loads all code, non-dumpable
 //                                   ◀── hello
 //  cgroup apply(pid), oom_score_adj
-//  bootstrap{config}                ───────────▶     cgroupns, propagation, mounts, devices,
+//  bootstrap{config}                ───────────▶     cgroupns, propagation, mounts, devices
+//                                   ◀── hooks{phases}  (only with prestart/createRuntime hooks)
+//  run prestart, createRuntime
+//  in the runtime ns (src/hooks)
+//  hooks-done                       ───────────▶     createContainer hooks (src/hooks/in-container.ts),
 //                                                    pivot_root, masked/ro paths, hostname,
 //                                                    sysctl, identity, capabilities, NNP,
 //                                                    resolve args[0] in the new root
@@ -14,8 +18,11 @@
 //  persist state=created{pid,startTime}, pid file
 //  go                               ───────────▶     close channel; block opening exec fifo
 //  EOF -> exit 0                                     for write
-//  (start verb) open fifo for read  ───────────▶     rlimits, signals, fds, execve
+//  (start verb) open fifo for read  ───────────▶     startContainer hooks, then on the fifo:
+//  '0' -> running, poststart hooks  ◀── '0' | 'E<msg>\n'  '0' + signals, fds, execve; or
+//  'E' -> start fails                                 'E<msg>' + exit (src/hooks/start-fifo.ts)
 //
+// A hook failing in the parent: it kills the init stage (no answer), and create fails.
 // Before `ready`, an unexpected message, EOF or timeout is a failure on either side.
 import type { InitConfig } from './init-config';
 
@@ -33,9 +40,12 @@ export interface ErrorMsg {
 }
 export interface BootstrapMsg { type: 'bootstrap'; config: InitConfig }
 export interface GoMsg { type: 'go' }
+/** Run these runtime-namespace hook phases now (init stage: mounts done, before pivot_root). */
+export interface HooksMsg { type: 'hooks'; phases: string[] }
+export interface HooksDoneMsg { type: 'hooks-done' }
 
-export type InitToParent = HelloMsg | ReadyMsg | WarnMsg | ErrorMsg;
-export type ParentToInit = BootstrapMsg | GoMsg;
+export type InitToParent = HelloMsg | ReadyMsg | WarnMsg | ErrorMsg | HooksMsg;
+export type ParentToInit = BootstrapMsg | GoMsg | HooksDoneMsg;
 export type Message = InitToParent | ParentToInit;
 
 export function encode(msg: Message): string {

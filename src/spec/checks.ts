@@ -6,6 +6,9 @@
 // pointer of the offending value. runSemanticChecks() runs them in table order.
 import { SpecError } from '../errors';
 import { ALL_RLIMIT_NAMES, rlimitResource } from '../security/rlimit-table';
+import { planExecCpuAffinity } from '../security/cpu-affinity';
+import { mempolicyArgs } from '../security/memory-policy';
+import { personalityValue } from '../security/personality';
 import type { LinuxNamespace, NamespaceType, Spec } from './types';
 
 export interface SpecCheck {
@@ -264,7 +267,101 @@ export const CHECKS: readonly SpecCheck[] = [
       }
     },
   },
+  {
+    // config.md Scheduler, with runc's validator rules (libcontainer/configs/validate): nice in
+    // -20..19; priority only for the real-time policies, where sched(7) wants 1..99;
+    // runtime/deadline/period only for SCHED_DEADLINE. What only the kernel can judge (SCHED_ISO,
+    // deadline admission) fails in the init stage with the kernel's errno.
+    name: 'process-scheduler',
+    check(spec) {
+      const s = spec.process?.scheduler;
+      if (!s) return;
+      const at = '/process/scheduler';
+      if (s.nice !== undefined && (s.nice < -20 || s.nice > 19)) throw new SpecError(`${at}/nice`, `must be between -20 and 19, got ${s.nice}`);
+      const realtime = s.policy === 'SCHED_FIFO' || s.policy === 'SCHED_RR';
+      if (realtime && (s.priority === undefined || s.priority < 1 || s.priority > 99)) {
+        throw new SpecError(`${at}/priority`, `must be between 1 and 99 for ${s.policy} (sched(7)), got ${s.priority ?? 'none'}`);
+      }
+      if (!realtime && s.priority) throw new SpecError(`${at}/priority`, `can only be set for SCHED_FIFO or SCHED_RR, not ${s.policy}`);
+      if (s.policy !== 'SCHED_DEADLINE') {
+        for (const f of ['runtime', 'deadline', 'period'] as const) {
+          if (s[f]) throw new SpecError(`${at}/${f}`, `can only be set for SCHED_DEADLINE, not ${s.policy}`);
+        }
+      }
+    },
+  },
+  {
+    // config.md I/O Priority: "priority ... the value within the class", 0 (highest) to 7
+    // (ioprio_set(2)); runc's validator refuses anything else.
+    name: 'process-io-priority',
+    check(spec) {
+      const p = spec.process?.ioPriority;
+      if (p && p.priority !== undefined && (p.priority < 0 || p.priority > 7)) {
+        throw new SpecError('/process/ioPriority/priority', `must be between 0 and 7, got ${p.priority}`);
+      }
+    },
+  },
+  {
+    // config.md execCPUAffinity: CPU lists in cpuset(7) list format ("0-3,7"); a list that does
+    // not parse is refused at create even though only `exec` uses it (runc validates it too).
+    name: 'process-exec-cpu-affinity',
+    check(spec) {
+      const a = spec.process?.execCPUAffinity;
+      if (!a) return;
+      try {
+        planExecCpuAffinity(a);
+      } catch (e) {
+        const [field, ...rest] = (e as Error).message.split(': ');
+        throw new SpecError(`/process/execCPUAffinity/${field}`, rest.join(': '));
+      }
+    },
+  },
+  {
+    // config-linux.md Personality: domain LINUX or LINUX32; "Currently no flag values are
+    // supported", so any flag is refused rather than dropped.
+    name: 'linux-personality',
+    check(spec) {
+      const p = spec.linux?.personality;
+      if (!p) return;
+      try {
+        personalityValue(p);
+      } catch (e) {
+        throw new SpecError(p.flags?.length ? '/linux/personality/flags' : '/linux/personality/domain', (e as Error).message);
+      }
+    },
+  },
+  {
+    // config-linux.md Memory policy: nodes in list format; the combinations set_mempolicy(2)
+    // always refuses (nodes with MPOL_DEFAULT/MPOL_LOCAL, none with BIND/INTERLEAVE/...,
+    // STATIC_NODES with RELATIVE_NODES) are refused here with the field's pointer.
+    name: 'linux-memory-policy',
+    check(spec) {
+      const p = spec.linux?.memoryPolicy;
+      if (!p) return;
+      try {
+        mempolicyArgs(p);
+      } catch (e) {
+        const [field, ...rest] = (e as Error).message.split(': ');
+        throw new SpecError(`/linux/memoryPolicy/${field}`, rest.join(': '));
+      }
+    },
+  },
 ];
+
+/**
+ * The host half of runc's sysctl rule: net.* is allowed with a joined network namespace only when
+ * that namespace is not the runtime's own ("sysctl ... not allowed in host network namespace").
+ * `isHostNetns` tells whether a namespace path is the caller's (convert.ts stats nsfs inodes).
+ */
+export function refuseHostNetnsSysctls(spec: Spec, isHostNetns: (nsPath: string) => boolean): void {
+  const netPath = namespaceOf(spec, 'network')?.path;
+  if (!netPath || !isHostNetns(netPath)) return;
+  for (const rawKey of Object.keys(spec.linux?.sysctl ?? {})) {
+    if (normalizeSysctlKey(rawKey).startsWith('net.')) {
+      throw new SpecError(`/linux/sysctl/${pointerToken(rawKey)}`, `is not allowed in the host network namespace (${netPath} is the runtime's own)`);
+    }
+  }
+}
 
 /** Runs every check in order; the first failure throws. */
 export function runSemanticChecks(spec: Spec): void {

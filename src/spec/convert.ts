@@ -1,6 +1,7 @@
 // spec -> what the runtime acts on. After this point nothing reads raw config.json: the launcher
 // gets namespace requests for its window and an InitConfig for the init stage (runc's specconv
 // plays this role).
+import fs from 'node:fs';
 import path from 'node:path';
 import { SpecError } from '../errors';
 import { DEFAULT_DEVICES } from '../linux/devices';
@@ -8,6 +9,9 @@ import type { InitConfig, InitMount, InitProcess } from '../launcher/init-config
 import type { NsRequest, TimeOffsets, WindowNs } from '../launcher/ns-window';
 import type { LinuxDevice, Spec } from './types';
 import type { PropagationName } from '../linux/mount-options';
+import { seccompFor } from './convert-seccomp';
+import { labelMounts, lsmStatus, refuseUnavailableLsm, type LsmStatus } from '../security/lsm';
+import { refuseHostNetnsSysctls } from './checks';
 
 export interface Converted {
   nsRequests: NsRequest[];
@@ -66,12 +70,37 @@ function processFor(spec: Spec): InitProcess | undefined {
     rlimits: p.rlimits ?? [],
     capabilities: p.capabilities,
     noNewPrivileges: p.noNewPrivileges ?? false,
+    scheduler: p.scheduler,
+    ioPriority: p.ioPriority,
+    // Empty strings mean "no label" (config.md gives no meaning to ""; runc skips them too).
+    apparmorProfile: p.apparmorProfile || undefined,
+    selinuxLabel: p.selinuxLabel || undefined,
+    // execCPUAffinity is for `exec`'d processes only (src/security/cpu-affinity.ts): not here.
   };
 }
 
-/** `rootfs`: the resolved (realpath) root filesystem from loadBundleConfig; mount-point checks rely on it. */
-export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?: string): Converted {
+/** Is the namespace file at `nsPath` the namespace this process is in (same nsfs inode)? */
+function isOwnNamespace(nsPath: string, type: string): boolean {
+  try {
+    const a = fs.statSync(nsPath);
+    const b = fs.statSync(`/proc/self/ns/${type}`);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // joining it fails later, with the path in the message
+  }
+}
+
+/**
+ * `rootfs`: the resolved (realpath) root filesystem from loadBundleConfig; mount-point checks rely
+ * on it. `lsm`: which LSMs the host runs (read from the host unless a test says otherwise).
+ */
+export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?: string, lsm: LsmStatus = lsmStatus()): Converted {
   const linux = spec.linux ?? {};
+  // Host facts the pure checks of checks.ts cannot see: a joined network namespace that is the
+  // host's own (runc: "sysctl ... not allowed in host network namespace"), and LSM labels for a
+  // security module the host does not run.
+  refuseHostNetnsSysctls(spec, (p) => isOwnNamespace(p, 'net'));
+  refuseUnavailableLsm(spec, lsm);
   const namespaces = linux.namespaces ?? [];
   const nsRequests: NsRequest[] = [];
   let newCgroupNs = false;
@@ -90,7 +119,7 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
   const rootPath = spec.root?.path;
   if (!rootPath) throw new SpecError('/root/path', 'is required');
   const rootfs = rootfsReal ?? path.resolve(bundle, rootPath);
-  const mounts = (spec.mounts ?? []).map((m) => resolveMount(bundle, m));
+  const mounts = labelMounts((spec.mounts ?? []).map((m) => resolveMount(bundle, m)), linux.mountLabel);
   return {
     nsRequests,
     timeOffsets: linux.timeOffsets as TimeOffsets | undefined,
@@ -109,7 +138,10 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
       hostname: spec.hostname,
       domainname: spec.domainname,
       sysctl: linux.sysctl ?? {},
+      personality: linux.personality,
+      memoryPolicy: linux.memoryPolicy,
       process: processFor(spec),
+      seccomp: seccompFor(spec, id, bundle),
     },
   };
 }

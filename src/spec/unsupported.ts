@@ -16,20 +16,12 @@ export interface UnsupportedRule {
 }
 
 export const UNSUPPORTED: readonly UnsupportedRule[] = [
-  // Hooks: no hook runner yet (config.md POSIX-platform Hooks).
-  { path: '/hooks/prestart' },
-  { path: '/hooks/createRuntime' },
-  { path: '/hooks/createContainer' },
-  { path: '/hooks/startContainer' },
-  { path: '/hooks/poststart' },
-  { path: '/hooks/poststop' },
+  // Hooks: all six phases run (src/hooks/).
   // Process.
   { path: '/process/terminal', when: (v) => v === true },
-  { path: '/process/scheduler' },
-  { path: '/process/ioPriority' },
-  { path: '/process/execCPUAffinity' },
-  { path: '/process/apparmorProfile' },
-  { path: '/process/selinuxLabel' },
+  // scheduler, ioPriority, execCPUAffinity, apparmorProfile, selinuxLabel, linux.personality,
+  // linux.memoryPolicy and linux.mountLabel are applied (src/security/); the LSM labels are refused
+  // at create when the host does not run that LSM (src/security/lsm.ts).
   // User namespaces need a single-threaded trampoline (ARCHITECTURE-NOTES.md section 1).
   { path: '/linux/namespaces/*/type', when: (v) => v === 'user', what: 'user namespaces are not supported by tsrun yet' },
   { path: '/linux/uidMappings' },
@@ -38,12 +30,8 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   { path: '/mounts/*/gidMappings' },
   { path: '/mounts/*/options/*', when: (v) => v === 'idmap' || v === 'ridmap', what: 'id-mapped mounts (idmap/ridmap) are not supported by tsrun yet' },
   // Linux.
-  { path: '/linux/seccomp' },
   { path: '/linux/intelRdt' },
   { path: '/linux/netDevices' },
-  { path: '/linux/memoryPolicy' },
-  { path: '/linux/personality' },
-  { path: '/linux/mountLabel' },
   // cgroups: every linux.resources field is applied by the cgroup manager, which refuses what the
   // host layout lacks (src/cgroups/resources.ts, src/cgroups/v2/manager.ts).
 ];

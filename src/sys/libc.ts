@@ -104,6 +104,24 @@ export function joinSessionKeyring(name: string): number {
   return check('keyctl', syscall()(SYS.keyctl, 'int', 1 /* KEYCTL_JOIN_SESSION_KEYRING */, 'str', name) as number);
 }
 
+// ---- process attributes that survive execve (src/security/{personality,scheduler,...}.ts) ------
+/** personality(2); returns the previous persona. 0xffffffff only queries. */
+export function personality(persona: number): number {
+  return check('personality', syscall()(SYS.personality, 'ulong', persona) as number);
+}
+/** sched_setattr(2) for the calling thread (pid 0); `attr` is an encoded struct sched_attr. */
+export function schedSetattr(attr: Buffer): void {
+  check('sched_setattr', syscall()(SYS.sched_setattr, 'int', 0, 'void *', attr, 'uint', 0) as number);
+}
+/** ioprio_set(2). */
+export function ioprioSet(which: number, who: number, ioprio: number): void {
+  check('ioprio_set', syscall()(SYS.ioprio_set, 'int', which, 'int', who, 'int', ioprio) as number);
+}
+/** set_mempolicy(2) for the calling thread; `nodemask` is an array of unsigned longs (or null). */
+export function setMempolicy(mode: number, nodemask: Buffer | null, maxnode: number): void {
+  check('set_mempolicy', syscall()(SYS.set_mempolicy, 'int', mode, 'void *', nodemask, 'ulong', maxnode) as number);
+}
+
 // ---- namespaces -------------------------------------------------------------------------------
 export function unshare(flags: number): void {
   check('unshare', fn('int unshare(int flags)')(flags) as number);

@@ -126,7 +126,14 @@ t.test('a created container: pause and resume keep it created (runc allows it), 
   assertCleanError(t, tsrun(root, ['resume', id]), /container not paused/);
   t.equal(tsrun(root, ['pause', id]).status, 0, 'pause a created container');
   t.equal(stateOf(root, id)?.status, 'paused');
-  assertCleanError(t, tsrun(root, ['start', id]), /cannot start a container in the paused state/);
+  // Refused promptly: a frozen init stage cannot open the exec fifo, so a start that waited on it
+  // would hang until the timeout (which kills tsrun: status null, not the clean exit 1).
+  const t0 = Date.now();
+  const refused = tsrun(root, ['start', id], { timeoutMs: 15_000 });
+  const took = Date.now() - t0;
+  assertCleanError(t, refused, /cannot start a container in the paused state/);
+  t.ok(took < 5000, `refused within 5 s (took ${took} ms)`);
+  t.equal(stateOf(root, id)?.status, 'paused', 'the refused start changed nothing');
   t.equal(tsrun(root, ['resume', id]).status, 0);
   t.equal(stateOf(root, id)?.status, 'created', 'back to created (the exec fifo is still there)');
   t.equal(tsrun(root, ['start', id]).status, 0, 'start works after resume');

@@ -49,12 +49,16 @@ t.test('update changes the pids limit of a running container: flags, file, stdin
   const id = container(t);
   const pidsMax = () => readCg('pids', id, 'pids.max');
   t.equal(pidsMax(), 'max', 'no limit to begin with (the default config has none)');
+  // create records the resources it applied: the default config's deny-all device rule.
+  const createDevices = [{ allow: false, access: 'rwm' }];
+  t.same(storedResources(id), { devices: createDevices }, 'create kept the applied resources in state.json');
+  const devicesList = readCg('devices', id, 'devices.list');
 
   let r = tsrun(root, ['update', '--pids-limit', '7', id]);
   t.equal(r.status, 0, `--pids-limit: ${r.stderr}`);
   t.equal(r.stdout + r.stderr, '', 'update prints nothing');
   t.equal(pidsMax(), '7', 'pids.max read back');
-  t.same(storedResources(id), { pids: { limit: 7 } }, 'the limit is kept in state.json');
+  t.same(storedResources(id), { devices: createDevices, pids: { limit: 7 } }, 'the limit is kept in state.json, over what create applied');
 
   r = tsrun(root, ['update', '--resources', tempJson(t, { pids: { limit: 9 } }), id]);
   t.equal(r.status, 0, `--resources FILE: ${r.stderr}`);
@@ -67,8 +71,9 @@ t.test('update changes the pids limit of a running container: flags, file, stdin
   r = tsrun(root, ['update', '-r', '-', id], { input: '{"pids":{"limit":12},"devices":[{"allow":true,"access":"rwm"}]}' });
   t.equal(r.status, 0, `-r -: ${r.stderr}`);
   t.equal(pidsMax(), '12');
-  t.notOk(storedResources(id)?.devices, 'device rules are never changed by update (runc SkipDevices)');
+  t.same(storedResources(id)?.devices, createDevices, 'device rules are never changed by update (runc SkipDevices)');
   t.notOk(readCg('devices', id, 'devices.list').split('\n').includes('a *:* rwm'), 'the container did not get every device');
+  t.equal(readCg('devices', id, 'devices.list'), devicesList, 'the device cgroup is exactly as create left it');
 
   r = tsrun(root, ['update', '--pids-limit', '-1', id]);
   t.equal(r.status, 0, `--pids-limit -1: ${r.stderr}`);

@@ -70,8 +70,8 @@ t.test('bad config.json: malformed JSON, schema violations, missing rootfs, bad 
   // A field tsrun does not implement yet is refused by name.
   refusedCreate(t, bundleFor(t, (c) => {
     quiet(c);
-    c.hooks = { prestart: [{ path: '/bin/true' }] };
-  }), /\/hooks\/prestart/);
+    c.linux.intelRdt = { closID: 'gold' };
+  }), /\/linux\/intelRdt/);
   assertNoLeaks(t, root);
 });
 

@@ -6,6 +6,9 @@ import { assertResourcesSupported } from '../../src/cgroups/resources';
 import { DEFAULT_ALLOWED_DEVICES, deviceWrites } from '../../src/cgroups/v1/devices';
 import { SpecError, UnsupportedError } from '../../src/errors';
 
+// Every list starts from deny-all (a new v1 devices cgroup inherits its parent's list, usually
+// allow-all), as runc does on v1 and tsrun's eBPF program does on v2.
+const DENY_ALL = 'devices.deny a *:* rwm';
 const DEFAULT_LINES = [
   'devices.allow c *:* m',
   'devices.allow b *:* m',
@@ -21,8 +24,9 @@ const DEFAULT_LINES = [
 const flat = (ws: { file: string; line: string }[]) => ws.map((w) => `${w.file} ${w.line}`);
 
 t.test('deny-all then the defaults, in that order', async (t) => {
-  t.same(flat(deviceWrites([{ allow: false, access: 'rwm' }])), ['devices.deny a *:* rwm', ...DEFAULT_LINES]);
-  t.same(flat(deviceWrites([])), DEFAULT_LINES, 'an empty list still allows the defaults');
+  t.same(flat(deviceWrites([{ allow: false, access: 'rwm' }])), [DENY_ALL, 'devices.deny a *:* rwm', ...DEFAULT_LINES]);
+  t.same(flat(deviceWrites([])), [DENY_ALL, ...DEFAULT_LINES], 'an empty list is deny-all plus the defaults');
+  t.same(flat(deviceWrites([{ allow: true, type: 'a', access: 'rwm' }])), [DENY_ALL, 'devices.allow a *:* rwm', ...DEFAULT_LINES], 'an explicit allow-all comes after the leading deny-all, so it wins');
 });
 
 t.test('config rules keep their order and compose like runc', async (t) => {
@@ -35,19 +39,20 @@ t.test('config rules keep their order and compose like runc', async (t) => {
       { allow: true, type: 'c', major: 4, minor: 1, access: 'rrw' },
     ]),
   );
-  t.same(lines.slice(0, 5), [
+  t.equal(lines[0], DENY_ALL, 'the leading deny-all comes before the config rules');
+  t.same(lines.slice(1, 6), [
     'devices.deny a *:* rwm',
     'devices.allow c 10:229 rw',
     'devices.allow b 8:* r',
     'devices.deny c *:3 rwm',
     'devices.allow c 4:1 rw',
   ]);
-  t.same(lines.slice(5), DEFAULT_LINES);
+  t.same(lines.slice(6), DEFAULT_LINES);
 });
 
 t.test('a narrower "a" rule becomes a char and a block rule (the kernel reads any "a" as everything)', async (t) => {
-  t.same(flat(deviceWrites([{ allow: false, access: 'w' }])).slice(0, 2), ['devices.deny c *:* w', 'devices.deny b *:* w']);
-  t.same(flat(deviceWrites([{ allow: true, type: 'a', major: 1 }])).slice(0, 2), ['devices.allow c 1:* rwm', 'devices.allow b 1:* rwm']);
+  t.same(flat(deviceWrites([{ allow: false, access: 'w' }])).slice(0, 3), [DENY_ALL, 'devices.deny c *:* w', 'devices.deny b *:* w']);
+  t.same(flat(deviceWrites([{ allow: true, type: 'a', major: 1 }])).slice(0, 3), [DENY_ALL, 'devices.allow c 1:* rwm', 'devices.allow b 1:* rwm']);
 });
 
 t.test('bad rules are refused with a pointer', async (t) => {
@@ -83,19 +88,16 @@ t.test('pids.max values', async (t) => {
   t.throws(() => pidsMaxValue(Number.NaN), SpecError);
 });
 
-t.test('assertResourcesSupported', async (t) => {
+t.test('assertResourcesSupported (the v1 manager\'s pre-write check; v2 validates in v2/manager.ts)', async (t) => {
   t.doesNotThrow(() => assertResourcesSupported('v1', undefined));
   t.doesNotThrow(() => assertResourcesSupported('v1', { pids: { limit: 5 }, devices: [{ allow: false }] }));
   t.doesNotThrow(() => assertResourcesSupported('hybrid', { devices: [{ allow: false }] }));
-  t.doesNotThrow(() => assertResourcesSupported('v2', { pids: { limit: 5 }, devices: [] }), 'an empty device list is fine on v2');
+  t.doesNotThrow(() => assertResourcesSupported('v1', { pids: { limit: 5 }, devices: [] }), 'an empty device list (deny-all plus the defaults) is fine');
   const uni = t.throws(() => assertResourcesSupported('v1', { pids: { limit: 1 }, unified: { 'memory.high': '1M' } }));
   t.type(uni, UnsupportedError);
-  t.match(uni, { pointer: '/linux/resources/unified', code: 'unsupported' });
-  t.throws(() => assertResourcesSupported('v2', { unified: { 'io.max': 'x' } }), { pointer: '/linux/resources/unified', message: /not supported by tsrun yet/ });
-  t.throws(() => assertResourcesSupported('v2', { devices: [{ allow: false }] }), {
-    pointer: '/linux/resources/devices',
-    message: /eBPF device controller on cgroup v2, not supported by tsrun yet/,
-  });
+  t.match(uni, { pointer: '/linux/resources/unified', code: 'unsupported', message: /cannot be applied on a cgroup v1 host/ });
+  t.throws(() => assertResourcesSupported('hybrid', { unified: { 'io.max': 'x' } }), { pointer: '/linux/resources/unified', message: /hybrid hosts keep their controllers in v1/ });
   t.throws(() => assertResourcesSupported('v1', { devices: [{ allow: true, access: 'z' }] }), { pointer: '/linux/resources/devices/0/access', message: /"z"/ });
+  t.throws(() => assertResourcesSupported('hybrid', { devices: [{ allow: true, type: 'c', major: -2 }] }), { pointer: '/linux/resources/devices/0/major', message: /device number/ });
   t.doesNotThrow(() => assertResourcesSupported('v1', { memory: undefined }), 'explicitly undefined fields are absent');
 });

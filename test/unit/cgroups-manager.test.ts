@@ -1,5 +1,6 @@
 // The managers against a fake cgroupfs (src/cgroups/fake-cgroupfs.ts) for v1, hybrid and v2:
-// which dirs are created and removed, what is written where and in which order, refusals.
+// which dirs are created and removed, what is written where and in which order, refusals, and
+// (v2) the device program handed to a recording filter attacher.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
@@ -10,15 +11,27 @@ import { detectCgroupLayout } from '../../src/cgroups/detect';
 import { removeCreatedDirs } from '../../src/cgroups/dirs';
 import { type FakeCgroupTree, makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
 import { killAll } from '../../src/cgroups/kill';
+import { deviceAllowed, deviceFilterProgram, emulateDeviceRules } from '../../src/cgroups/ebpf';
+import { ACC_READ, ACC_WRITE } from '../../src/cgroups/ebpf/device-rules';
 import { cgroupManagerFor } from '../../src/cgroups/manager';
 import type { CgroupKind } from '../../src/cgroups/types';
 import { UnsupportedError } from '../../src/errors';
 
-function setup(t: Test, kind: CgroupKind): { tree: FakeCgroupTree; make: (id: string, cgroupsPath?: string) => ReturnType<typeof cgroupManagerFor> } {
+interface Attached {
+  dir: string;
+  insns: Buffer;
+}
+function setup(
+  t: Test,
+  kind: CgroupKind,
+): { tree: FakeCgroupTree; attached: Attached[]; make: (id: string, cgroupsPath?: string) => ReturnType<typeof cgroupManagerFor> } {
   const tree = makeFakeCgroupTree(kind);
   t.teardown(tree.cleanup);
   const layout = detectCgroupLayout({ root: tree.root, mountinfo: tree.mountinfo });
-  return { tree, make: (id, cgroupsPath) => cgroupManagerFor({ id, cgroupsPath, layout, fs: tree.fs }) };
+  // A recording v2 device filter: the fake cgroupfs is no cgroup2 mount, so bpf(2) cannot attach there.
+  const attached: Attached[] = [];
+  const deviceFilter = { attach: (dir: string, insns: Buffer) => void attached.push({ dir, insns }) };
+  return { tree, attached, make: (id, cgroupsPath) => cgroupManagerFor({ id, cgroupsPath, layout, fs: tree.fs, deviceFilter }) };
 }
 const read = (tree: FakeCgroupTree, rel: string) => fs.readFileSync(path.join(tree.root, rel), 'utf8').trim();
 const exists = (tree: FakeCgroupTree, rel: string) => fs.existsSync(path.join(tree.root, rel));
@@ -55,12 +68,13 @@ t.test('v1: apply, set, freeze, pids', async (t) => {
   m.set({ pids: { limit: 5 }, devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] });
   t.equal(read(tree, 'pids/tsrun/c1/pids.max'), '5');
   const dev = tree.writes.filter((w) => w.file.startsWith('devices/'));
-  t.same(dev.slice(0, 3), [
-    { file: 'devices/tsrun/c1/devices.deny', data: 'a *:* rwm' },
+  t.same(dev.slice(0, 4), [
+    { file: 'devices/tsrun/c1/devices.deny', data: 'a *:* rwm' }, // tsrun's own deny-all start
+    { file: 'devices/tsrun/c1/devices.deny', data: 'a *:* rwm' }, // config rule 0
     { file: 'devices/tsrun/c1/devices.allow', data: 'c 10:229 rw' },
     { file: 'devices/tsrun/c1/devices.allow', data: 'c *:* m' },
   ]);
-  t.equal(dev.length, 2 + 10, 'config rules then the ten defaults');
+  t.equal(dev.length, 1 + 2 + 10, 'deny-all, the config rules, then the ten defaults');
   m.set({ pids: { limit: -1 } });
   t.equal(read(tree, 'pids/tsrun/c1/pids.max'), 'max');
   m.set({ pids: { limit: 0 } });
@@ -224,8 +238,8 @@ t.test('hybrid: also placed in the unified hierarchy, resources and freezer via 
   for (const d of [...V1_DIRS, 'unified']) t.notOk(exists(tree, `${d}/tsrun`), d);
 });
 
-t.test('v2: controllers enabled down the path, pids, freeze, devices refused', async (t) => {
-  const { tree, make } = setup(t, 'v2');
+t.test('v2: controllers enabled down the path, pids, freeze, devices attach a filter', async (t) => {
+  const { tree, attached, make } = setup(t, 'v2');
   const m = make('v');
   t.equal(m.kind, 'v2');
   m.create();
@@ -237,10 +251,24 @@ t.test('v2: controllers enabled down the path, pids, freeze, devices refused', a
   t.same(m.pids(), [55]);
   m.set({ pids: { limit: 7 }, devices: [] });
   t.equal(read(tree, 'tsrun/v/pids.max'), '7');
-  t.throws(() => m.set({ devices: [{ allow: false, access: 'rwm' }] }), {
-    pointer: '/linux/resources/devices',
-    message: /needs the eBPF device controller on cgroup v2, not supported by tsrun yet/,
-  });
+  const leaf = path.join(tree.root, 'tsrun/v');
+  t.same(attached.map((a) => a.dir), [leaf], 'an empty device list still attaches a program, to the leaf');
+  t.same(attached[0].insns, deviceFilterProgram([]), 'deny-all plus the defaults');
+  const rules = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c' as const, major: 10, minor: 229, access: 'rw' }];
+  m.set({ devices: rules });
+  t.equal(attached.length, 2, 'a second set() attaches again (the attacher replaces the old program)');
+  t.equal(attached[1].dir, leaf);
+  t.same(attached[1].insns, deviceFilterProgram(rules), 'the program for the config rules plus the defaults');
+  t.not(attached[1].insns.toString('hex'), attached[0].insns.toString('hex'), 'the config rule changed the program');
+  // What that program means, by the v1 emulator it is built from: /dev/fuse (10:229) rw, not mknod; others denied.
+  const state = emulateDeviceRules(rules);
+  t.ok(deviceAllowed(state, { type: 'c', major: 10, minor: 229, access: ACC_READ | ACC_WRITE }), '10:229 rw allowed');
+  t.notOk(deviceAllowed(state, { type: 'b', major: 8, minor: 0, access: ACC_READ }), 'an unlisted block device denied');
+  t.ok(deviceAllowed(state, { type: 'c', major: 1, minor: 3, access: ACC_READ | ACC_WRITE }), '/dev/null (a default) allowed');
+  tree.writes.length = 0;
+  t.throws(() => m.set({ pids: { limit: 3 }, devices: [{ allow: true, access: 'rq' }] }), { pointer: '/linux/resources/devices/0/access', message: /"rq"/ });
+  t.equal(attached.length, 2, 'a bad rule attaches nothing');
+  t.same(tree.writes, [], 'and writes nothing');
   m.freeze('frozen');
   t.equal(m.freezerState(), 'frozen');
   t.equal(read(tree, 'tsrun/v/cgroup.freeze'), '1');

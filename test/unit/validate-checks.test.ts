@@ -78,6 +78,13 @@ const failing: Array<[string, string, (c: Json) => void, string]> = [
   ['masked-and-readonly-paths', 'relative readonly path', (c) => (c.linux.readonlyPaths = ['proc/sys']), '/linux/readonlyPaths/0: must be an absolute path, got "proc/sys"'],
   ['masked-and-readonly-paths', 'no mount namespace', (c) => { c.linux.namespaces = [{ type: 'pid' }]; c.linux.maskedPaths = ['/proc/kcore']; }, '/linux/maskedPaths: needs a mount namespace (linux.namespaces has no "mount" entry)'],
   ['rootfs-propagation', 'unknown mode', (c) => (c.linux.rootfsPropagation = 'recursive'), '/linux/rootfsPropagation: must be one of shared, slave, private, unbindable, rshared, rslave, rprivate, runbindable, got "recursive"'],
+  ['process-scheduler', 'nice out of range', (c) => (c.process.scheduler = { policy: 'SCHED_OTHER', nice: 20 }), '/process/scheduler/nice: must be between -20 and 19, got 20'],
+  ['process-scheduler', 'priority for SCHED_BATCH', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', priority: 1 }), '/process/scheduler/priority: can only be set for SCHED_FIFO or SCHED_RR, not SCHED_BATCH'],
+  ['process-scheduler', 'deadline fields for SCHED_OTHER', (c) => (c.process.scheduler = { policy: 'SCHED_OTHER', deadline: 1 }), '/process/scheduler/deadline: can only be set for SCHED_DEADLINE, not SCHED_OTHER'],
+  ['process-io-priority', 'priority 8', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }), '/process/ioPriority/priority: must be between 0 and 7, got 8'],
+  ['process-exec-cpu-affinity', 'reversed range', (c) => (c.process.execCPUAffinity = { final: '7-3' }), '/process/execCPUAffinity/final: range "7-3" ends before it starts'],
+  ['linux-personality', 'a flag', (c) => (c.linux.personality = { domain: 'LINUX32', flags: ['READ_IMPLIES_EXEC'] }), '/linux/personality/flags: personality flags are not supported (got READ_IMPLIES_EXEC); runtime-spec defines none'],
+  ['linux-memory-policy', 'nodes with MPOL_LOCAL', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_LOCAL', nodes: '0' }), '/linux/memoryPolicy/nodes: must be empty with MPOL_LOCAL'],
 ];
 
 t.test('each semantic check fires with its pointer', async (t) => {

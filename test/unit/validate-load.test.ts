@@ -95,7 +95,7 @@ t.test('schema errors from a loaded bundle keep their pointer', async (t) => {
   const e = errorOf(() => loadBundleConfig(dir)) as SpecError;
   t.equal(e.pointer, '/process/cwd');
   t.equal(e.message, '/process/cwd: must be an absolute path, got "relative"');
-  const u = errorOf(() => loadBundleConfig(bundle({ ...CONFIG, linux: { ...CONFIG.linux, seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } })));
+  const u = errorOf(() => loadBundleConfig(bundle({ ...CONFIG, linux: { ...CONFIG.linux, intelRdt: { closID: 'gold' } } })));
   t.type(u, UnsupportedError);
 });
 

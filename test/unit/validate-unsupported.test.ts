@@ -24,36 +24,19 @@ function base(): Json {
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
   };
 }
-const hook = [{ path: '/bin/true' }];
 const idmap = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
 // [table path, change, expected message]
 const cases: Array<[string, (c: Json) => void, string]> = [
-  ['/hooks/prestart', (c) => (c.hooks = { prestart: hook }), '/hooks/prestart: is not supported by tsrun yet'],
-  ['/hooks/createRuntime', (c) => (c.hooks = { createRuntime: hook }), '/hooks/createRuntime: is not supported by tsrun yet'],
-  ['/hooks/createContainer', (c) => (c.hooks = { createContainer: hook }), '/hooks/createContainer: is not supported by tsrun yet'],
-  ['/hooks/startContainer', (c) => (c.hooks = { startContainer: hook }), '/hooks/startContainer: is not supported by tsrun yet'],
-  ['/hooks/poststart', (c) => (c.hooks = { poststart: hook }), '/hooks/poststart: is not supported by tsrun yet'],
-  ['/hooks/poststop', (c) => (c.hooks = { poststop: hook }), '/hooks/poststop: is not supported by tsrun yet'],
   ['/process/terminal', (c) => (c.process.terminal = true), '/process/terminal: is not supported by tsrun yet'],
-  ['/process/scheduler', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH' }), '/process/scheduler: is not supported by tsrun yet'],
-  ['/process/ioPriority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 4 }), '/process/ioPriority: is not supported by tsrun yet'],
-  ['/process/execCPUAffinity', (c) => (c.process.execCPUAffinity = { initial: '0' }), '/process/execCPUAffinity: is not supported by tsrun yet'],
-  ['/process/apparmorProfile', (c) => (c.process.apparmorProfile = 'docker-default'), '/process/apparmorProfile: is not supported by tsrun yet'],
-  ['/process/selinuxLabel', (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), '/process/selinuxLabel: is not supported by tsrun yet'],
   ['/linux/namespaces/*/type', (c) => c.linux.namespaces.push({ type: 'user' }), '/linux/namespaces/2/type: user namespaces are not supported by tsrun yet'],
   ['/linux/uidMappings', (c) => { c.linux.namespaces.unshift({ type: 'user' }); c.linux.uidMappings = idmap; }, '/linux/namespaces/0/type: user namespaces are not supported by tsrun yet'],
   ['/linux/gidMappings', (c) => { c.linux.namespaces.unshift({ type: 'user' }); c.linux.gidMappings = idmap; }, '/linux/namespaces/0/type: user namespaces are not supported by tsrun yet'],
   ['/mounts/*/uidMappings', (c) => { c.linux.namespaces.push({ type: 'user' }); c.mounts.push({ destination: '/d', source: '/s', options: ['bind'], uidMappings: idmap, gidMappings: idmap }); }, '/linux/namespaces/2/type: user namespaces are not supported by tsrun yet'],
   ['/mounts/*/gidMappings', (c) => { c.linux.namespaces.push({ type: 'user' }); c.mounts.push({ destination: '/d', source: '/s', options: ['bind'], gidMappings: idmap }); }, '/linux/namespaces/2/type: user namespaces are not supported by tsrun yet'],
   ['/mounts/*/options/*', (c) => { c.linux.namespaces.push({ type: 'user' }); c.linux.uidMappings = idmap; c.linux.gidMappings = idmap; c.mounts.push({ destination: '/d', source: '/s', options: ['bind', 'idmap'] }); }, '/linux/namespaces/2/type: user namespaces are not supported by tsrun yet'],
-  ['/linux/seccomp', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), '/linux/seccomp: is not supported by tsrun yet'],
   ['/linux/intelRdt', (c) => (c.linux.intelRdt = { closID: 'gold' }), '/linux/intelRdt: is not supported by tsrun yet'],
   ['/linux/netDevices', (c) => (c.linux.netDevices = { eth1: { name: 'eth0' } }), '/linux/netDevices: is not supported by tsrun yet'],
-  ['/linux/memoryPolicy', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }), '/linux/memoryPolicy: is not supported by tsrun yet'],
-  ['/linux/personality', (c) => (c.linux.personality = { domain: 'LINUX32' }), '/linux/personality: is not supported by tsrun yet'],
-  ['/linux/mountLabel', (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), '/linux/mountLabel: is not supported by tsrun yet'],
-  ['/linux/resources/unified', (c) => (c.linux.resources = { unified: { 'memory.high': '1G' } }), '/linux/resources/unified: is not supported by tsrun yet'],
 ];
 
 t.test('each unsupported field is refused by name', async (t) => {
@@ -89,6 +72,14 @@ t.test('refuseUnsupported alone names each table entry (user namespace checks as
   }
 });
 
+t.test('hooks are accepted (all six phases run, src/hooks/)', async (t) => {
+  const hook = [{ path: '/bin/true', args: ['true'], env: ['A=1'], timeout: 5 }];
+  const c = base();
+  c.hooks = { prestart: hook, createRuntime: hook, createContainer: hook, startContainer: hook, poststart: hook, poststop: hook };
+  t.doesNotThrow(() => refuseUnsupported(c));
+  t.equal(validateSpec(c), c);
+});
+
 t.test('the test cases cover the table exactly', async (t) => {
   t.same(cases.map(([p]) => p).sort(), UNSUPPORTED.map((r) => r.path).sort());
 });
@@ -107,8 +98,9 @@ t.test('unset, false and empty values are not refused', async (t) => {
   t.equal(validateSpec(c), c);
 });
 
-t.test('the resources the cgroup manager applies pass validation (only `unified` is refused here)', async (t) => {
-  // src/cgroups/resources.ts refuses, at set() time, what the host's layout cannot apply.
+t.test('every linux.resources field passes validation, unified included', async (t) => {
+  // The cgroup manager refuses, at set() time, what the host's layout cannot apply
+  // (src/cgroups/resources.ts for v1/hybrid, src/cgroups/v2/manager.ts for v2).
   const c = base();
   c.linux.resources = {
     memory: { limit: 1 << 30, reservation: 1 << 29, swap: 2 << 30, swappiness: 10, disableOOMKiller: false },
@@ -117,8 +109,10 @@ t.test('the resources the cgroup manager applies pass validation (only `unified`
     hugepageLimits: [{ pageSize: '2MB', limit: 0 }],
     network: { classID: 1048577, priorities: [{ name: 'eth0', priority: 5 }] },
     rdma: { mlx5_0: { hcaHandles: 1 } },
+    unified: { 'memory.high': '1G' },
   };
   t.equal(validateSpec(c), c);
+  t.notOk(UNSUPPORTED.some((r) => r.path.startsWith('/linux/resources')), 'no linux.resources rule left in the table');
 });
 
 t.test('isSet and matchPointer', async (t) => {
@@ -128,4 +122,11 @@ t.test('isSet and matchPointer', async (t) => {
   t.same(matchPointer(doc, '/a/*/b'), [['/a/0/b', 1], ['/a/2/b', 3]]);
   t.same(matchPointer(doc, '/x~1y/~0z'), [['/x~1y/~0z', 4]]);
   t.same(matchPointer(doc, '/nope/*'), []);
+});
+
+t.test('linux.seccomp is accepted by validation (compiled by src/security/seccomp.ts at create)', async (t) => {
+  const c = base();
+  c.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
+  t.doesNotThrow(() => refuseUnsupported(c));
+  t.notOk(UNSUPPORTED.some((r) => r.path.startsWith('/linux/seccomp')), 'no seccomp line in the table');
 });

@@ -21,7 +21,7 @@
 // programs are checked against request by request.
 import { SpecError } from '../../errors';
 import type { LinuxDeviceCgroup } from '../types';
-import { deviceWrites } from '../v1/devices';
+import { DEFAULT_ALLOWED_DEVICES, deviceWrites } from '../v1/devices';
 
 /** BPF_DEVCG_ACC_* (uapi bpf.h): the access bits of a request, as the eBPF context encodes them. */
 export const ACC_MKNOD = 1;
@@ -112,8 +112,10 @@ export interface EmulateOptions {
 
 /** The v1 device state for `rules` (config order), starting from deny-all. Validates every rule first. */
 export function emulateDeviceRules(rules: readonly LinuxDeviceCgroup[], opts: EmulateOptions = {}): DeviceCgroupState {
-  const all = deviceWrites(rules); // validates and appends the defaults
-  const count = opts.defaults === false ? all.length - deviceWrites([]).length : all.length;
+  const all = deviceWrites(rules); // validates; leading deny-all, the rules, then the defaults
+  // The defaults are the last DEFAULT_ALLOWED_DEVICES.length lines: each is a plain "c"/"b" rule,
+  // one write each. (Not `deviceWrites([]).length`: that also counts the leading deny-all line.)
+  const count = opts.defaults === false ? all.length - DEFAULT_ALLOWED_DEVICES.length : all.length;
   const lines = all.slice(0, count).map((w) => parseLine(w.file, w.line));
   const state: DeviceCgroupState = { defaultAllow: false, exceptions: [] };
   for (const l of lines) applyLine(state, l);

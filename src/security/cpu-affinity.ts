@@ -1,0 +1,60 @@
+// process.execCPUAffinity (config.md "Process", [v1.2.0]) and the list syntax it shares with
+// linux.memoryPolicy.nodes: "0-3,7" (cpuset(7) "List format").
+//
+// execCPUAffinity applies only to processes started by `exec` in a running container, never to
+// the container's own process: `initial` is the affinity the exec'd process gets before it joins
+// the container's cgroup, `final` the one it gets after (an empty/absent `final` SHOULD leave the
+// affinity the cgroup gives it alone). tsrun has no `exec` verb yet, so for `create`/`run` this
+// field is validated (so a bad list fails create, as runc's validator does) and kept in the
+// container record with the rest of process (src/container/create.ts stores config.process), for
+// the exec verb to apply; nothing is applied to the init process, as the spec says.
+import type { ExecCPUAffinity } from '../spec/types';
+
+/** The largest id a list may name: CPU and node masks are bounded by the kernel's NR_CPUS (8192 max). */
+export const MAX_LIST_ID = 8191;
+
+/**
+ * Parses a cpuset(7) list ("0-3,7", "", " 1 , 4-5 ") into sorted unique ids. Throws Error with a
+ * plain-words reason on bad syntax (the caller adds the JSON pointer).
+ */
+export function parseIdList(text: string, what = 'CPU'): number[] {
+  const ids = new Set<number>();
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  for (const rawPart of trimmed.split(',')) {
+    const part = rawPart.trim();
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`"${part}" is not a ${what} number or range (expected a list like "0-3,7")`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new Error(`range "${part}" ends before it starts`);
+    if (hi > MAX_LIST_ID) throw new Error(`${what} ${hi} is above the kernel limit (${MAX_LIST_ID})`);
+    for (let i = lo; i <= hi; i++) ids.add(i);
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** Validated affinity for the exec verb; throws Error naming the field ("initial"/"final"). */
+export interface CpuAffinityPlan {
+  initial?: number[];
+  /** undefined: leave the affinity the cgroup gives alone. */
+  final?: number[];
+}
+
+export function planExecCpuAffinity(a: ExecCPUAffinity): CpuAffinityPlan {
+  const out: CpuAffinityPlan = {};
+  for (const field of ['initial', 'final'] as const) {
+    const v = a[field];
+    if (v === undefined) continue;
+    let ids: number[];
+    try {
+      ids = parseIdList(v);
+    } catch (e) {
+      throw new Error(`${field}: ${(e as Error).message}`);
+    }
+    // An empty list means "not set" (runc treats "" the same way); sched_setaffinity(2) would
+    // refuse an empty mask with EINVAL.
+    if (ids.length) out[field] = ids;
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+// src/hooks/phases.ts and start-fifo.ts: the state each phase sees, what the init stage is told,
+// how long `start` waits, and the exec fifo's answer format.
+import t from 'tap';
+import { baseStateOf, initHooksFor, isHookFailure, startWaitMs, stateOf, ALL_PHASES } from '../../src/hooks/phases';
+import { HookError } from '../../src/hooks/run';
+import { encodeStartFailure, parseStartReply } from '../../src/hooks/start-fifo';
+import { InitStageError, RuntimeError } from '../../src/errors';
+import { buildFeatures } from '../../src/features';
+
+const base = { ociVersion: '1.3.0', id: 'c1', bundle: '/b' };
+const h = { path: '/bin/true' };
+
+t.test('state per status, in runtime.md key order; no pid once stopped', async (t) => {
+  t.equal(JSON.stringify(stateOf(base, 'creating', 10)), '{"ociVersion":"1.3.0","id":"c1","status":"creating","pid":10,"bundle":"/b"}');
+  t.equal(JSON.stringify(stateOf({ ...base, annotations: { a: 'b' } }, 'running', 5)), '{"ociVersion":"1.3.0","id":"c1","status":"running","pid":5,"bundle":"/b","annotations":{"a":"b"}}');
+  t.equal(JSON.stringify(stateOf(base, 'stopped', 10)), '{"ociVersion":"1.3.0","id":"c1","status":"stopped","bundle":"/b"}');
+  t.same(baseStateOf({ ociVersion: '1.0.0', id: 'x', bundle: '/y', annotations: { k: 'v' }, pid: 3 } as never), { ociVersion: '1.0.0', id: 'x', bundle: '/y', annotations: { k: 'v' } });
+});
+
+t.test('what the init stage is told', async (t) => {
+  t.equal(initHooksFor(undefined, base), undefined);
+  t.equal(initHooksFor({ poststart: [h], poststop: [h] }, base), undefined, 'parent-only phases: no init-stage work');
+  t.same(initHooksFor({ prestart: [h] }, base), { state: base, runtimeRoundTrip: true, createContainer: [], startContainer: [] });
+  t.same(initHooksFor({ createRuntime: [], createContainer: [h] }, base), { state: base, runtimeRoundTrip: false, createContainer: [h], startContainer: [] });
+  t.same(initHooksFor({ startContainer: [h] }, base)?.startContainer, [h]);
+});
+
+t.test('start waits for startContainer hooks', async (t) => {
+  t.equal(startWaitMs(undefined, 30_000), 30_000);
+  t.equal(startWaitMs({ startContainer: [{ ...h, timeout: 5 }, { ...h, timeout: 2 }] }, 30_000), 37_000);
+  t.equal(startWaitMs({ startContainer: [{ ...h, timeout: 5 }, h] }, 30_000), Infinity, 'a hook without timeout: no bound');
+});
+
+t.test('exec fifo answers', async (t) => {
+  t.same(parseStartReply('', false), { kind: 'incomplete' });
+  t.same(parseStartReply('0', false), { kind: 'started' });
+  t.same(parseStartReply('Estart', false), { kind: 'incomplete' }, 'a failure line without its end waits');
+  t.same(parseStartReply('Estart', true), { kind: 'failed', message: 'start' }, '...unless the writer is gone');
+  t.same(parseStartReply(encodeStartFailure('a\nb').toString(), false), { kind: 'failed', message: 'a b' });
+  t.same(parseStartReply('?', false), { kind: 'garbage', text: '?' });
+  const long = encodeStartFailure('é'.repeat(10_000));
+  t.ok(long.length <= 4096, 'a failure line fits in PIPE_BUF (one atomic write)');
+  t.equal(parseStartReply(long.toString(), false).kind, 'failed');
+});
+
+t.test('hook failures are recognised wherever they were raised', async (t) => {
+  t.ok(isHookFailure(new HookError('prestart', '/x', 'exit status 1')));
+  t.ok(isHookFailure(new InitStageError('hooks', 'container init (hooks): ...', { code: 'hook' })));
+  t.notOk(isHookFailure(new RuntimeError('start', 'other')));
+  t.notOk(isHookFailure(new Error('x')));
+});
+
+t.test('features lists the six phases', async (t) => {
+  t.same(buildFeatures({ v1: true, v2: true }).hooks, [...ALL_PHASES]);
+  t.same([...ALL_PHASES], ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+});
