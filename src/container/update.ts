@@ -18,11 +18,6 @@ import { readRecord, writeRecord } from '../state/store';
 import { statusOf } from './state';
 import type { GlobalOptions } from './context';
 
-/**
- * The record as update reads and writes it: `resources` holds the container's current limits.
- * (Kept as an extra state.json field until ContainerRecord declares it and create stores the
- * config's linux.resources there; until then the merge base starts with the first update.)
- */
 
 // --- memory sizes -------------------------------------------------------------------------------
 

@@ -81,3 +81,25 @@ t.test('the container gets a session keyring of its own', { skip: skipReason }, 
   t.notSame(own(mine.stdout), own(shared.stdout), 'two containers do not share one');
   assertNoLeaks(t, root);
 });
+
+t.test('the default capability set cannot mount, change the hostname or load modules', { skip: skipReason }, async (t) => {
+  const root = makeStateRoot();
+  t.teardown(() => cleanupRoot(root));
+  // The default spec's process: root, but only CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE.
+  const r = runScript(root, [
+    'mount -t tmpfs none /tmp 2>/dev/null && echo mount=ok || echo mount=refused',
+    'hostname evil 2>/dev/null && echo hostname=ok || echo hostname=refused',
+    'grep CapEff /proc/self/status',
+    'hostname',
+  ].join('; '), quiet);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /mount=refused/);
+  t.match(r.stdout, /hostname=refused/);
+  t.match(r.stdout, /\ntsrun\n/, 'the hostname is unchanged');
+  // init_module(2)/finit_module(2) need CAP_SYS_MODULE (16); mount and sethostname CAP_SYS_ADMIN (21).
+  const eff = BigInt('0x' + (/CapEff:\s*([0-9a-f]+)/.exec(r.stdout)?.[1] ?? 'ffffffffff'));
+  t.equal(eff & (1n << 16n), 0n, 'no CAP_SYS_MODULE: modules cannot be loaded');
+  t.equal(eff & (1n << 21n), 0n, 'no CAP_SYS_ADMIN');
+  t.not(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), 'evil', 'the host hostname is untouched');
+  assertNoLeaks(t, root);
+});

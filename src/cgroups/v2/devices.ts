@@ -3,7 +3,7 @@
 // (Documentation/admin-guide/cgroup-v2.rst "Device controller"). The program is built from the
 // rules in config order, starting from deny-all, with DEFAULT_ALLOWED_DEVICES appended as on v1
 // (../ebpf/device-rules.ts), and replaces any device program an earlier set() attached (update).
-// As on v1, nothing is attached when the config has no `devices` field at all.
+// `create` always passes a list (an absent one is []), so every container gets a program.
 // The attacher is a parameter so unit tests run against the fake cgroupfs with a recording one.
 // Verified on this host's real cgroup2 mount with the bpf(2) attacher: a denied node gives EPERM to
 // a process in the cgroup, the default nodes work (test/integration/cgroups-v2-unified.test.ts).
