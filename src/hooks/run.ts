@@ -59,7 +59,10 @@ export function envObject(env: readonly string[] | undefined): Record<string, st
 export function tidyOutput(s: string): string {
   const t = s.trim();
   const kept = t.length > OUTPUT_KEPT ? `...${t.slice(-OUTPUT_KEPT)}` : t;
-  return kept.replace(/\s*\n\s*/g, ' | ');
+  // Hook output can come from an image (startContainer resolves in the container root): keep
+  // terminal control characters out of what tsrun prints to the operator's terminal and log.
+  // eslint-disable-next-line no-control-regex
+  return kept.replace(/\s*\n\s*/g, ' | ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 }
 
 /** The argv of a hook: `args` when given (args[0] is argv0), otherwise just the path (Go's exec.Cmd does the same). */
@@ -109,7 +112,11 @@ export function runHook(phase: HookPhase, h: Hook, state: HookState): void {
     killGroup(r.pid);
     throw new HookError(phase, h.path, `timed out: still running after its timeout of ${h.timeout}s, killed with SIGKILL${tail}`, undefined, 'SIGKILL', true);
   }
-  if (err?.code === 'ENOBUFS') throw new HookError(phase, h.path, `wrote more than ${MAX_OUTPUT} bytes of output, killed${tail}`);
+  if (err?.code === 'ENOBUFS') {
+    // spawnSync killed only the hook itself; what it forked must go too.
+    killGroup(r.pid);
+    throw new HookError(phase, h.path, `wrote more than ${MAX_OUTPUT} bytes of output, killed${tail}`);
+  }
   // EPIPE: the hook exited without reading its stdin; its exit status below is what counts.
   if (err && err.code !== 'EPIPE') throw new HookError(phase, h.path, `cannot run: ${err.code ?? err.message}`);
   if (r.signal) throw new HookError(phase, h.path, `killed by ${r.signal}${tail}`, undefined, r.signal);

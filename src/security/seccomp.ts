@@ -79,6 +79,9 @@ export function actionValue(action: SeccompAction, errnoRet: number | undefined,
 
 function toU64(v: unknown, at: string): bigint {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new SpecError(at, 'must be a non-negative integer (uint64)');
+  // JSON numbers past 2^53 have lost their low bits already; comparing against a rounded value
+  // would filter something other than what the profile says, so refuse it instead.
+  if (!Number.isSafeInteger(v)) throw new SpecError(at, `${v} is above 2^53 and cannot be represented exactly; tsrun refuses it rather than round it`);
   const b = BigInt(v);
   if (b > 0xffffffffffffffffn) throw new SpecError(at, 'does not fit in a uint64');
   return b;
