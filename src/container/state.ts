@@ -1,6 +1,6 @@
 // `state` and `list`: the container's state as runc prints it (runtime.md "State" plus runc's
 // rootfs, created and owner fields), with the status derived from facts.
-import { cgroupManagerFor } from '../cgroups/manager';
+import { freezerStateOf } from '../cgroups/freezer-state';
 import { containerDir, listIds, readRecord, tryReadRecord, type ContainerRecord } from '../state/store';
 import { deriveStatus, type Status } from '../state/status';
 import type { GlobalOptions } from './context';
@@ -21,7 +21,7 @@ export function statusOf(g: GlobalOptions, rec: ContainerRecord): Status {
   const frozen = (): boolean => {
     if (!rec.cgroup) return false;
     try {
-      return cgroupManagerFor({ id: rec.id, created: rec.cgroup }).freezerState() === 'frozen';
+      return freezerStateOf(rec.cgroup) === 'frozen';
     } catch {
       return false;
     }
