@@ -59,3 +59,6 @@ for (const v of verbs) {
 // The init stage: spawned into the container's namespaces, it must hold all of its code in one
 // file because host paths vanish at pivot_root.
 await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });
+// The exec stage (tsrun exec): joins a container and spawns the process; one file for the same
+// reason (it loads everything before it enters the container's mount namespace).
+await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'dist/exec.js' });

@@ -73,6 +73,12 @@ export abstract class BaseCgroupManager implements CgroupManager {
     for (const dir of this.uniqueDirs()) writeCgroupFile(this.cfs, path.join(dir, 'cgroup.procs'), String(pid));
   }
 
+  applyThread(tid: number): void {
+    if (!Number.isInteger(tid) || tid <= 0) throw new CgroupError(`invalid thread id ${tid}`);
+    const v1 = new Set(Object.entries(this.dirs).filter(([k]) => k !== 'unified').map(([, d]) => d));
+    for (const dir of this.uniqueDirs()) writeCgroupFile(this.cfs, path.join(dir, v1.has(dir) && this.kind !== 'v2' ? 'tasks' : 'cgroup.procs'), String(tid));
+  }
+
   set(resources: LinuxResources | undefined, warn: CgroupWarn = () => {}): void {
     // Everything is validated before the first write, so a refused config changes nothing:
     // values first (pure), then what the host must have (controller mounted, control files,

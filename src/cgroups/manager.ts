@@ -26,6 +26,13 @@ export interface CgroupManager {
   /** Move pid into the cgroup in every hierarchy (cgroup.procs). */
   apply(pid: number): void;
   /**
+   * Move one thread: through `tasks` in v1 hierarchies (cgroups.txt: a thread's membership is its
+   * own there), through cgroup.procs (its whole process) in the cgroup2 one, which has no per-thread
+   * membership outside threaded subtrees. exec uses it so that only the thread that spawns the
+   * process counts against pids.max and the container's other limits.
+   */
+  applyThread(tid: number): void;
+  /**
    * Write the supported resources; throws CgroupError/UnsupportedError for the rest, before any
    * write. `warn` receives settings that were ignored (e.g. memory.kernel, as runc 1.2 does).
    */

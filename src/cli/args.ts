@@ -7,6 +7,8 @@ export interface FlagSpec {
   string?: string[];
   boolean?: string[];
   alias?: Record<string, string>;
+  /** Stop at the first positional argument: what follows is someone else's (exec's command). */
+  stopEarly?: boolean;
 }
 
 export type Parsed = minimist.ParsedArgs;
@@ -22,6 +24,7 @@ export function parseFlags(verb: string, argv: string[], spec: FlagSpec): Parsed
     string: spec.string,
     boolean: [...(spec.boolean ?? []), 'help'],
     alias: { h: 'help', ...(spec.alias ?? {}) },
+    stopEarly: spec.stopEarly,
     // Stop at the first positional after flags? runc allows flags only before the id; keep all.
     unknown: (arg) => {
       if (arg.startsWith('-') && arg !== '-') {

@@ -18,6 +18,7 @@ const SPEC_VERSION = '1.3.0';
 const VERBS: Record<string, string> = {
   create: 'createCommand',
   start: 'startCommand',
+  exec: 'execCommand',
   run: 'runCommand',
   state: 'stateCommand',
   kill: 'killCommand',
@@ -49,6 +50,7 @@ Commands:
   create     create a container from a bundle (its process waits for start)
   start      start the process of a created container
   run        create and start a container
+  exec       run another process in a container
   state      print the state of a container
   kill       send a signal to a container's process
   delete     delete a container

@@ -105,7 +105,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     lastStatus: 'creating',
     ownPidNamespace: conv.ownPidNamespace,
     cgroup: withPlannedDirs(cg.paths()),
-    config: { hooks: spec.hooks, process: spec.process },
+    // What `exec` needs later: the process to base a command line on, the container's seccomp
+    // profile (runc applies it to exec'd processes too) and the keyring choice.
+    config: { hooks: spec.hooks, process: spec.process, seccomp: conv.init.seccomp, newKeyring: !o.noNewKeyring },
     resources,
   };
   let handle: InitHandle | undefined;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as libc from '../sys/libc';
 import { RuntimeError, SyscallError } from '../errors';
-import { fdPath, openInRoot } from '../linux/in-root';
+import { openInRoot } from '../linux/in-root';
 
 const X_OK = 1;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -25,8 +25,10 @@ function check(root: number, abs: string): Check {
     return 'missing';
   }
   try {
-    // access() through the magic link checks the file the fd holds, as the current (container) user.
-    return fs.statSync(fdPath(fd)).isFile() && libc.access(fdPath(fd), X_OK) ? 'ok' : 'denied';
+    // fstat and faccessat2(AT_EMPTY_PATH) check the file the fd holds, as the current (container)
+    // user, without a /proc path: the exec stage runs outside the container's PID namespace, where
+    // the container's /proc has no "self".
+    return fs.fstatSync(fd).isFile() && libc.accessFd(fd, X_OK) ? 'ok' : 'denied';
   } catch {
     return 'missing';
   } finally {

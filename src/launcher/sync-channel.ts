@@ -3,19 +3,20 @@
 // step happens in a known order on the thread that will call execve.
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { Decoder, encode, type InitToParent, type ParentToInit } from './protocol';
+import { Decoder, encode, type InitToParent, type Message, type ParentToInit } from './protocol';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-export class SyncChannel {
+/** `In`/`Out`: the messages this side receives/sends (the init stage's by default; the exec stage has its own). */
+export class SyncChannel<In extends { type: string } = ParentToInit, Out extends { type: string } = InitToParent> {
   private readonly decoder = new Decoder();
   // A multi-byte UTF-8 character can be split across two reads; decode across them.
   private readonly utf8 = new StringDecoder('utf8');
-  private queue: ParentToInit[] = [];
+  private queue: In[] = [];
   constructor(readonly fd: number) {}
 
-  send(msg: InitToParent): void {
-    const buf = Buffer.from(encode(msg));
+  send(msg: Out): void {
+    const buf = Buffer.from(encode(msg as unknown as Message));
     let off = 0;
     while (off < buf.length) {
       try {
@@ -28,7 +29,7 @@ export class SyncChannel {
   }
 
   /** Blocks until the next message; EOF means the parent is gone, and the init stage must go too. */
-  receive(): ParentToInit {
+  receive(): In {
     const buf = Buffer.alloc(65536);
     while (this.queue.length === 0) {
       let n: number;
@@ -42,15 +43,15 @@ export class SyncChannel {
         throw e;
       }
       if (n === 0) throw new ChannelClosed();
-      this.queue.push(...(this.decoder.push(this.utf8.write(buf.subarray(0, n))) as ParentToInit[]));
+      this.queue.push(...(this.decoder.push(this.utf8.write(buf.subarray(0, n))) as unknown as In[]));
     }
-    return this.queue.shift() as ParentToInit;
+    return this.queue.shift() as In;
   }
 
-  expect<T extends ParentToInit['type']>(type: T): Extract<ParentToInit, { type: T }> {
+  expect<T extends In['type']>(type: T): Extract<In, { type: T }> {
     const msg = this.receive();
     if (msg.type !== type) throw new Error(`protocol: expected ${type}, got ${msg.type}`);
-    return msg as Extract<ParentToInit, { type: T }>;
+    return msg as Extract<In, { type: T }>;
   }
 
   close(): void {

@@ -249,7 +249,7 @@ export function listenerMessage(a: Pick<ArmedSeccomp, 'state' | 'metadata' | 'ho
  * final-exec.ts, execve(2) (or, when loaded before `ready` because no_new_privs is off, the rest of
  * the init stage, as in runc).
  */
-export function loadSeccomp(a: ArmedSeccomp, status: 'creating' | 'created'): void {
+export function loadSeccomp(a: ArmedSeccomp, status: 'creating' | 'created' | 'running'): void {
   scmp.load(a.filter.ctx);
   if (a.listenerFd === undefined) return;
   const fd = scmp.notifyFd(a.filter.ctx);

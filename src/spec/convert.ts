@@ -54,7 +54,7 @@ function callerUmask(): number {
   return u;
 }
 
-function processFor(spec: Spec): InitProcess | undefined {
+export function processFor(spec: Spec): InitProcess | undefined {
   const p = spec.process;
   if (!p) return undefined;
   return {

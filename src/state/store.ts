@@ -33,7 +33,7 @@ export interface ContainerRecord {
   /** Whether the container has its own PID namespace (decides how `kill --all` and `delete` find processes). */
   ownPidNamespace: boolean;
   /** config.json as it was at create: the spec says later edits have no effect. Only fields later verbs need. */
-  config: { hooks?: unknown; process?: unknown };
+  config: { hooks?: unknown; process?: unknown; seccomp?: unknown; newKeyring?: boolean };
 }
 
 // runc's id rule (libcontainer/factory_linux.go validateID): letters, digits, _ + - . only, and

@@ -214,6 +214,10 @@ export function fcntl(fd: number, cmd: number, arg = 0): number {
 export function closeRange(first: number, last: number, flags: number): void {
   check('close_range', syscall()(SYS.close_range, 'uint', first, 'uint', last, 'uint', flags) as number);
 }
+/** faccessat2(fd, "", mode, AT_EMPTY_PATH) (Linux 5.8): may the caller use the file `fd` holds (an O_PATH fd works)? */
+export function accessFd(fd: number, mode: number): boolean {
+  return Number(syscall()(SYS.faccessat2, 'int', fd, 'str', '', 'int', mode, 'int', 0x1000 /* AT_EMPTY_PATH */)) === 0;
+}
 export function access(path: string, mode: number): boolean {
   return (fn('int access(const char *path, int mode)')(path, mode) as number) === 0;
 }
@@ -222,8 +226,8 @@ export function access(path: string, mode: number): boolean {
 export function prlimit(pid: number, resource: number, soft?: bigint, hard?: bigint): { cur: bigint; max: bigint } {
   const old = { cur: 0n, max: 0n };
   const neu = soft === undefined ? null : { cur: soft, max: hard ?? soft };
+  void st(); // the struct types first: koffi parses the prototype against them
   const f = fn('int prlimit(int pid, int resource, const tsrun_rlimit *neu, _Out_ tsrun_rlimit *old)');
-  void st();
   check('prlimit', f(pid, resource, neu, old) as number);
   return { cur: BigInt(old.cur), max: BigInt(old.max) };
 }
@@ -268,4 +272,39 @@ export function execve(path: string, argv: string[], env: string[]): never {
 
 export function errno(): number {
   return koffi.errno();
+}
+
+// ---- exec (src/launcher/exec-*.ts, src/container/exec.ts) -------------------------------------
+/** sched_setaffinity(2) of the calling thread (pid 0) to exactly `cpus`. */
+export function schedSetaffinity(cpus: number[]): void {
+  const mask = Buffer.alloc(1024); // cpu_set_t for up to 8192 CPUs (cpu-affinity.ts MAX_LIST_ID)
+  for (const c of cpus) mask[c >> 3] |= 1 << (c & 7);
+  check('sched_setaffinity', fn('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)')(0, mask.length, mask) as number);
+}
+/** _exit(2): leaves without Node's teardown (the exec stage's last call, maybe under seccomp). */
+export function exitNow(code: number): never {
+  fn('void _exit(int status)')(code);
+  throw new Error('_exit returned');
+}
+/**
+ * waitpid(2) on a libuv pool thread (koffi's async call), so the event loop keeps forwarding
+ * signals meanwhile. Resolves with the raw wait status.
+ */
+export function waitpidAsync(pid: number): Promise<number> {
+  const f = fn('int waitpid(int pid, _Out_ int *status, int options)') as Fn & { async: (...a: unknown[]) => void };
+  return new Promise((resolve, reject) => {
+    const status = [0];
+    const attempt = (): void => {
+      f.async(pid, status, 0, (err: unknown, ret: number) => {
+        if (err) return reject(err as Error);
+        if (ret < 0) {
+          const e = koffi.errno();
+          if (e === 4 /* EINTR */) return attempt();
+          return reject(new SyscallError('waitpid', e));
+        }
+        resolve(status[0]);
+      });
+    };
+    attempt();
+  });
 }

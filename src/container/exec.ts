@@ -1,0 +1,146 @@
+// `exec`: run one more process in a container (runc exec). tsrun exec spawns the exec stage
+// (src/launcher/exec-stage.ts), which joins the container and posix_spawns the process; the stage
+// then leaves and the process is reparented to tsrun exec, a child subreaper
+// (prctl(2) PR_SET_CHILD_SUBREAPER), which forwards signals to it and returns its exit status
+// (128+n when killed by signal n), as runc exec does. With --detach tsrun exec returns once the
+// process runs, and the process goes to the caller's subreaper (containerd's shim, conmon).
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import { PR_SET_CHILD_SUBREAPER, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../sys/constants';
+import { readRecord, type ContainerRecord } from '../state/store';
+import { RuntimeError, StateError } from '../errors';
+import { log } from '../log';
+import { SIGNALS } from '../sys/signals';
+import { managerOf } from './cleanup';
+import { statusOf } from './state';
+import { writePidFile } from './create';
+import { buildExecProcess, type ExecProcessFlags } from './exec-process';
+import { runExecStage } from '../launcher/exec-stage';
+import type { ExecConfig, ExecProcess } from '../launcher/exec-config';
+import type { InitSeccomp } from '../security/seccomp';
+import type { Process } from '../spec/types';
+import type { GlobalOptions } from './context';
+
+export interface ExecOptions extends ExecProcessFlags {
+  id: string;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+// The namespaces an exec'd process joins: those of init that are not the runtime's own
+// (a container that shares the host's network, say, has nothing to join there).
+const JOINABLE: Array<[string, number]> = [
+  ['ipc', CLONE_NEWIPC], ['uts', CLONE_NEWUTS], ['net', CLONE_NEWNET], ['pid', CLONE_NEWPID], ['mnt', CLONE_NEWNS], ['cgroup', CLONE_NEWCGROUP],
+];
+
+function sameNs(pid: number, name: string): boolean {
+  const a = fs.statSync(`/proc/${pid}/ns/${name}`);
+  const b = fs.statSync(`/proc/self/ns/${name}`);
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean } {
+  let flags = 0;
+  try {
+    for (const [name, flag] of JOINABLE) if (!sameNs(rec.pid, name)) flags |= flag;
+    // setns(2) into a time or user namespace needs a single-threaded caller (EUSERS/EINVAL), and
+    // a Node process never is one.
+    if (!sameNs(rec.pid, 'time')) throw new RuntimeError('exec', 'exec into a container with its own time namespace is not supported by tsrun yet (setns(2) of a time namespace needs a single-threaded caller)');
+    if (!sameNs(rec.pid, 'user')) throw new RuntimeError('exec', 'exec into a container with its own user namespace is not supported by tsrun yet');
+  } catch (e) {
+    if (e instanceof RuntimeError) throw e;
+    throw new StateError(`container ${rec.id} is not running (its namespaces are gone)`);
+  }
+  return { flags, mount: (flags & CLONE_NEWNS) !== 0 };
+}
+
+/** runc's terminal rules (utils_linux.go checkTerminal), with its wording. */
+function checkTerminal(proc: ExecProcess, o: ExecOptions): void {
+  if (o.detach && proc.terminal && !o.consoleSocket) throw new RuntimeError('usage', 'cannot allocate tty if runc will detach without setting console socket');
+  if ((!o.detach || !proc.terminal) && o.consoleSocket) throw new RuntimeError('usage', 'cannot use console socket if runc will not detach or allocate tty');
+}
+
+function exitStatus(raw: number): number {
+  const sig = raw & 0x7f;
+  return sig === 0 ? (raw >> 8) & 0xff : 128 + sig;
+}
+
+export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<number> {
+  const rec = readRecord(g.root, o.id);
+  const status = statusOf(g, rec);
+  if (status === 'stopped') throw new StateError('cannot exec in a stopped container');
+  if (status === 'paused' && !o.ignorePaused) throw new StateError('cannot exec in a paused container (use --ignore-paused to override)');
+  if (status === 'creating') throw new StateError('cannot exec in a container that is still being created');
+  const proc = buildExecProcess(rec.config.process as Process | undefined, o);
+  checkTerminal(proc, o);
+  if (proc.terminal) throw new RuntimeError('unsupported', 'exec with a terminal is not supported by tsrun yet');
+  const ns = namespaceFlags(rec);
+  const stored = rec.config as { seccomp?: InitSeccomp; newKeyring?: boolean };
+  const config: ExecConfig = {
+    id: rec.id,
+    initPid: rec.pid,
+    initStartTime: rec.startTime,
+    nsFlags: ns.flags,
+    joinsMountNs: ns.mount,
+    process: proc,
+    newKeyring: stored.newKeyring ?? true,
+    seccomp: stored.seccomp,
+    preserveFds: o.preserveFds,
+  };
+  // Signals that arrive before the process exists are held, then delivered (runc's signal
+  // handler is installed before the process starts too).
+  let target: number | undefined;
+  const pending: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals): void => {
+    if (target === undefined) {
+      pending.push(sig);
+      return;
+    }
+    try {
+      libc.pidfdSendSignal(target, SIGNALS[sig]);
+    } catch {
+      // the process is gone; its exit status is on the way
+    }
+  };
+  if (!o.detach) {
+    for (const s of FORWARDED) process.on(s, forward);
+    // Orphans of our children come to us: the process, once the stage that spawned it leaves.
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+  try {
+    // execCPUAffinity.initial: the stage inherits this thread's affinity and keeps it until it
+    // joins the cgroup (config.md "execCPUAffinity").
+    if (proc.cpuAffinityInitial) libc.schedSetaffinity(proc.cpuAffinityInitial);
+    const extraFds = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
+    const cg = managerOf(rec);
+    const { pid, stageExited } = await runExecStage({
+      config,
+      extraFds,
+      // Only the stage's main thread (tid = pid), the one that spawns the process.
+      onHello: (stagePid) => cg?.applyThread(stagePid),
+      onWarning: (m) => log.warn(m),
+    });
+    log.debug(`exec: ${rec.id}: process ${pid} started`);
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    if (o.detach) {
+      await stageExited;
+      return 0;
+    }
+    // The stage has to be gone before the process is our child and waitpid(2) can reap it.
+    const pidfd = libc.pidfdOpen(pid);
+    target = pidfd;
+    for (const s of pending.splice(0)) forward(s);
+    await stageExited;
+    const raw = await libc.waitpidAsync(pid);
+    target = undefined;
+    libc.close(pidfd);
+    return exitStatus(raw);
+  } finally {
+    for (const s of FORWARDED) process.removeListener(s, forward);
+  }
+}

@@ -1,0 +1,43 @@
+// Entry of the exec stage: `node dist/exec.js <channel-fd>`, spawned by `tsrun exec` through a
+// private mount namespace in which the node binary is bind-mounted read-only onto itself
+// (exec-stage.ts). It stays in the host's PID namespace, turns its main thread into the exec'd
+// process's template (exec-steps.ts), posix_spawns the process, reports its pid and leaves; the
+// process is then reparented to `tsrun exec` (a child subreaper) or, with --detach, to the
+// caller's subreaper (containerd's shim, conmon), as runc's exec'd processes are.
+import * as libc from '../sys/libc';
+import { PR_SET_DUMPABLE } from '../sys/constants';
+import { SyncChannel, ChannelClosed } from './sync-channel';
+import { execInContainer } from './exec-steps';
+import { errorMessage } from './init-errors';
+import type { ExecToStage, StageToExec } from './exec-config';
+
+// First thing: non-dumpable, so no process can ptrace this stage or open its fds or
+// /proc/<pid>/exe (CVE-2019-5736); the spawned child inherits the flag until its execve.
+libc.prctl(PR_SET_DUMPABLE, 0);
+
+function main(): never {
+  const fd = Number(process.argv[2]);
+  if (!Number.isInteger(fd) || fd < 3) {
+    process.stderr.write('tsrun exec stage: this program is started by tsrun exec, not by hand\n');
+    process.exit(2);
+  }
+  const ch = new SyncChannel<ExecToStage, StageToExec>(fd);
+  try {
+    ch.send({ type: 'hello' });
+    const { config } = ch.expect('exec');
+    const pid = execInContainer(config, (message) => ch.send({ type: 'warn', message }));
+    ch.send({ type: 'spawned', pid });
+    libc.exitNow(0);
+  } catch (e) {
+    if (!(e instanceof ChannelClosed)) {
+      try {
+        ch.send(errorMessage('exec', e));
+      } catch {
+        // tsrun exec is gone; nothing left to tell
+      }
+    }
+    libc.exitNow(1);
+  }
+}
+
+main();

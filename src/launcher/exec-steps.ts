@@ -1,0 +1,145 @@
+// The exec stage's steps: turn this stage's main thread into the exec'd process's template, then
+// posix_spawn the process from it. Namespaces (setns on a thread), credentials, capabilities,
+// no_new_privs, seccomp, cwd, umask and CPU affinity are all per thread on Linux, and a child
+// inherits the spawning thread's (clone(2)); so the stage itself stays in the host's PID namespace,
+// where nothing in the container can see, signal or ptrace it, and only its child enters the
+// container's PID namespace (setns(2) on a PID namespace sets the namespace of the *children*).
+// That child runs nothing of ours: it is the user's program from its first instruction
+// (CVE-2019-5736: see exec-stage.ts for the read-only node binary it still carries until execve).
+//
+// The order follows runc's setns init (libcontainer/setns_init_linux.go) and this project's
+// init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
+// attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
+import * as libc from '../sys/libc';
+import { CLONE_FS, O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../sys/constants';
+import { readProcStat } from '../state/status';
+import { applyCapSets, dropBoundingSet, planCapabilities, readLastCap } from '../security/capabilities';
+import { wordsToCaps } from '../security/capability-table';
+import { applyRlimits, planRlimits } from '../security/rlimits';
+import { switchIdentity } from '../security/identity';
+import { applyScheduler } from '../security/scheduler';
+import { applyIoPriority } from '../security/io-priority';
+import { applyProcessLabels } from '../security/lsm';
+import { loadSeccomp, prepareSeccomp } from '../security/seccomp';
+import { openInRoot } from '../linux/in-root';
+import { preloadSpawn, spawnProcess, type FileAction } from '../sys/spawn';
+import { RuntimeError } from '../errors';
+import { resolveExecutable } from './resolve-exec';
+import { StepError } from './init-steps';
+import type { ExecConfig } from './exec-config';
+
+const F_GETFD = 1;
+
+function step<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new StepError(name, e);
+  }
+}
+
+/** Pins the container's init with a pidfd, so a recycled pid can never be joined. */
+function pinInit(cfg: ExecConfig): number {
+  const pidfd = libc.pidfdOpen(cfg.initPid);
+  const stat = readProcStat(cfg.initPid);
+  if (!stat || stat.startTime !== cfg.initStartTime || stat.state === 'Z') {
+    libc.close(pidfd);
+    throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
+  }
+  return pidfd;
+}
+
+/** Whether `fd` is open in this stage (a caller may have closed its stdin). */
+function isOpen(fd: number): boolean {
+  try {
+    libc.fcntl(fd, F_GETFD);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The child's fds: 0-2 and the preserved ones, nothing else (runtime.md; CVE-2024-21626: no
+ * runtime fd may reach the process). dup2(fd, fd) in a posix_spawn file action clears
+ * FD_CLOEXEC, which Node sets on 0-2.
+ */
+function fileActions(cfg: ExecConfig, ptyName: string | undefined): FileAction[] {
+  const actions: FileAction[] = [];
+  const last = 3 + cfg.preserveFds;
+  if (ptyName) {
+    // The new session leader opens the slave without O_NOCTTY: it becomes the controlling
+    // terminal (tty_ioctl(4) TIOCSCTTY, credentials(7) "sessions").
+    actions.push({ op: 'open', fd: 0, path: ptyName, flags: O.RDWR }, { op: 'dup2', fd: 0, newfd: 1 }, { op: 'dup2', fd: 0, newfd: 2 });
+  } else {
+    for (let fd = 0; fd < 3; fd++) if (isOpen(fd)) actions.push({ op: 'dup2', fd, newfd: fd });
+  }
+  for (let fd = 3; fd < last; fd++) if (isOpen(fd)) actions.push({ op: 'dup2', fd, newfd: fd });
+  actions.push({ op: 'closefrom', from: last });
+  return actions;
+}
+
+export interface PtyHooks {
+  /** After setns, as root: open the pty in the container, send the master; returns the slave's path. */
+  open: (cfg: ExecConfig) => string;
+}
+
+/** Runs every step and spawns the process; returns its host pid. */
+export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?: PtyHooks): number {
+  const proc = cfg.process;
+  // Host-side preparations, while libseccomp, the listener socket and the host's /proc resolve.
+  preloadSpawn();
+  const seccomp = cfg.seccomp ? step('seccomp', () => prepareSeccomp(cfg.seccomp!)) : undefined;
+  // LSM exec labels are written to /proc/thread-self/attr/exec, which the container's /proc
+  // cannot name (this stage is outside its PID namespace); they act at the next execve of a
+  // thread that inherits them, the child's (src/security/lsm.ts).
+  step('lsm-labels', () => applyProcessLabels(proc));
+  const lastCap = readLastCap();
+  // execCPUAffinity.final, after tsrun exec put us in the cgroup (config.md "execCPUAffinity";
+  // `initial` was set by tsrun exec on the thread that spawned this stage).
+  const final = proc.cpuAffinityFinal;
+  if (final) step('cpu-affinity', () => libc.schedSetaffinity(final));
+
+  const pidfd = step('pidfd', () => pinInit(cfg));
+  // setns(2) into a mount namespace wants a private fs_struct (EINVAL otherwise): libuv's threads
+  // share ours. It also resets this thread's root and cwd to the namespace's root.
+  if (cfg.joinsMountNs) step('setns', () => libc.unshare(CLONE_FS));
+  // One setns(2) call with the pidfd joins every namespace at once (Linux 5.8).
+  if (cfg.nsFlags) step('setns', () => libc.setns(pidfd, cfg.nsFlags, `/proc/${cfg.initPid}`));
+  libc.close(pidfd);
+  if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
+  const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
+  const ptyName = proc.terminal && pty ? step('terminal', () => pty.open(cfg)) : undefined;
+
+  // Process-wide and per-thread attributes that need the runtime's privileges (init-steps.ts).
+  step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));
+  const { scheduler, ioPriority } = proc;
+  if (scheduler) step('scheduler', () => applyScheduler(scheduler));
+  if (ioPriority) step('io-priority', () => applyIoPriority(ioPriority));
+  const held = wordsToCaps(libc.capget().permitted);
+  const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap, held) : undefined;
+  caps?.warnings.forEach(warn);
+  // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN: without NNP, load before the capability drop.
+  if (seccomp && !proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'running'));
+  if (caps) step('capabilities', () => dropBoundingSet(caps, lastCap));
+  step('user', () => switchIdentity(proc.uid, proc.gid, proc.additionalGids));
+  if (caps) step('capabilities', () => applyCapSets(caps));
+  libc.prctl(PR_SET_DUMPABLE, 0);
+  if (proc.noNewPrivileges) step('no_new_privs', () => libc.prctl(PR_SET_NO_NEW_PRIVS, 1));
+  libc.umask(proc.umask ?? 0o022);
+  // runc's exec does not create a missing cwd (create does); it fails, as the container user.
+  step('cwd', () => {
+    const fd = openInRoot(root, proc.cwd, O.DIRECTORY, proc.cwd);
+    try {
+      libc.fchdir(fd);
+    } finally {
+      libc.close(fd);
+    }
+  });
+  const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
+  libc.close(root);
+  const actions = fileActions(cfg, ptyName);
+  // Last, so the profile constrains as little of our own work as possible (runc does the same).
+  if (seccomp && proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'running'));
+  return step('exec', () => spawnProcess({ path: executable, argv: proc.args, env: proc.env, actions, setsid: Boolean(ptyName) }));
+}

@@ -1,0 +1,17 @@
+// CVE-2019-5736: a process that execs /proc/self/exe (directly, or as the interpreter of a
+// "#!/proc/self/exe" script) while it still is a runtime stage gets the host's node binary, and
+// could keep a handle to reopen it for writing once no node process runs on the host. Called in a
+// fresh mount namespace, made a slave first so nothing propagates back: the binary is bind-mounted
+// read-only onto itself there, so every path to it from that namespace, /proc/<pid>/exe of a
+// process exec'd through it included, goes through a read-only mount and a write fails with EROFS.
+// runc's fallback to its memfd clone uses the same idea (libcontainer/dmz, "ro bind").
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import { MS_BIND, MS_NODEV, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE } from '../sys/constants';
+
+export function protectRuntimeBinary(): void {
+  const exe = fs.realpathSync(process.execPath);
+  libc.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+  libc.mount(exe, exe, null, MS_BIND, null);
+  libc.mount(null, exe, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+}
