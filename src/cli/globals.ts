@@ -39,6 +39,9 @@ export function parseGlobals(argv: string[]): { g: Globals; verb?: string; rest:
         g.logFormat = value;
       }
     } else if (SWITCHES.has(name)) {
+      // runc's systemd driver turns cgroupsPath "slice:prefix:name" into systemd units; tsrun
+      // writes cgroupfs itself, so it refuses rather than read such a path as a directory.
+      if (name === 'systemd-cgroup') fail('--systemd-cgroup: the systemd cgroup driver is not supported by tsrun; configure the cgroupfs driver');
       if (name === 'debug') g.debug = true;
       if (name === 'help' || name === 'h') g.help = true;
       if (name === 'version' || name === 'v') g.version = true;
