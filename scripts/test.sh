@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, in layers: typecheck, unit tests (no root), integration tests (root, real
-# containers), the conformance suite, then a check that nothing was left on the machine.
+# containers), the container-manager client tests (containerd/ctr, podman, dockerd with tsrun as
+# their runtime; TSRUN_CLIENT_RUNTIME picks another runtime), the whole-machine leak check
+# (test/integration/zz-leaks.test.ts), then the conformance suite.
 # Ends with one line "N passed, M failed" summing every layer.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,11 +12,27 @@ node scripts/gen-validators.mjs >/dev/null
 echo "== typecheck"
 npx tsc --noEmit -p . || fail=1
 
-echo "== unit and integration tests (tap)"
 tap_out=$(mktemp)
-npx tap --reporter=tap test/unit test/integration 2>&1 | tee "$tap_out"
-tap_rc=${PIPESTATUS[0]}
-[ "$tap_rc" = 0 ] || fail=1
+# One tap run per layer, all into $tap_out. The leak check comes last among them: the client tests
+# must leave nothing behind either. (tap is given files, not test/clients: it would run the
+# helpers in test/clients/lib as test files.)
+run_tap() {
+  npx tap --reporter=tap "$@" 2>&1 | tee -a "$tap_out"
+  [ "${PIPESTATUS[0]}" = 0 ] || fail=1
+}
+shopt -s nullglob
+integration=()
+for f in test/integration/*.test.ts; do
+  case "$f" in */zz-leaks*) ;; *) integration+=("$f") ;; esac
+done
+echo "== unit and integration tests (tap)"
+run_tap test/unit "${integration[@]}"
+echo "== container manager clients (tap)"
+clients=(test/clients/*.test.ts)
+[ "${#clients[@]}" = 0 ] || run_tap "${clients[@]}"
+echo "== leak check (tap)"
+leak_checks=(test/integration/zz-leaks*.test.ts)
+[ "${#leak_checks[@]}" = 0 ] || run_tap "${leak_checks[@]}"
 # tap's TAP output: count top-level "ok"/"not ok" lines of every subtest.
 tap_pass=$(grep -cE '^\s*ok [0-9]+' "$tap_out" || true)
 tap_fail=$(grep -cE '^\s*not ok [0-9]+' "$tap_out" || true)

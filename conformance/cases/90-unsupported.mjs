@@ -13,9 +13,7 @@ function refused(name, pointer, edit, what = pointer) {
 }
 
 export default [
-  refused('terminal', '/process/terminal', (c) => {
-    c.process.terminal = true;
-  }, 'process.terminal true (pty and console socket)'),
+  // process.terminal and consoleSize are applied now: 06-terminal.mjs.
   refused('user_namespace', '/linux/namespaces/5/type', (c) => {
     setNamespace(c, 'user');
     c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];

@@ -18,7 +18,8 @@ import { readProcStat } from '../state/status';
 import { lockContainer } from '../state/lock';
 import { waitGone } from './cleanup';
 import type { ChildProcess } from 'node:child_process';
-import { RuntimeError } from '../errors';
+import { RuntimeError, UsageError } from '../errors';
+import { connectUnix, recvFd, socketPair } from '../sys/unix-socket';
 import { baseStateOf, initHooksFor, isHookFailure, runPoststopHooks, runRuntimeCreateHooks } from '../hooks/phases';
 import { log } from '../log';
 import type { GlobalOptions } from './context';
@@ -31,12 +32,42 @@ export interface CreateOptions {
   preserveFds: number;
   /** --no-new-keyring: keep the caller's session keyring (runc's flag). */
   noNewKeyring?: boolean;
+  /** --console-socket: where the pty master goes when process.terminal is set. */
+  consoleSocket?: string;
+  /** `run` without --detach: tsrun itself stays and relays the terminal (no console socket). */
+  foreground?: boolean;
 }
 
 export interface Created {
   record: ContainerRecord;
   handle: InitHandle;
   cgroup: CgroupManager;
+  /** Foreground with process.terminal: the pty master, for the caller to relay and close. */
+  ptyMaster?: number;
+}
+
+/**
+ * runc's checkTerminal (utils_linux.go), same rules and words: a terminal of a runtime that does
+ * not stay needs somewhere to send the master; a console socket is only for that case.
+ */
+export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
+  if (detach && terminal && consoleSocket === undefined) {
+    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+  }
+  if ((!detach || !terminal) && consoleSocket !== undefined) {
+    throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+  }
+}
+
+function closeFd(fd: number | undefined): void {
+  if (fd !== undefined) libc.close(fd);
+}
+
+/** The socket the init stage sends the pty master on, and ours to receive it (foreground). */
+function consoleChannel(o: CreateOptions): { give: number; keep?: number } {
+  if (o.consoleSocket !== undefined) return { give: connectUnix(o.consoleSocket) };
+  const [keep, give] = socketPair();
+  return { give, keep };
 }
 
 /** Writes the pid file atomically (temp + rename), as runc does: readers never see a partial pid. */
@@ -83,6 +114,8 @@ function withPlannedDirs(p: CgroupPaths): CgroupPaths {
 export async function createContainer(g: GlobalOptions, o: CreateOptions): Promise<Created> {
   checkId(o.id);
   const { spec, bundle, rootfs } = loadBundleConfig(o.bundle);
+  const terminal = spec.process?.terminal ?? false;
+  checkTerminal(terminal, !o.foreground, o.consoleSocket);
   const conv = convertSpec(spec, o.id, bundle, rootfs);
   // Devices are always written at create, even when the config has no rules: the cgroup starts
   // from deny-all plus the default devices, as runc does (an absent list is not "allow all").
@@ -113,6 +146,8 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   let handle: InitHandle | undefined;
   let child: ChildProcess | undefined;
   let cgroupMade = false;
+  let consoleFds: { give?: number; keep?: number } | undefined;
+  let ptyMaster: number | undefined;
   // A SIGINT/SIGTERM to `tsrun create` must still leave nothing behind (SIGKILL cannot be caught;
   // `delete --force` cleans that case from the record written below). The init stage is killed
   // and waited for first: its cgroup cannot be removed while it lives in it.
@@ -153,7 +188,11 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     record.cgroup = cg.paths();
     writeRecord(g.root, record);
     const needsCgroupMount = conv.init.mounts.some((m) => m.type === 'cgroup');
+    // Connected before the spawn, as runc does: a console socket nobody listens on fails create
+    // before there is a process (runc passes the connection to its init as an extra file).
+    if (terminal) consoleFds = consoleChannel(o);
     handle = await launchInit({
+      consoleSocket: consoleFds?.give,
       init: {
         ...conv.init,
         fifoPath: path.join(dir, FIFO_NAME),
@@ -183,11 +222,20 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
       },
     });
+    if (consoleFds) {
+      // Only the init stage may hold the sending end now: if it failed to send, recvFd sees EOF
+      // instead of waiting on our own copy.
+      closeFd(consoleFds.give);
+      consoleFds.give = undefined;
+      // The init stage sent the master before `ready`: it waits in the socket buffer.
+      if (consoleFds.keep !== undefined) ptyMaster = recvFd(consoleFds.keep).fd;
+    }
     record.lastStatus = 'created';
     writeRecord(g.root, record);
     if (o.pidFile) writePidFile(o.pidFile, record.pid);
-    return { record, handle, cgroup: cg };
+    return { record, handle, cgroup: cg, ptyMaster };
   } catch (e) {
+    closeFd(ptyMaster);
     await handle?.kill();
     teardown();
     // runtime.md Lifecycle 3-5: a failed prestart/createRuntime/createContainer hook stops the
@@ -195,6 +243,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     if (isHookFailure(e)) runPoststopHooks(spec.hooks, baseStateOf(record), (m) => log.warn(m));
     throw e;
   } finally {
+    // The init stage has its own copy (or is gone); ours must not outlive create.
+    closeFd(consoleFds?.give);
+    closeFd(consoleFds?.keep);
     unlock();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

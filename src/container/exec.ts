@@ -16,6 +16,9 @@ import { statusOf } from './state';
 import { writePidFile } from './create';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
 import { runExecStage } from '../launcher/exec-stage';
+import * as unix from '../sys/unix-socket';
+import * as ttySys from '../sys/tty';
+import { startTtyRelay, type TtyRelay } from './tty-relay';
 import type { ExecConfig, ExecProcess } from '../launcher/exec-config';
 import type { InitSeccomp } from '../security/seccomp';
 import type { Process } from '../spec/types';
@@ -65,6 +68,20 @@ function checkTerminal(proc: ExecProcess, o: ExecOptions): void {
   if ((!o.detach || !proc.terminal) && o.consoleSocket) throw new RuntimeError('usage', 'cannot use console socket if runc will not detach or allocate tty');
 }
 
+/** Our terminal's size, from the first of 0-2 that is a terminal. */
+function ownWindowSize(): { height: number; width: number } | undefined {
+  for (const fd of [0, 1, 2]) {
+    try {
+      if (!ttySys.isatty(fd)) continue;
+      const ws = ttySys.getWinsize(fd);
+      return { height: ws.rows, width: ws.cols };
+    } catch {
+      // not a terminal after all
+    }
+  }
+  return undefined;
+}
+
 function exitStatus(raw: number): number {
   const sig = raw & 0x7f;
   return sig === 0 ? (raw >> 8) & 0xff : 128 + sig;
@@ -78,7 +95,6 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   if (status === 'creating') throw new StateError('cannot exec in a container that is still being created');
   const proc = buildExecProcess(rec.config.process as Process | undefined, o);
   checkTerminal(proc, o);
-  if (proc.terminal) throw new RuntimeError('unsupported', 'exec with a terminal is not supported by tsrun yet');
   const ns = namespaceFlags(rec);
   const stored = rec.config as { seccomp?: InitSeccomp; newKeyring?: boolean };
   const config: ExecConfig = {
@@ -92,11 +108,30 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     seccomp: stored.seccomp,
     preserveFds: o.preserveFds,
   };
+  // The terminal's master goes over a unix socket: to --console-socket (the caller's), or to us
+  // for the relay (runc exec -t in the foreground). The stage gets its end right after the
+  // preserved fds.
+  let consoleFd: number | undefined;
+  let relayEnd: number | undefined;
+  if (proc.terminal) {
+    if (o.consoleSocket) {
+      consoleFd = unix.connectUnix(o.consoleSocket);
+    } else {
+      [relayEnd, consoleFd] = unix.socketPair();
+      // The process starts with our window size rather than 0x0 until the relay's first resize.
+      proc.consoleSize ??= ownWindowSize();
+    }
+    config.consoleFd = 3 + o.preserveFds;
+  }
   // Signals that arrive before the process exists are held, then delivered (runc's signal
   // handler is installed before the process starts too).
   let target: number | undefined;
   const pending: NodeJS.Signals[] = [];
+  let relay: TtyRelay | undefined;
   const forward = (sig: NodeJS.Signals): void => {
+    // With a relayed terminal a window change is the pty's: the relay resizes it and the kernel
+    // signals the foreground process group (runc does not forward SIGWINCH in tty mode either).
+    if (sig === 'SIGWINCH' && relay) return;
     if (target === undefined) {
       pending.push(sig);
       return;
@@ -117,14 +152,21 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     // joins the cgroup (config.md "execCPUAffinity").
     if (proc.cpuAffinityInitial) libc.schedSetaffinity(proc.cpuAffinityInitial);
     const extraFds = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
+    if (consoleFd !== undefined) extraFds.push(consoleFd);
     const cg = managerOf(rec);
-    const { pid, stageExited } = await runExecStage({
+    const stage = runExecStage({
       config,
       extraFds,
       // Only the stage's main thread (tid = pid), the one that spawns the process.
       onHello: (stagePid) => cg?.applyThread(stagePid),
       onWarning: (m) => log.warn(m),
     });
+    // The stage has its copy now (spawn dup2()ed it synchronously); ours would keep a console
+    // socket client from seeing EOF.
+    if (consoleFd !== undefined) libc.close(consoleFd);
+    consoleFd = undefined;
+    const { pid, stageExited } = await stage;
+    if (relayEnd !== undefined) relay = startTtyRelay(unix.recvFd(relayEnd).fd);
     log.debug(`exec: ${rec.id}: process ${pid} started`);
     if (o.pidFile) writePidFile(o.pidFile, pid);
     if (o.detach) {
@@ -139,8 +181,12 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     const raw = await libc.waitpidAsync(pid);
     target = undefined;
     libc.close(pidfd);
+    // What the process wrote before it exited is still in the pty's buffer.
+    await relay?.finish();
     return exitStatus(raw);
   } finally {
+    relay?.close();
+    for (const fd of [consoleFd, relayEnd]) if (fd !== undefined) libc.close(fd);
     for (const s of FORWARDED) process.removeListener(s, forward);
   }
 }

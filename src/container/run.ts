@@ -1,8 +1,9 @@
 // `run`: create and start in one command. In the foreground it forwards signals to the container
 // process, waits for it, removes the container, and returns its exit status (128+n when it was
 // killed by signal n), as `runc run` does. With --detach it returns once the process runs.
+// With process.terminal in the foreground, tsrun relays the container's pty (tty-relay.ts).
 import { constants as osConstants } from 'node:os';
-import { createContainer, type CreateOptions } from './create';
+import { createContainer, type CreateOptions, type Created } from './create';
 import { releaseInit, runPoststart } from './start';
 import { baseStateOf, isHookFailure, runPoststopHooks } from '../hooks/phases';
 import type { Hooks } from '../spec/types';
@@ -11,16 +12,21 @@ import { log } from '../log';
 import { destroyContainer } from './cleanup';
 import { writeRecord } from '../state/store';
 import type { GlobalOptions } from './context';
+import { startTtyRelay, type TtyRelay } from './tty-relay';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach: boolean; keep?: boolean }): Promise<number> {
+export async function runContainer(g: GlobalOptions, o: RunOptions): Promise<number> {
   // Listen before anything starts: with a listener installed Node never applies a signal's
   // default action, so a SIGTERM that lands between create and start cannot kill tsrun and
   // orphan the container. While `create` runs, its own handler tears down; after, we forward.
   let target = 0;
+  let relaying = false;
   const forward = (sig: NodeJS.Signals): void => {
     if (!target) return;
+    // With a terminal, a window change is the pty's (the relay resizes it and the kernel signals
+    // the foreground process group): runc does not forward SIGWINCH in tty mode either.
+    if (sig === 'SIGWINCH' && relaying) return;
     try {
       process.kill(target, sig);
     } catch {
@@ -29,17 +35,31 @@ export async function runContainer(g: GlobalOptions, o: CreateOptions & { detach
   };
   if (!o.detach) for (const s of FORWARDED) process.on(s, forward);
   try {
-    return await runForwarding(g, o, (pid) => {
+    return await runForwarding(g, o, (pid, tty) => {
       target = pid;
+      relaying = tty;
     });
   } finally {
     for (const s of FORWARDED) process.removeListener(s, forward);
   }
 }
 
-async function runForwarding(g: GlobalOptions, o: CreateOptions & { detach: boolean; keep?: boolean }, setTarget: (pid: number) => void): Promise<number> {
-  const { record, handle } = await createContainer(g, o);
-  setTarget(record.pid);
+type RunOptions = CreateOptions & { detach: boolean; keep?: boolean };
+
+async function runForwarding(g: GlobalOptions, o: RunOptions, setTarget: (pid: number, tty: boolean) => void): Promise<number> {
+  const { record, handle, ptyMaster } = await createContainer(g, { ...o, foreground: !o.detach });
+  // Before `go`: nothing the process writes is lost (it waits in the pty), and the window size
+  // is ours before the process first asks for it.
+  const relay = ptyMaster !== undefined ? startTtyRelay(ptyMaster) : undefined;
+  setTarget(record.pid, relay !== undefined);
+  try {
+    return await startAndWait(g, o, record, handle, relay);
+  } finally {
+    relay?.close();
+  }
+}
+
+async function startAndWait(g: GlobalOptions, o: RunOptions, record: ContainerRecord, handle: Created['handle'], relay: TtyRelay | undefined): Promise<number> {
   handle.send({ type: 'go' });
   try {
     releaseInit(g, record);
@@ -67,6 +87,8 @@ async function runForwarding(g: GlobalOptions, o: CreateOptions & { detach: bool
   }
   const exit = await handle.waitExit();
   handle.release();
+  // Drain what the process wrote before it exited (runc waits for its copy to finish too).
+  await relay?.finish();
   // runc run --keep: leave the stopped container for the caller to inspect and delete.
   if (!o.keep) {
     destroyContainer(g.root, record);

@@ -9,6 +9,7 @@ import { PR_SET_DUMPABLE } from '../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
 import { execInContainer } from './exec-steps';
 import { errorMessage } from './init-errors';
+import { openExecPty, preloadExecPty } from './exec-pty';
 import type { ExecToStage, StageToExec } from './exec-config';
 
 // First thing: non-dumpable, so no process can ptrace this stage or open its fds or
@@ -25,7 +26,7 @@ function main(): never {
   try {
     ch.send({ type: 'hello' });
     const { config } = ch.expect('exec');
-    const pid = execInContainer(config, (message) => ch.send({ type: 'warn', message }));
+    const pid = execInContainer(config, (message) => ch.send({ type: 'warn', message }), { preload: preloadExecPty, open: openExecPty });
     ch.send({ type: 'spawned', pid });
     libc.exitNow(0);
   } catch (e) {

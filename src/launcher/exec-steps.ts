@@ -80,8 +80,10 @@ function fileActions(cfg: ExecConfig, ptyName: string | undefined): FileAction[]
 }
 
 export interface PtyHooks {
+  /** Before setns: bind what `open` calls. */
+  preload: () => void;
   /** After setns, as root: open the pty in the container, send the master; returns the slave's path. */
-  open: (cfg: ExecConfig) => string;
+  open: (cfg: ExecConfig, root: number) => string;
 }
 
 /** Runs every step and spawns the process; returns its host pid. */
@@ -89,6 +91,7 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   const proc = cfg.process;
   // Host-side preparations, while libseccomp, the listener socket and the host's /proc resolve.
   preloadSpawn();
+  if (proc.terminal) pty?.preload();
   const seccomp = cfg.seccomp ? step('seccomp', () => prepareSeccomp(cfg.seccomp!)) : undefined;
   // LSM exec labels are written to /proc/thread-self/attr/exec, which the container's /proc
   // cannot name (this stage is outside its PID namespace); they act at the next execve of a
@@ -109,7 +112,8 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   libc.close(pidfd);
   if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
   const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
-  const ptyName = proc.terminal && pty ? step('terminal', () => pty.open(cfg)) : undefined;
+  if (proc.terminal && !pty) throw new RuntimeError('console', 'this exec stage cannot make terminals');
+  const ptyName = proc.terminal && pty ? step('console', () => pty.open(cfg, root)) : undefined;
 
   // Process-wide and per-thread attributes that need the runtime's privileges (init-steps.ts).
   step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));

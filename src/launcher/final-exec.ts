@@ -8,6 +8,7 @@ import { NSIG } from '../sys/signals';
 import type { Prepared } from './init-steps';
 import { loadSeccomp } from '../security/seccomp';
 import { SyscallError } from '../errors';
+import * as tty from '../sys/tty';
 
 const SIGKILL = 9;
 const SIGSTOP = 19;
@@ -36,6 +37,17 @@ export function limitFds(preserveFds: number): void {
   }
 }
 
+/**
+ * process.terminal: the pty slave becomes the controlling terminal of the container's session (the
+ * init stage is a session leader: the parent spawns it detached, setsid(2)) and its stdin, stdout
+ * and stderr, as runc's init does (system.Setctty, dupStdio). Anything written to 0-2 after this,
+ * our own last words included, goes to the terminal.
+ */
+export function attachTerminal(slave: number): void {
+  tty.setControllingTty(slave);
+  for (const fd of [0, 1, 2]) tty.dup2(slave, fd);
+}
+
 /** `afterOpen` runs once `start` has opened the fifo (startContainer hooks), before any final step. */
 export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () => {}): never {
   try {
@@ -56,6 +68,9 @@ export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () =>
     // Before resetSignals: spawning the hooks needs libuv's SIGCHLD handling.
     afterOpen(w);
     resetSignals();
+    // Before limitFds: dup2 leaves 0-2 without FD_CLOEXEC and the slave's own fd (3 or more, close-
+    // on-exec) goes away at execve.
+    if (p.ttySlave !== undefined) attachTerminal(p.ttySlave);
     limitFds(p.preserveFds);
     fs.writeSync(w, '0');
     // Last: the fewer syscalls after it, the fewer a profile must allow (runc). After the load only

@@ -44,6 +44,10 @@ export interface InitProcess {
   /** LSM exec labels, only present when the host runs that LSM (src/security/lsm.ts). */
   apparmorProfile?: string;
   selinuxLabel?: string;
+  /** process.terminal: a pty from the container's devpts becomes the process's stdio (src/linux/pty.ts). */
+  terminal: boolean;
+  /** process.consoleSize, applied to the pty when both are non-zero (runc does the same). */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface InitConfig {
@@ -73,6 +77,12 @@ export interface InitConfig {
   newKeyring: boolean;
   /** Number of fds after 0-2 handed to the container (--preserve-fds). */
   preserveFds: number;
+  /**
+   * With process.terminal: the init stage's fd of a connected unix socket (the --console-socket
+   * client, or a socketpair of `tsrun run`) on which it sends the pty master, then closes it.
+   * Set by the parent (parent.ts), which knows the fd numbering.
+   */
+  consoleSocketFd?: number;
   /** personality(2) before execve (src/security/personality.ts). */
   personality?: LinuxPersonality;
   /** set_mempolicy(2) before execve (src/security/memory-policy.ts). */

@@ -5,26 +5,15 @@
 import * as libc from '../sys/libc';
 import { PR_SET_DUMPABLE } from '../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
-import { buildContainer, StepError } from './init-steps';
+import { buildContainer } from './init-steps';
+import { errorMessage } from './init-errors';
 import { finalExec } from './final-exec';
 import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
 import type { InitConfig } from './init-config';
-import { SyscallError, RuntimeError } from '../errors';
-import type { ErrorMsg } from './protocol';
 
 // First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
 // host's node binary through /proc/<pid>/exe (CVE-2019-5736, ARCHITECTURE-NOTES.md section 1).
 libc.prctl(PR_SET_DUMPABLE, 0);
-
-function toErrorMsg(step: string, e: unknown): ErrorMsg {
-  const err = e instanceof StepError ? e.cause : e;
-  const s = e instanceof StepError ? e.step : step;
-  if (err instanceof SyscallError) {
-    return { type: 'error', step: s, message: err.message, code: err.code, syscall: err.syscall, errno: err.errno, path: err.path };
-  }
-  if (err instanceof RuntimeError) return { type: 'error', step: s, message: err.message, code: err.code };
-  return { type: 'error', step: s, message: err instanceof Error ? err.message : String(err) };
-}
 
 function main(): void {
   const fd = Number(process.argv[2]);
@@ -51,7 +40,7 @@ function main(): void {
   } catch (e) {
     if (!(e instanceof ChannelClosed)) {
       try {
-        ch.send(toErrorMsg('init', e));
+        ch.send(errorMessage('init', e));
       } catch {
         // the parent is gone; nothing left to tell
       }

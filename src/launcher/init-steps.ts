@@ -19,7 +19,10 @@ import { applyMemoryPolicy } from '../security/memory-policy';
 import { applyPersonality } from '../security/personality';
 import { applyProcessLabels } from '../security/lsm';
 import { loadSeccomp, prepareSeccomp, type ArmedSeccomp } from '../security/seccomp';
-import type { InitConfig } from './init-config';
+import { mountConsole, openPtyPair, setWindowSize } from '../linux/pty';
+import * as tty from '../sys/tty';
+import * as unix from '../sys/unix-socket';
+import type { InitConfig, InitProcess } from './init-config';
 
 export interface Prepared {
   fifoFd: number;
@@ -30,6 +33,8 @@ export interface Prepared {
   env: string[];
   /** A compiled seccomp filter final-exec.ts loads right before execve (no_new_privs case). */
   seccomp?: ArmedSeccomp;
+  /** With process.terminal: the pty slave final-exec.ts makes the controlling terminal and stdio. */
+  ttySlave?: number;
 }
 
 export class StepError extends Error {
@@ -57,6 +62,11 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // the thread's credentials, and this is the thread that calls execve.
   if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
 
+  // The pty calls run after pivot_root and in final-exec.ts: bind them while libc is the host's.
+  if (cfg.process?.terminal) {
+    tty.preload();
+    unix.preload();
+  }
   const lastCap = readLastCap();
   // Compile the filter (and connect a NOTIFY listener) while libseccomp and the host paths are
   // reachable, so a bad profile fails `create`; it is loaded much later.
@@ -78,6 +88,10 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // reach a host directory through an inherited fd (CVE-2024-21626).
   const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
   step('propagation', () => applyRootPropagationAfterPivot(cfg));
+  // The console after pivot_root, so /dev/ptmx is the container's (its own devpts), and before the
+  // root or /dev can go read-only and the identity switch (runc: setupConsole right after
+  // prepareRootfs, before finalizeRootfs).
+  const ttySlave = cfg.process?.terminal ? step('console', () => setupConsole(root, cfg, cfg.process as InitProcess)) : undefined;
   // runc creates a missing cwd (as root, before the uid switch) rather than failing; before the
   // root goes read-only, or it could not.
   const cwd = cfg.process?.cwd;
@@ -91,6 +105,10 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
 
   const proc = cfg.process;
   if (!proc) return { fifoFd, preserveFds: cfg.preserveFds, args: [], env: [] };
+  // The process must be able to use its terminal after the uid switch: like runc's
+  // fixStdioPermissions, give the slave to the process's uid and keep the gid devpts chose (the
+  // spec's default /dev/pts mount says gid=5, "tty"; runc: "the mount may prefer a different gid").
+  if (ttySlave !== undefined) step('console', () => tty.fchown(ttySlave, proc.uid, -1, '/dev/console'));
 
   // rlimits now, while we still hold every capability the runtime has (runc's init does the same
   // before finalizeNamespace): raising a hard limit needs CAP_SYS_RESOURCE, which the container's
@@ -139,5 +157,33 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // the user program's (src/security/lsm.ts says why this is not after `start`).
   step('lsm-labels', () => applyProcessLabels(proc));
   return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env,
-    seccomp: proc.noNewPrivileges ? seccomp : undefined };
+    seccomp: proc.noNewPrivileges ? seccomp : undefined, ttySlave };
+}
+
+/**
+ * process.terminal: a pty pair from the container's devpts, consoleSize applied, the slave bound
+ * onto /dev/console, the master sent over the console socket (runc's setupConsole: one message,
+ * body "/dev/ptmx", one fd). The master and the socket are closed here: the client holds the
+ * master from now on. Returns the slave, kept until final-exec.ts makes it the stdio.
+ */
+function setupConsole(root: number, cfg: InitConfig, proc: InitProcess): number {
+  const sock = cfg.consoleSocketFd;
+  if (sock === undefined) throw new Error('process.terminal is set but no console socket was passed');
+  try {
+    const pty = openPtyPair(root);
+    try {
+      const size = proc.consoleSize;
+      if (size && size.height > 0 && size.width > 0) setWindowSize(pty.master, size.height, size.width);
+      mountConsole(root, pty.slave);
+      unix.sendFd(sock, pty.master, '/dev/ptmx');
+    } catch (e) {
+      libc.close(pty.slave);
+      throw e;
+    } finally {
+      libc.close(pty.master);
+    }
+    return pty.slave;
+  } finally {
+    libc.close(sock);
+  }
 }

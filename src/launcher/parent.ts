@@ -3,10 +3,10 @@
 // and sends `go` (ARCHITECTURE-NOTES.md section 3: state is on disk before `go`, so a crash of
 // the parent after that still leaves `delete` enough to clean up).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as libc from '../sys/libc';
-import { CLOSE_RANGE_CLOEXEC, MS_BIND, MS_NODEV, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE } from '../sys/constants';
+import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
+import { protectRuntimeBinary } from './protect-binary';
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError } from '../errors';
 import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
@@ -30,6 +30,11 @@ export interface LaunchOptions {
    * synchronously; throwing fails the launch (the init stage is killed, never answered).
    */
   onHooks?: (phases: string[]) => void;
+  /**
+   * With process.terminal: a connected unix socket (the --console-socket client's, or one end of a
+   * socketpair) the init stage sends the pty master on. The caller keeps and closes its own fd.
+   */
+  consoleSocket?: number;
 }
 
 export class InitHandle {
@@ -147,21 +152,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-/**
- * CVE-2019-5736: a container process that execs /proc/self/exe while it is still the init stage
- * gets the host's node binary, and could keep a handle to reopen it for writing once no node
- * process runs on the host. In the new mount namespace (made a slave first, so nothing propagates
- * back), bind the binary onto itself read-only: every path to it from inside, /proc/<pid>/exe
- * included, then goes through a read-only mount and a write fails with EROFS. runc's fallback to
- * its memfd clone uses the same idea.
- */
-function protectRuntimeBinary(): void {
-  const exe = fs.realpathSync(process.execPath);
-  libc.mount(null, '/', null, MS_SLAVE | MS_REC, null);
-  libc.mount(exe, exe, null, MS_BIND, null);
-  libc.mount(null, exe, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
-}
-
 /** The init stage's entry file: this code runs from dist/verbs/<verb>.js, init is dist/init.js. */
 export function initEntry(): string {
   return path.join(__dirname, '..', 'init.js');
@@ -174,11 +164,21 @@ export function initEntry(): string {
 export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   const n = opts.init.preserveFds;
   const channelFd = 3 + n;
-  // fds 0-2 are the container's stdio (runc passes its own through, non-terminal mode); the next
-  // N are --preserve-fds; the channel comes after them so preserved fds keep their numbers.
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+  const terminal = opts.init.process?.terminal ?? false;
+  if (terminal && opts.consoleSocket === undefined) throw new RuntimeError('console', 'process.terminal needs a console socket');
+  // fds 0-2 are the container's stdio: ours in non-terminal mode (runc passes its own through);
+  // with a terminal the pty replaces them (final-exec.ts), so the init stage gets /dev/null and
+  // `tsrun create` does not keep its caller's pipes open for the container's lifetime. The next
+  // N are --preserve-fds; the channel and then the console socket come after them, so preserved
+  // fds keep their numbers.
+  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
   for (let i = 0; i < n; i++) stdio.push(3 + i);
   stdio.push('pipe');
+  let init = opts.init;
+  if (terminal) {
+    stdio.push(opts.consoleSocket as number);
+    init = { ...init, consoleSocketFd: channelFd + 1 };
+  }
   // Whatever our caller left open without FD_CLOEXEC must not reach the init stage: an inherited
   // directory fd is a way out of the container through /proc/self/fd (CVE-2024-21626). The
   // preserved fds still get through: libuv dup2()s each stdio entry into place, which clears the
@@ -209,7 +209,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   try {
     await h.expect('hello', opts.onWarning);
     opts.onHello(h.pid);
-    h.send({ type: 'bootstrap', config: opts.init });
+    h.send({ type: 'bootstrap', config: init });
     const next = await h.expect(['ready', 'hooks'], opts.onWarning);
     if (next.type === 'hooks') {
       // The init stage has made the mounts and waits before pivot_root (protocol.ts).

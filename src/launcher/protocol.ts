@@ -11,7 +11,9 @@
 //  run prestart, createRuntime
 //  in the runtime ns (src/hooks)
 //  hooks-done                       ───────────▶     createContainer hooks (src/hooks/in-container.ts),
-//                                                    pivot_root, masked/ro paths, hostname,
+//                                                    pivot_root, [terminal: pty from the container's
+//                                                    devpts, /dev/console, master sent on the
+//                                                    console socket fd], masked/ro paths, hostname,
 //                                                    sysctl, identity, capabilities, NNP,
 //                                                    resolve args[0] in the new root
 //                                   ◀── ready        (or error{step, message, errno, ...})

@@ -18,7 +18,7 @@ export interface Converted {
   timeOffsets?: TimeOffsets;
   /** Does the container get a PID namespace of its own (new, not joined)? */
   ownPidNamespace: boolean;
-  init: Omit<InitConfig, 'fifoPath' | 'preserveFds' | 'noPivot' | 'cgroupMount' | 'newKeyring'>;
+  init: Omit<InitConfig, 'fifoPath' | 'preserveFds' | 'noPivot' | 'cgroupMount' | 'newKeyring' | 'consoleSocketFd'>;
 }
 
 function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number]): InitMount {
@@ -76,7 +76,22 @@ export function processFor(spec: Spec): InitProcess | undefined {
     apparmorProfile: p.apparmorProfile || undefined,
     selinuxLabel: p.selinuxLabel || undefined,
     // execCPUAffinity is for `exec`'d processes only (src/security/cpu-affinity.ts): not here.
+    terminal: p.terminal ?? false,
+    consoleSize: consoleSizeFor(p.consoleSize),
   };
+}
+
+/**
+ * process.consoleSize (config.md: "the console size in characters of the terminal"). struct
+ * winsize holds unsigned shorts (ioctl_tty(2)); runc truncates larger values silently, tsrun
+ * refuses them (config.md: invalid values MUST be an error). Ignored without a terminal.
+ */
+function consoleSizeFor(size: { height: number; width: number } | undefined): InitProcess['consoleSize'] {
+  if (!size) return undefined;
+  for (const k of ['height', 'width'] as const) {
+    if (size[k] > 0xffff) throw new SpecError(`/process/consoleSize/${k}`, `${size[k]} does not fit a terminal size (at most 65535)`);
+  }
+  return { height: size.height, width: size.width };
 }
 
 /** Is the namespace file at `nsPath` the namespace this process is in (same nsfs inode)? */

@@ -17,8 +17,7 @@ export interface UnsupportedRule {
 
 export const UNSUPPORTED: readonly UnsupportedRule[] = [
   // Hooks: all six phases run (src/hooks/).
-  // Process.
-  { path: '/process/terminal', when: (v) => v === true },
+  // Process: terminal and consoleSize are applied (src/linux/pty.ts, --console-socket).
   // scheduler, ioPriority, execCPUAffinity, apparmorProfile, selinuxLabel, linux.personality,
   // linux.memoryPolicy and linux.mountLabel are applied (src/security/); the LSM labels are refused
   // at create when the host does not run that LSM (src/security/lsm.ts).

@@ -28,7 +28,6 @@ const idmap = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
 // [table path, change, expected message]
 const cases: Array<[string, (c: Json) => void, string]> = [
-  ['/process/terminal', (c) => (c.process.terminal = true), '/process/terminal: is not supported by tsrun yet'],
   ['/linux/namespaces/*/type', (c) => c.linux.namespaces.push({ type: 'user' }), '/linux/namespaces/2/type: user namespaces are not supported by tsrun yet'],
   ['/linux/uidMappings', (c) => { c.linux.namespaces.unshift({ type: 'user' }); c.linux.uidMappings = idmap; }, '/linux/namespaces/0/type: user namespaces are not supported by tsrun yet'],
   ['/linux/gidMappings', (c) => { c.linux.namespaces.unshift({ type: 'user' }); c.linux.gidMappings = idmap; }, '/linux/namespaces/0/type: user namespaces are not supported by tsrun yet'],

@@ -1,8 +1,7 @@
-// `tsrun create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
+// `tsrun create [--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
 import { createContainer } from '../../container/create';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
-import { UnsupportedError } from '../../errors';
 
 export const createUsage = `Usage: tsrun create [options] <container-id>
 
@@ -14,7 +13,8 @@ Options:
       --no-pivot          do not use pivot_root (MS_MOVE + chroot instead)
       --preserve-fds N    pass N more file descriptors (3 .. 3+N-1) to the container
       --no-new-keyring    keep the caller's session keyring (default: a new one per container)
-      --console-socket S  (refused: terminals are not supported yet)
+      --console-socket S  unix socket that receives the pty master (SCM_RIGHTS) when
+                          process.terminal is true; required then, refused otherwise (as runc)
 `;
 
 export async function createCommand(argv: string[], g: GlobalOptions): Promise<number> {
@@ -25,10 +25,6 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
   });
   if (a.help) return help(createUsage);
   const id = oneId('create', a);
-  if (str(a, 'console-socket') !== undefined) {
-    // Terminals arrive with the exec-and-terminals issue; until then, refuse rather than ignore.
-    throw new UnsupportedError('--console-socket', 'terminals are not supported by tsrun yet');
-  }
   const created = await createContainer(g, {
     id,
     bundle: str(a, 'bundle') ?? '.',
@@ -36,6 +32,7 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
     noPivot: Boolean(a['no-pivot']),
     noNewKeyring: Boolean(a['no-new-keyring']),
     preserveFds: int(a, 'preserve-fds', 0),
+    consoleSocket: str(a, 'console-socket'),
   });
   created.handle.send({ type: 'go' });
   created.handle.release();

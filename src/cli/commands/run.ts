@@ -1,17 +1,20 @@
-// `tsrun run [--detach] [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
+// `tsrun run [--detach] [--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID`
 import { runContainer } from '../../container/run';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
-import { UnsupportedError } from '../../errors';
 
 const usage = `Usage: tsrun run [options] <container-id>
 
 Create and start a container. In the foreground, signals are forwarded to it, its exit status
 becomes tsrun's (128+n if killed by signal n) and the container is deleted when it exits.
+With process.terminal in the foreground, tsrun relays between the container's pty and its own
+stdin/stdout (stdin in raw mode when it is a terminal; window size changes are passed on).
 
 Options:
   -b, --bundle DIR        path to the bundle (default: current directory)
   -d, --detach            return once the container runs
+      --console-socket S  with --detach and process.terminal: unix socket that receives the pty
+                          master (SCM_RIGHTS)
       --pid-file FILE     write the container process's host pid to FILE
       --no-pivot          do not use pivot_root (MS_MOVE + chroot instead)
       --preserve-fds N    pass N more file descriptors (3 .. 3+N-1) to the container
@@ -27,10 +30,6 @@ export async function runCommand(argv: string[], g: GlobalOptions): Promise<numb
   });
   if (a.help) return help(usage);
   const id = oneId('run', a);
-  if (str(a, 'console-socket') !== undefined) {
-    // Terminals arrive with the exec-and-terminals issue; until then, refuse rather than ignore.
-    throw new UnsupportedError('--console-socket', 'terminals are not supported by tsrun yet');
-  }
   return runContainer(g, {
     id,
     bundle: str(a, 'bundle') ?? '.',
@@ -39,6 +38,7 @@ export async function runCommand(argv: string[], g: GlobalOptions): Promise<numb
     noNewKeyring: Boolean(a['no-new-keyring']),
     preserveFds: int(a, 'preserve-fds', 0),
     detach: Boolean(a.detach),
+    consoleSocket: str(a, 'console-socket'),
     keep: Boolean(a.keep),
   });
 }

@@ -1,0 +1,42 @@
+// The terminal of an exec'd process (`tsrun exec -t`), made by the exec stage after it joined the
+// container's mount namespace and while it is still root: a pty pair from the container's own
+// devpts (src/linux/pty.ts), consoleSize applied, the slave given to the process's user (runc's
+// fixStdioPermissions), and the master sent over the console fd with SCM_RIGHTS exactly as
+// `create` sends it (to --console-socket, or to tsrun exec's own relay).
+import * as libc from '../sys/libc';
+import * as tty from '../sys/tty';
+import * as unix from '../sys/unix-socket';
+import { openPtyPair, setWindowSize } from '../linux/pty';
+import { RuntimeError } from '../errors';
+import type { ExecConfig } from './exec-config';
+
+/** Binds the FFI functions while the host's libc path still resolves (before setns). */
+export function preloadExecPty(): void {
+  tty.preload();
+  unix.preload();
+}
+
+/**
+ * Returns the path the process opens its terminal by: the slave through /proc/self/fd in the
+ * spawned child (which still holds the stage's fds until its execve), so it is exactly the pty
+ * made here, opened without O_NOCTTY by a new session leader, which makes it the controlling
+ * terminal (exec-steps.ts).
+ */
+export function openExecPty(cfg: ExecConfig, root: number): string {
+  const sock = cfg.consoleFd;
+  if (sock === undefined) throw new RuntimeError('console', 'process.terminal is set but tsrun exec passed no console socket');
+  const pty = openPtyPair(root);
+  try {
+    const size = cfg.process.consoleSize;
+    if (size && size.height > 0 && size.width > 0) setWindowSize(pty.master, size.height, size.width);
+    tty.fchown(pty.slave, cfg.process.uid, -1, '/dev/pts');
+    unix.sendFd(sock, pty.master, '/dev/ptmx');
+  } catch (e) {
+    libc.close(pty.slave);
+    throw e;
+  } finally {
+    libc.close(pty.master);
+    libc.close(sock);
+  }
+  return `/proc/self/fd/${pty.slave}`;
+}

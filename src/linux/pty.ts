@@ -1,0 +1,100 @@
+// The container's pseudo-terminal (config.md "Process": terminal, consoleSize; runtime-linux.md
+// "/dev/console"): a pty pair from the container's own devpts, and the slave bound onto
+// /dev/console. Used by the init stage (create/run) and reusable by `exec -t`. runc's
+// libcontainer/console_linux.go and init_linux.go (setupConsole, mountConsole) are the model.
+import fs from 'node:fs';
+import * as libc from '../sys/libc';
+import * as tty from '../sys/tty';
+import { MS_BIND, O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFMT } from '../sys/constants';
+import { RuntimeError } from '../errors';
+import { ensureFileInRoot, fdPath } from './in-root';
+
+/** statfs(2) magic of devpts (linux/magic.h). */
+const DEVPTS_SUPER_MAGIC = 0x1cd1n;
+/** devices.txt: 5:2 is the pty multiplexer (/dev/ptmx and every devpts instance's ptmx). */
+const PTMX_MAJOR = 5;
+const PTMX_MINOR = 2;
+/** devices.txt: Unix98 pty slaves use majors 136-143. */
+const PTS_MAJOR_FIRST = 136;
+const PTS_MAJOR_LAST = 143;
+
+export interface PtyPair {
+  /** The master: handed to the console socket client (or tsrun's own relay). */
+  master: number;
+  /** The slave, opened through the master (TIOCGPTPEER): the process's stdio and /dev/console. */
+  slave: number;
+  /** N of /dev/pts/N in the container's devpts. */
+  index: number;
+}
+
+/** glibc's gnu_dev_major/gnu_dev_minor of a 64-bit dev_t. */
+export function majorMinor(rdev: bigint): [number, number] {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return [Number(major), Number(minor)];
+}
+
+function expectCharDev(fd: number, what: string, ok: (major: number, minor: number) => boolean): void {
+  const st = fs.fstatSync(fd, { bigint: true });
+  const [major, minor] = majorMinor(st.rdev);
+  if (Number(st.mode & BigInt(S_IFMT)) !== S_IFCHR || !ok(major, minor)) {
+    throw new RuntimeError('pty', `${what} is not a pty device (${major}:${minor})`);
+  }
+}
+
+/**
+ * Opens a pty pair on the devpts instance the root's /dev/ptmx leads to. `root` is a directory fd
+ * (or a path) of the container's root: /dev/ptmx is resolved inside it (RESOLVE_IN_ROOT), so the
+ * usual /dev/ptmx -> pts/ptmx symlink lands on the container's own devpts and never on the host's
+ * (runtime-linux.md /dev/ptmx; a new devpts instance per container since Linux 4.7). The slave is
+ * reached through the master with TIOCGPTPEER, never by a /dev/pts/N lookup a container process
+ * could race (runc's fix for CVE-2025-52565 does the same). Both fds are close-on-exec and
+ * O_NOCTTY: the caller decides which process gets the terminal.
+ */
+export function openPtyPair(root: number | string): PtyPair {
+  const rootFd = typeof root === 'number' ? root : libc.open(root, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  let master = -1;
+  try {
+    master = libc.openat2(rootFd, 'dev/ptmx', O.RDWR | O.NOCTTY | O.CLOEXEC, 0,
+      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, '/dev/ptmx');
+    expectCharDev(master, '/dev/ptmx', (ma, mi) => ma === PTMX_MAJOR && mi === PTMX_MINOR);
+    // unlockpt(3): a new slave is locked until the master says otherwise (pty(7)).
+    tty.setPtyLock(master, false);
+    const index = tty.ptyNumber(master);
+    const slave = tty.openPtyPeer(master, O.RDWR | O.NOCTTY | O.CLOEXEC);
+    try {
+      expectCharDev(slave, `pty slave ${index}`, (ma) => ma >= PTS_MAJOR_FIRST && ma <= PTS_MAJOR_LAST);
+      if (tty.fsType(slave) !== DEVPTS_SUPER_MAGIC) throw new RuntimeError('pty', `pty slave ${index} is not on a devpts filesystem`);
+    } catch (e) {
+      libc.close(slave);
+      throw e;
+    }
+    return { master, slave, index };
+  } catch (e) {
+    if (master >= 0) libc.close(master);
+    throw e;
+  } finally {
+    if (typeof root !== 'number') libc.close(rootFd);
+  }
+}
+
+/** TIOCSWINSZ on either side of a pty (the kernel keeps one size per pair). */
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  tty.setWinsize(fd, { rows, cols });
+}
+
+/**
+ * Bind-mounts the pty slave onto /dev/console inside the root (runtime-linux.md: "/dev/console
+ * ... set up if terminal is enabled ... by bind mounting the pseudoterminal pty"). The mount point
+ * file is created when missing, as runc's mountConsole does. Both ends go through /proc/self/fd:
+ * the source is the slave we hold (no /dev/pts/N path), the target an O_PATH fd confined to the
+ * root (in-root.ts), so a symlink at /dev/console cannot redirect the mount.
+ */
+export function mountConsole(rootFd: number, slave: number): void {
+  const target = ensureFileInRoot(rootFd, '/dev/console', '/dev/console');
+  try {
+    libc.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);
+  } finally {
+    libc.close(target);
+  }
+}
