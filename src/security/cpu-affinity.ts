@@ -1,13 +1,12 @@
 // process.execCPUAffinity (config.md "Process", [v1.2.0]) and the list syntax it shares with
 // linux.memoryPolicy.nodes: "0-3,7" (cpuset(7) "List format").
 //
-// execCPUAffinity applies only to processes started by `exec` in a running container, never to
-// the container's own process: `initial` is the affinity the exec'd process gets before it joins
-// the container's cgroup, `final` the one it gets after (an empty/absent `final` SHOULD leave the
-// affinity the cgroup gives it alone). tsrun has no `exec` verb yet, so for `create`/`run` this
-// field is validated (so a bad list fails create, as runc's validator does) and kept in the
-// container record with the rest of process (src/container/create.ts stores config.process), for
-// the exec verb to apply; nothing is applied to the init process, as the spec says.
+// execCPUAffinity applies only to processes started by `exec`, never to the container's own
+// process: `initial` is the affinity the exec'd process gets before it joins the container's
+// cgroup, `final` the one it gets after (an empty/absent `final` SHOULD leave the affinity the
+// cgroup gives it alone). `create` validates the field (a bad list fails create, as runc's
+// validator does); src/container/exec.ts sets `initial` on the thread that spawns the exec stage
+// and src/launcher/exec-steps.ts sets `final` once the stage is in the cgroup.
 import type { ExecCPUAffinity } from '../spec/types';
 
 /** The largest id a list may name: CPU and node masks are bounded by the kernel's NR_CPUS (8192 max). */

@@ -62,8 +62,9 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): object {
   return {
     ociVersion: OCI_VERSION,
     process: {
-      // runc's default asks for a terminal, so `tsrun run` of an untouched spec needs --console-socket
-      // (runtime.md / runc's terminals.md); the demo bundle turns it off.
+      // runc's default asks for a terminal: `tsrun create` and `run -d` of an untouched spec need
+      // --console-socket, a foreground `tsrun run` relays it (runc's terminals.md); the demo
+      // bundle turns it off.
       terminal: true,
       user: { uid: 0, gid: 0 },
       args: ['sh'],
