@@ -9,7 +9,9 @@ export function reportError(e: unknown, verb: string): number {
   const msg = e instanceof Error ? e.message : String(e);
   const internal = !(e instanceof RuntimeError);
   const line = internal ? `internal error: ${msg}` : msg;
-  log.error(verb ? `${verb}: ${line}` : line);
+  // The log line carries the message alone, as runc's does: clients (containerd's shim, conmon)
+  // show its msg to the user, and match on it (podman: "executable file not found" -> 127).
+  log.error(line);
   process.stderr.write(`tsrun${verb ? ` ${verb}` : ''}: ${line}\n`);
   if (internal && process.env.TSRUN_DEBUG_STACK) process.stderr.write(`${(e as Error)?.stack}\n`);
   return 1;

@@ -88,7 +88,8 @@ class Inbox {
 async function expect<T extends StageToExec['type']>(inbox: Inbox, type: T, o: ExecStageOptions, exitInfo: () => string): Promise<Extract<StageToExec, { type: T }>> {
   const msg = await inbox.next(o.onWarning, exitInfo);
   if (msg.type === 'error') {
-    throw new InitStageError(msg.step, `exec failed (${msg.step}): ${msg.message}`, { code: msg.code, syscall: msg.syscall, errno: msg.errno, path: msg.path });
+    // runc's words (clients match on what follows: "executable file not found", "permission denied").
+    throw new InitStageError(msg.step, `unable to start container process: ${msg.message}`, { code: msg.code, syscall: msg.syscall, errno: msg.errno, path: msg.path });
   }
   if (msg.type !== type) throw new InitStageError('protocol', `expected ${type} from the exec stage, got ${msg.type}`);
   return msg as Extract<StageToExec, { type: T }>;

@@ -61,6 +61,14 @@ t.test(`docker with ${RUNTIME}`, { skip }, async (t) => {
     t.match(e.stdout, /^Seccomp:\s+2\nunshare-denied\n/, `exec: the same filter: ${describe(e)}`);
   });
 
+  // The runtime's error reaches the user: the shim reads the last error line of the runtime's
+  // --log file (runc's JSON lines); docker exec reports it with status 126, as it does for runc.
+  t.test('exec of a missing command: the runtime\'s reason', async (t) => {
+    const r = dk(['exec', 'long', 'no-such-command']);
+    t.equal(r.status, 126, describe(r));
+    t.match(r.stdout + r.stderr, /OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-command": executable file not found in \$PATH/, 'the runtime\'s own words, as runc\'s');
+  });
+
   t.test('exec: output and exit code', async (t) => {
     argvLogMark('docker exec');
     const r = dk(['exec', 'long', 'sh', '-c', 'echo in $PWD as $(id -u); exit 4']);

@@ -103,6 +103,14 @@ t.test(`podman with ${RUNTIME}`, { skip }, async (t) => {
     t.match(off.stdout, /^Seccomp:\s+0\n/, 'and none with seccomp=unconfined (so the check can fail)');
   });
 
+  // The runtime's error reaches the user: the client reads the last error line of the runtime's
+  // --log file (runc's JSON lines) and maps "executable file not found" to exit status 127.
+  t.test('exec of a missing command: the runtime\'s reason and 127', async (t) => {
+    const r = pm(['exec', 'long', 'no-such-command']);
+    t.equal(r.status, 127, describe(r));
+    t.match(r.stderr, /executable file not found in \$PATH/, 'the runtime\'s own words');
+  });
+
   t.test('exec: output and exit code', async (t) => {
     argvLogMark('podman exec');
     const r = pm(['exec', 'long', 'sh', '-c', 'echo in $PWD as $(id -u); exit 4']);
