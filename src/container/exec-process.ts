@@ -7,6 +7,7 @@ import { RuntimeError, SpecError, UsageError } from '../errors';
 import { validateSpec } from '../spec/validate';
 import { processFor } from '../spec/convert';
 import { planExecCpuAffinity } from '../security/cpu-affinity';
+import { lsmStatus, refuseUnavailableLsm } from '../security/lsm';
 import type { Process, Spec } from '../spec/types';
 import type { ExecProcess } from '../launcher/exec-config';
 
@@ -93,6 +94,8 @@ export function buildExecProcess(stored: Process | undefined, f: ExecProcessFlag
     if (e instanceof SpecError && f.processFile) throw new RuntimeError(e.code, `${f.processFile}: ${e.message}`);
     throw e;
   }
+  // --apparmor / --process-label (or the process.json's labels) on a host without that LSM.
+  refuseUnavailableLsm(doc, lsmStatus());
   const conv = processFor(doc);
   if (!conv) throw new RuntimeError('process', 'no process to exec');
   let cpuAffinityFinal: number[] | undefined;

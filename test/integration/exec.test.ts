@@ -168,6 +168,11 @@ t.test('refusals with runc\'s words: stopped, paused, missing command, no such c
   const none = tsrun(root, ['exec', id]);
   t.equal(none.status, 255);
   t.match(none.stderr, /args must not be empty/);
+  if (!fs.existsSync('/sys/kernel/security/apparmor')) {
+    const aa = tsrun(root, ['exec', '--apparmor', 'some-profile', id, 'true']);
+    t.equal(aa.status, 255);
+    t.match(aa.stderr, /\/process\/apparmorProfile: cannot be applied: AppArmor is not enabled on this host/, '--apparmor refused by name where AppArmor is off');
+  }
   const notFound = tsrun(root, ['exec', id, '/no/such/binary']);
   t.equal(notFound.status, 255);
   t.match(notFound.stderr, /no such file or directory/);
