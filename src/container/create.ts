@@ -18,11 +18,13 @@ import { readProcStat } from '../state/status';
 import { lockContainer } from '../state/lock';
 import { waitGone } from './cleanup';
 import type { ChildProcess } from 'node:child_process';
-import { RuntimeError, UsageError } from '../errors';
+import { RuntimeError } from '../errors';
 import { connectUnix, recvFd, socketPair } from '../sys/unix-socket';
 import { baseStateOf, initHooksFor, isHookFailure, runPoststopHooks, runRuntimeCreateHooks } from '../hooks/phases';
 import { log } from '../log';
 import type { GlobalOptions } from './context';
+import { writePidFile } from '../state/pid-file';
+import { checkTerminal } from './terminal-rules';
 
 export interface CreateOptions {
   id: string;
@@ -46,19 +48,6 @@ export interface Created {
   ptyMaster?: number;
 }
 
-/**
- * runc's checkTerminal (utils_linux.go), same rules and words: a terminal of a runtime that does
- * not stay needs somewhere to send the master; a console socket is only for that case.
- */
-export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
-  if (detach && terminal && consoleSocket === undefined) {
-    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
-  }
-  if ((!detach || !terminal) && consoleSocket !== undefined) {
-    throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
-  }
-}
-
 function closeFd(fd: number | undefined): void {
   if (fd !== undefined) libc.close(fd);
 }
@@ -68,19 +57,6 @@ function consoleChannel(o: CreateOptions): { give: number; keep?: number } {
   if (o.consoleSocket !== undefined) return { give: connectUnix(o.consoleSocket) };
   const [keep, give] = socketPair();
   return { give, keep };
-}
-
-/** Writes the pid file atomically (temp + rename), as runc does: readers never see a partial pid. */
-export function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
-  try {
-    fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
-    fs.renameSync(tmp, abs);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new RuntimeError('pid-file', `pid file ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 function writeOomScoreAdj(pid: number, value: number | undefined): void {

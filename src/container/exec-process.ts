@@ -4,7 +4,7 @@
 // effect, runtime.md) with the command line's args and overrides.
 import fs from 'node:fs';
 import { RuntimeError, SpecError, UsageError } from '../errors';
-import { validateSpec } from '../spec/validate';
+import { validateProcessDoc } from '../spec/validate-process';
 import { processFor } from '../spec/convert';
 import { planExecCpuAffinity } from '../security/cpu-affinity';
 import { lsmStatus, refuseUnavailableLsm } from '../security/lsm';
@@ -87,9 +87,9 @@ export function buildExecProcess(stored: Process | undefined, f: ExecProcessFlag
     if (!stored) throw new RuntimeError('process', 'the container has no process in its config.json to base the exec on; use --process');
     p = withFlags(stored, f);
   }
-  const doc = { ociVersion: '1.3.0', root: { path: '/' }, process: p } as Spec;
+  let doc: Spec;
   try {
-    validateSpec(doc);
+    doc = validateProcessDoc(p);
   } catch (e) {
     if (e instanceof SpecError && f.processFile) throw new RuntimeError(e.code, `${f.processFile}: ${e.message}`);
     throw e;

@@ -13,13 +13,14 @@ import { log } from '../log';
 import { SIGNALS } from '../sys/signals';
 import { managerOf } from './cleanup';
 import { statusOf } from './state';
-import { writePidFile } from './create';
+import { writePidFile } from '../state/pid-file';
+import { checkTerminal } from './terminal-rules';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
 import { runExecStage } from '../launcher/exec-stage';
 import * as unix from '../sys/unix-socket';
 import * as ttySys from '../sys/tty';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
-import type { ExecConfig, ExecProcess } from '../launcher/exec-config';
+import type { ExecConfig } from '../launcher/exec-config';
 import type { InitSeccomp } from '../security/seccomp';
 import type { Process } from '../spec/types';
 import type { GlobalOptions } from './context';
@@ -62,12 +63,6 @@ function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean }
   return { flags, mount: (flags & CLONE_NEWNS) !== 0 };
 }
 
-/** runc's terminal rules (utils_linux.go checkTerminal), with its wording. */
-function checkTerminal(proc: ExecProcess, o: ExecOptions): void {
-  if (o.detach && proc.terminal && !o.consoleSocket) throw new RuntimeError('usage', 'cannot allocate tty if runc will detach without setting console socket');
-  if ((!o.detach || !proc.terminal) && o.consoleSocket) throw new RuntimeError('usage', 'cannot use console socket if runc will not detach or allocate tty');
-}
-
 /** Our terminal's size, from the first of 0-2 that is a terminal. */
 function ownWindowSize(): { height: number; width: number } | undefined {
   for (const fd of [0, 1, 2]) {
@@ -94,7 +89,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   if (status === 'paused' && !o.ignorePaused) throw new StateError('cannot exec in a paused container (use --ignore-paused to override)');
   if (status === 'creating') throw new StateError('cannot exec in a container that is still being created');
   const proc = buildExecProcess(rec.config.process as Process | undefined, o);
-  checkTerminal(proc, o);
+  checkTerminal(proc.terminal, o.detach, o.consoleSocket);
   const ns = namespaceFlags(rec);
   const stored = rec.config as { seccomp?: InitSeccomp; newKeyring?: boolean };
   const config: ExecConfig = {

@@ -5,7 +5,7 @@ import t from 'tap';
 import { majorMinor, openPtyPair, setWindowSize } from '../../src/linux/pty';
 import * as tty from '../../src/sys/tty';
 import { parseRights, recvFd, scmRights, sendFd, socketPair } from '../../src/sys/unix-socket';
-import { checkTerminal } from '../../src/container/create';
+import { checkTerminal } from '../../src/container/terminal-rules';
 
 const havePtmx = (() => {
   try {

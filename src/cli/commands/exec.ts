@@ -69,7 +69,7 @@ export async function execCommand(argv: string[], g: GlobalOptions): Promise<num
       ignorePaused: Boolean(a['ignore-paused']),
     });
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    // Everything after the flags fails as runc's exec does: "exec failed: ..." and status 255.
     const msg = e instanceof Error ? e.message : String(e);
     reportError(new RuntimeError(e instanceof RuntimeError ? e.code : 'exec', `exec failed: ${msg}`), 'exec');
     return 255;
