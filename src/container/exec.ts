@@ -17,6 +17,7 @@ import { writePidFile } from '../state/pid-file';
 import { checkTerminal } from './terminal-rules';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
 import { runExecStage } from '../launcher/exec-stage';
+import { checkPreservedFds } from '../launcher/preserved-fds';
 import * as unix from '../sys/unix-socket';
 import * as ttySys from '../sys/tty';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
@@ -88,6 +89,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   if (status === 'stopped') throw new StateError('cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new StateError('cannot exec in a paused container (use --ignore-paused to override)');
   if (status === 'creating') throw new StateError('cannot exec in a container that is still being created');
+  checkPreservedFds(o.preserveFds);
   const proc = buildExecProcess(rec.config.process as Process | undefined, o);
   checkTerminal(proc.terminal, o.detach, o.consoleSocket);
   const ns = namespaceFlags(rec);

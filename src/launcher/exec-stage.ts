@@ -140,6 +140,9 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     }
     channel.destroy();
     await Promise.race([stageExited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    // A stage that cannot die (frozen with the container's cgroup: exec --ignore-paused) must not
+    // keep tsrun exec's event loop alive; it dies once the cgroup thaws.
+    stage.unref();
     throw e;
   }
 }

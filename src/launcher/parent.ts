@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { protectRuntimeBinary } from './protect-binary';
+import { checkPreservedFds } from './preserved-fds';
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError } from '../errors';
 import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
@@ -163,6 +164,7 @@ export function initEntry(): string {
  */
 export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   const n = opts.init.preserveFds;
+  checkPreservedFds(n);
   const channelFd = 3 + n;
   const terminal = opts.init.process?.terminal ?? false;
   if (terminal && opts.consoleSocket === undefined) throw new RuntimeError('console', 'process.terminal needs a console socket');

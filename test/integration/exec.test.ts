@@ -229,3 +229,21 @@ t.test('CVE-2019-5736: a created container\'s init (node) is not reachable from 
   t.match(r.stdout, /^exe-denied\nfds-tried=[1-9]\d*\nenviron-denied\n$/, `PID 1 (the waiting init stage) is non-dumpable: ${r.stdout}`);
   finish(t, id);
 });
+
+t.test('--preserve-fds beyond the caller\'s fds is refused: none of tsrun\'s own fds reach a container', { skip: skipReason }, async (t) => {
+  const id = started(t);
+  // tsrun() gives tsrun only fds 0-2, so fds 3.. are whatever Node opened for itself (epoll,
+  // eventfd, libuv's signal pipe: junk written there would crash tsrun, a host root process).
+  const r = tsrun(root, ['exec', '--preserve-fds', '8', id, 'sh', '-c', 'ls -l /proc/self/fd/']);
+  t.equal(r.status, 255, 'exec refuses');
+  t.match(r.stderr, /--preserve-fds 8: fd 3 .*(is not open in the caller|was not passed by the caller)/, r.stderr);
+  t.notMatch(r.stdout, /anon_inode|pipe:/, 'nothing of tsrun\'s was listed');
+  const bundle = bundleFor(t, (c) => {
+    quiet(c);
+    c.process.args = ['ls', '-l', '/proc/self/fd/'];
+  });
+  const run = tsrun(root, ['run', '--preserve-fds', '8', '-b', bundle, uniqueId('pfd')]);
+  t.equal(run.status, 1, 'run refuses too');
+  t.match(run.stderr, /--preserve-fds 8: fd 3 /, run.stderr);
+  finish(t, id);
+});
