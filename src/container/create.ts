@@ -24,7 +24,7 @@ import { baseStateOf, initHooksFor, isHookFailure, runPoststopHooks, runRuntimeC
 import { log } from '../log';
 import type { GlobalOptions } from './context';
 import { writePidFile } from '../state/pid-file';
-import { checkTerminal } from './terminal-rules';
+import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 
 export interface CreateOptions {
   id: string;
@@ -92,6 +92,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   const { spec, bundle, rootfs } = loadBundleConfig(o.bundle);
   const terminal = spec.process?.terminal ?? false;
   checkTerminal(terminal, !o.foreground, o.consoleSocket);
+  if (terminal && o.foreground && o.consoleSocket === undefined) requireOwnTerminal();
   const conv = convertSpec(spec, o.id, bundle, rootfs);
   // Devices are always written at create, even when the config has no rules: the cgroup starts
   // from deny-all plus the default devices, as runc does (an absent list is not "allow all").

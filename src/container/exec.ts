@@ -14,7 +14,7 @@ import { SIGNALS } from '../sys/signals';
 import { managerOf } from './cleanup';
 import { statusOf } from './state';
 import { writePidFile } from '../state/pid-file';
-import { checkTerminal } from './terminal-rules';
+import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
 import { runExecStage } from '../launcher/exec-stage';
 import { checkPreservedFds } from '../launcher/preserved-fds';
@@ -92,6 +92,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   checkPreservedFds(o.preserveFds);
   const proc = buildExecProcess(rec.config.process as Process | undefined, o);
   checkTerminal(proc.terminal, o.detach, o.consoleSocket);
+  if (proc.terminal && !o.consoleSocket) requireOwnTerminal();
   const ns = namespaceFlags(rec);
   const stored = rec.config as { seccomp?: InitSeccomp; newKeyring?: boolean };
   const config: ExecConfig = {

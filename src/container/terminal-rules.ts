@@ -1,5 +1,6 @@
 // When a process may have a terminal, and where its master goes: runc's rules for create, run and
 // exec alike.
+import fs from 'node:fs';
 import { UsageError } from '../errors';
 
 /**
@@ -12,5 +13,18 @@ export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket:
   }
   if ((!detach || !terminal) && consoleSocket !== undefined) {
     throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+  }
+}
+
+/**
+ * A relayed terminal (foreground run or exec with process.terminal and no console socket) needs
+ * one of our own: without it nothing could ever answer the container's shell, and tsrun would wait
+ * forever. runc fails the same way at once (console.Current() opens /dev/tty).
+ */
+export function requireOwnTerminal(): void {
+  try {
+    fs.closeSync(fs.openSync('/dev/tty', 'r+'));
+  } catch (e) {
+    throw new UsageError(`process.terminal needs a terminal to relay to, and tsrun has none (open /dev/tty: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); use --console-socket, or set process.terminal to false`);
   }
 }

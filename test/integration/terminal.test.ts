@@ -257,3 +257,28 @@ t.test('foreground exec -t relays the pty; runc\'s terminal rules for exec', { s
   tsrun(root, ['delete', '--force', id]);
   assertNoLeaks(t, root);
 });
+
+t.test('a relayed terminal needs one of ours: without a controlling terminal, run and exec fail at once', { skip: skipReason }, async (t) => {
+  const bundle = bundleFor(t, (c) => {
+    quiet(c);
+    c.process.terminal = true;
+    c.process.args = ['sh'];
+  });
+  // setsid(1): a new session, so tsrun has no controlling terminal even when the suite runs in one.
+  const noTty = (args: string[]) => spawnSync('setsid', ['-w', '/usr/bin/env', '-u', 'NODE_OPTIONS', TSRUN, '--root', root, ...args],
+    { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = noTty(['run', '-b', bundle, uniqueId('notty')]);
+  t.equal(r.status, 1, `run fails instead of waiting forever (${r.error?.message ?? ''})`);
+  t.match(r.stderr, /process\.terminal needs a terminal to relay to, and tsrun has none \(open \/dev\/tty: ENXIO\)/);
+  const plain = bundleFor(t, (c) => {
+    quiet(c);
+    c.process.args = ['sleep', '600'];
+  });
+  const id = uniqueId('notty');
+  t.equal(tsrun(root, ['run', '-d', '-b', plain, id]).status, 0);
+  const e = noTty(['exec', '-t', id, 'sh']);
+  t.equal(e.status, 255, 'exec -t fails too');
+  t.match(e.stderr, /needs a terminal to relay to/);
+  tsrun(root, ['delete', '--force', id]);
+  assertNoLeaks(t, root);
+});
