@@ -143,7 +143,12 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
   libc.close(root);
   const actions = fileActions(cfg, ptyName);
-  // Last, so the profile constrains as little of our own work as possible (runc does the same).
+  // Last, so the profile constrains as little of our own work as possible. Unlike runc, which
+  // loads it right before its own execve, the spawn still runs under it here: glibc's clone3 (or
+  // clone on ENOSYS), then in the child rt_sigaction, setsid, dup2, close_range and execve. The
+  // default profiles of docker, podman and containerd allow all of them (README "seccomp").
+  // A container granted CAP_SYS_PTRACE could also attach to the child before its execve, which
+  // shares this stage's memory (CLONE_VM): runc's init holds the same window with all its caps.
   if (seccomp && proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'running'));
   return step('exec', () => spawnProcess({ path: executable, argv: proc.args, env: proc.env, actions, setsid: Boolean(ptyName) }));
 }
