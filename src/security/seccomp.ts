@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import * as scmp from '../sys/libseccomp';
 import * as unix from '../sys/unix-socket';
-import { close } from '../sys/libc';
+import * as libc from '../sys/libc';
+import { patchedProgram, stubApplies } from './seccomp-enosys';
 import { RuntimeError, SpecError } from '../errors';
 import type { LinuxSeccomp, SeccompAction, SeccompFlag, SeccompOperator } from '../spec/types';
 
@@ -34,6 +35,11 @@ export const SECCOMP_OPERATORS: Record<SeccompOperator, number> = {
 };
 
 /** enum scmp_filter_attr values tsrun sets (seccomp_attr_set(3)). */
+/** seccomp(2) filter flags the loader adds itself. */
+const FLAG_TSYNC = 1;
+const FLAG_NEW_LISTENER = 8;
+const FLAG_TSYNC_ESRCH = 16;
+
 export const ATTR = { CTL_NNP: 3, CTL_TSYNC: 4, CTL_LOG: 6, CTL_SSB: 7, CTL_WAITKILL: 10 } as const;
 
 /** linux.seccomp.flags -> the libseccomp attribute that makes seccomp(2) use that filter flag,
@@ -97,6 +103,11 @@ export interface CompiledFilter {
   /** Syscall names neither libseccomp nor the kernel knows: skipped, as runc does. */
   skipped: string[];
   notify: boolean;
+  /** The largest syscall number the profile names (native arch), -1 when none: the ENOSYS stub's bound. */
+  maxNr: number;
+  /** seccomp(2) filter flags from linux.seccomp.flags (for loading without libseccomp's loader). */
+  kernelFlags: number;
+  defaultAction: string;
 }
 
 /** Builds the filter (not loaded). Throws SpecError naming the field for anything that cannot be
@@ -128,6 +139,7 @@ export function compileSeccomp(s: LinuxSeccomp, base = '/linux/seccomp'): Compil
       }
     });
     const v = scmp.version();
+    let kernelFlags = 0;
     (s.flags ?? []).forEach((flag, i) => {
       const f = SECCOMP_FLAGS[flag];
       const at = `${base}/flags/${i}`;
@@ -140,7 +152,9 @@ export function compileSeccomp(s: LinuxSeccomp, base = '/linux/seccomp'): Compil
       } catch (e) {
         throw new SpecError(at, `${flag} is not supported here: ${(e as Error).message}`);
       }
+      kernelFlags |= f.kernelFlag;
     });
+    let maxNr = -1;
     const skipped: string[] = [];
     (s.syscalls ?? []).forEach((rule, i) => {
       const at = `${base}/syscalls/${i}`;
@@ -157,6 +171,8 @@ export function compileSeccomp(s: LinuxSeccomp, base = '/linux/seccomp'): Compil
         // MASKED_EQ: value is the mask, valueTwo the value compared after masking (as in runc).
         return { arg: a.index, op, datumA: toU64(a.value, `${aat}/value`), datumB: toU64(a.valueTwo ?? 0, `${aat}/valueTwo`) };
       });
+      // Every name the profile knows counts for the ENOSYS stub, whatever its action.
+      for (const name of rule.names) maxNr = Math.max(maxNr, scmp.syscallResolveName(name));
       // libseccomp refuses a rule whose action is the filter's default (EACCES); it would be a
       // no-op anyway, so it is skipped, as runc does.
       if (action === defAction) return;
@@ -183,7 +199,7 @@ export function compileSeccomp(s: LinuxSeccomp, base = '/linux/seccomp'): Compil
         }
       });
     });
-    return { ctx, skipped, notify };
+    return { ctx, skipped, notify, maxNr, kernelFlags, defaultAction: s.defaultAction };
   } catch (e) {
     scmp.release(ctx);
     throw e;
@@ -215,6 +231,8 @@ export interface ArmedSeccomp {
   state: InitSeccomp['state'];
   /** The init stage's pid as the runtime (host) sees it, read before pivot_root. */
   hostPid: number;
+  /** With a denying default action: runc's ENOSYS stub + libseccomp's program (seccomp-enosys.ts). */
+  program?: Buffer;
 }
 
 /** Before pivot_root: load libseccomp, compile the filter, connect the listener. */
@@ -228,7 +246,9 @@ export function prepareSeccomp(cfg: InitSeccomp): ArmedSeccomp {
     unix.preload();
     listenerFd = unix.connectUnix(cfg.profile.listenerPath);
   }
-  return { filter, listenerFd, metadata: cfg.profile.listenerMetadata, state: cfg.state, hostPid };
+  // Built now, while libseccomp and a memfd are at hand; loaded with seccomp(2) by loadSeccomp.
+  const program = stubApplies(filter.defaultAction, filter.maxNr) ? patchedProgram(filter.ctx, filter.maxNr) : undefined;
+  return { filter, listenerFd, metadata: cfg.profile.listenerMetadata, state: cfg.state, hostPid, program };
 }
 
 /** config-linux.md "containerProcessState": what the listener receives with the notify fd. */
@@ -250,16 +270,27 @@ export function listenerMessage(a: Pick<ArmedSeccomp, 'state' | 'metadata' | 'ho
  * the init stage, as in runc).
  */
 export function loadSeccomp(a: ArmedSeccomp, status: 'creating' | 'created' | 'running'): void {
-  scmp.load(a.filter.ctx);
+  let listener: number | undefined;
+  if (a.program) {
+    const notify = a.filter.notify;
+    const tsync = (a.filter.kernelFlags & FLAG_TSYNC) !== 0;
+    const flags = a.filter.kernelFlags | (notify ? FLAG_NEW_LISTENER : 0) | (notify && tsync ? FLAG_TSYNC_ESRCH : 0);
+    const r = libc.seccompSetFilter(a.program, flags);
+    // With TSYNC and no listener, a positive result is the thread that could not be synced.
+    if (!notify && r !== 0) throw new RuntimeError('seccomp', `seccomp TSYNC failed: thread ${r} could not take the filter`);
+    if (notify) listener = r;
+  } else {
+    scmp.load(a.filter.ctx);
+  }
   if (a.listenerFd === undefined) return;
-  const fd = scmp.notifyFd(a.filter.ctx);
+  const fd = listener ?? scmp.notifyFd(a.filter.ctx);
   try {
     unix.sendWithFds(a.listenerFd, Buffer.from(listenerMessage(a, status)), [fd]);
   } catch (e) {
     throw new RuntimeError('seccomp-listener', `sending the seccomp notify fd to ${a.state.id}'s listener failed: ${(e as Error).message}`, { cause: e });
   } finally {
     // The container must not hold its own listener fd: it could answer its own notifications.
-    close(fd);
-    close(a.listenerFd);
+    libc.close(fd);
+    libc.close(a.listenerFd);
   }
 }

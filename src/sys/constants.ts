@@ -202,6 +202,7 @@ export interface SyscallNumbers {
   readonly mknodat: number;
   readonly keyctl: number;
   readonly faccessat2: number;
+  readonly seccomp: number;
 }
 
 // The syscalls added since Linux 5.1 (424 and up) share one number on every arch; the older
@@ -213,7 +214,7 @@ export const SYSCALLS_BY_ARCH: Readonly<Record<Arch, SyscallNumbers>> = Object.f
     pidfd_open: 434, pidfd_send_signal: 424, setns: 308, unshare: 272, sethostname: 170,
     setdomainname: 171, prlimit64: 302, rt_sigprocmask: 14, rt_sigaction: 13, gettid: 186,
     personality: 135, sched_setattr: 314, ioprio_set: 251, set_mempolicy: 238, mknodat: 259, keyctl: 250,
-    faccessat2: 439,
+    faccessat2: 439, seccomp: 317,
   }),
   arm64: Object.freeze({
     pivot_root: 41, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432,
@@ -221,7 +222,7 @@ export const SYSCALLS_BY_ARCH: Readonly<Record<Arch, SyscallNumbers>> = Object.f
     pidfd_open: 434, pidfd_send_signal: 424, setns: 268, unshare: 97, sethostname: 161,
     setdomainname: 162, prlimit64: 261, rt_sigprocmask: 135, rt_sigaction: 134, gettid: 178,
     personality: 92, sched_setattr: 274, ioprio_set: 30, set_mempolicy: 237, mknodat: 33, keyctl: 219,
-    faccessat2: 439,
+    faccessat2: 439, seccomp: 277,
   }),
 });
 

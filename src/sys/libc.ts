@@ -308,3 +308,19 @@ export function waitpidAsync(pid: number): Promise<number> {
     attempt();
   });
 }
+
+// ---- seccomp without libseccomp's loader (src/security/seccomp-enosys.ts) --------------------
+/** memfd_create(2), close-on-exec. */
+export function memfdCreate(name: string): number {
+  return check('memfd_create', fn('int memfd_create(const char *name, unsigned int flags)')(name, 1 /* MFD_CLOEXEC */) as number);
+}
+let fprog: unknown;
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog) for the calling thread; `prog` is an array of
+ * struct sock_filter. Returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
+ */
+export function seccompSetFilter(prog: Buffer, flags: number): number {
+  fprog ??= koffi.struct('tsrun_sock_fprog', { len: 'uint16', filter: 'void *' });
+  return check('seccomp', syscall()(SYS.seccomp, 'uint', 1 /* SECCOMP_SET_MODE_FILTER */, 'uint', flags,
+    'tsrun_sock_fprog *', { len: prog.length / 8, filter: prog }) as number);
+}
