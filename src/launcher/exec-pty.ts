@@ -3,10 +3,9 @@
 // devpts (src/linux/pty.ts), consoleSize applied, the slave given to the process's user (runc's
 // fixStdioPermissions), and the master sent over the console fd with SCM_RIGHTS exactly as
 // `create` sends it (to --console-socket, or to tsrun exec's own relay).
-import * as libc from '../sys/libc';
 import * as tty from '../sys/tty';
 import * as unix from '../sys/unix-socket';
-import { openPtyPair, setWindowSize } from '../linux/pty';
+import { makeConsole } from '../linux/pty';
 import { RuntimeError } from '../errors';
 import type { ExecConfig } from './exec-config';
 
@@ -25,18 +24,6 @@ export function preloadExecPty(): void {
 export function openExecPty(cfg: ExecConfig, root: number): string {
   const sock = cfg.consoleFd;
   if (sock === undefined) throw new RuntimeError('console', 'process.terminal is set but tsrun exec passed no console socket');
-  const pty = openPtyPair(root);
-  try {
-    const size = cfg.process.consoleSize;
-    if (size && size.height > 0 && size.width > 0) setWindowSize(pty.master, size.height, size.width);
-    tty.fchown(pty.slave, cfg.process.uid, -1, '/dev/pts');
-    unix.sendFd(sock, pty.master, '/dev/ptmx');
-  } catch (e) {
-    libc.close(pty.slave);
-    throw e;
-  } finally {
-    libc.close(pty.master);
-    libc.close(sock);
-  }
-  return `/proc/self/fd/${pty.slave}`;
+  const slave = makeConsole(root, sock, cfg.process.consoleSize, (fd) => tty.fchown(fd, cfg.process.uid, -1, '/dev/pts'));
+  return `/proc/self/fd/${slave}`;
 }

@@ -11,32 +11,18 @@
 // init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
 // attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
 import * as libc from '../sys/libc';
-import { CLONE_FS, O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../sys/constants';
+import { CLONE_FS, O } from '../sys/constants';
 import { readProcStat } from '../state/status';
-import { applyCapSets, dropBoundingSet, planCapabilities, readLastCap } from '../security/capabilities';
-import { wordsToCaps } from '../security/capability-table';
-import { applyRlimits, planRlimits } from '../security/rlimits';
-import { switchIdentity } from '../security/identity';
-import { applyScheduler } from '../security/scheduler';
-import { applyIoPriority } from '../security/io-priority';
+import { readLastCap } from '../security/capabilities';
 import { applyProcessLabels } from '../security/lsm';
 import { loadSeccomp, prepareSeccomp } from '../security/seccomp';
-import { openInRoot } from '../linux/in-root';
 import { preloadSpawn, spawnProcess, type FileAction } from '../sys/spawn';
 import { RuntimeError } from '../errors';
-import { resolveExecutable } from './resolve-exec';
-import { StepError } from './init-steps';
+import { step } from './step';
+import { becomeProcess } from './become-process';
 import type { ExecConfig } from './exec-config';
 
 const F_GETFD = 1;
-
-function step<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw new StepError(name, e);
-  }
-}
 
 /** Pins the container's init with a pidfd, so a recycled pid can never be joined. */
 function pinInit(cfg: ExecConfig): number {
@@ -115,32 +101,7 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   if (proc.terminal && !pty) throw new RuntimeError('console', 'this exec stage cannot make terminals');
   const ptyName = proc.terminal && pty ? step('console', () => pty.open(cfg, root)) : undefined;
 
-  // Process-wide and per-thread attributes that need the runtime's privileges (init-steps.ts).
-  step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));
-  const { scheduler, ioPriority } = proc;
-  if (scheduler) step('scheduler', () => applyScheduler(scheduler));
-  if (ioPriority) step('io-priority', () => applyIoPriority(ioPriority));
-  const held = wordsToCaps(libc.capget().permitted);
-  const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap, held) : undefined;
-  caps?.warnings.forEach(warn);
-  // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN: without NNP, load before the capability drop.
-  if (seccomp && !proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'running'));
-  if (caps) step('capabilities', () => dropBoundingSet(caps, lastCap));
-  step('user', () => switchIdentity(proc.uid, proc.gid, proc.additionalGids));
-  if (caps) step('capabilities', () => applyCapSets(caps));
-  libc.prctl(PR_SET_DUMPABLE, 0);
-  if (proc.noNewPrivileges) step('no_new_privs', () => libc.prctl(PR_SET_NO_NEW_PRIVS, 1));
-  libc.umask(proc.umask ?? 0o022);
-  // runc's exec does not create a missing cwd (create does); it fails, as the container user.
-  step('cwd', () => {
-    const fd = openInRoot(root, proc.cwd, O.DIRECTORY, proc.cwd);
-    try {
-      libc.fchdir(fd);
-    } finally {
-      libc.close(fd);
-    }
-  });
-  const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
+  const executable = becomeProcess({ proc, root, lastCap, seccomp, seccompStatus: 'running', warn });
   libc.close(root);
   const actions = fileActions(cfg, ptyName);
   // Last, so the profile constrains as little of our own work as possible. Unlike runc, which

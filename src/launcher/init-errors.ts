@@ -1,6 +1,6 @@
 // How a failure inside the init or exec stage becomes an `error` message for the parent
 // (protocol.ts): the step it happened in, plus syscall, errno and path when the kernel said no.
-import { StepError } from './init-steps';
+import { StepError } from './step';
 import { RuntimeError, SyscallError } from '../errors';
 import type { ErrorMsg } from './protocol';
 

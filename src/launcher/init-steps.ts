@@ -2,26 +2,22 @@
 // a failure is reported to the parent as error{step, ...} and `create` fails with nothing left.
 // Order constraints are commented where they are: those are the lines people later "fix".
 import * as libc from '../sys/libc';
-import { CLONE_NEWCGROUP, O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../sys/constants';
+import { CLONE_NEWCGROUP, O } from '../sys/constants';
 import { prepareRootfs, applyRootPropagationAfterPivot } from '../linux/rootfs';
 import { moveInto, pivotInto } from '../linux/pivot';
 import { maskPaths, readonlyPath, setReadonly } from '../linux/paths';
-import { mkdirAllInRoot, openInRoot } from '../linux/in-root';
+import { mkdirAllInRoot } from '../linux/in-root';
 import { setHostnames, writeSysctls } from '../linux/system';
-import { applyCapSets, dropBoundingSet, planCapabilities, readLastCap } from '../security/capabilities';
-import { applyRlimits, planRlimits } from '../security/rlimits';
-import { switchIdentity } from '../security/identity';
-import { wordsToCaps } from '../security/capability-table';
-import { resolveExecutable } from './resolve-exec';
-import { applyScheduler } from '../security/scheduler';
-import { applyIoPriority } from '../security/io-priority';
+import { readLastCap } from '../security/capabilities';
 import { applyMemoryPolicy } from '../security/memory-policy';
 import { applyPersonality } from '../security/personality';
 import { applyProcessLabels } from '../security/lsm';
-import { loadSeccomp, prepareSeccomp, type ArmedSeccomp } from '../security/seccomp';
-import { mountConsole, openPtyPair, setWindowSize } from '../linux/pty';
+import { prepareSeccomp, type ArmedSeccomp } from '../security/seccomp';
+import { makeConsole, mountConsole } from '../linux/pty';
 import * as tty from '../sys/tty';
 import * as unix from '../sys/unix-socket';
+import { step } from './step';
+import { becomeProcess } from './become-process';
 import type { InitConfig, InitProcess } from './init-config';
 
 export interface Prepared {
@@ -35,20 +31,6 @@ export interface Prepared {
   seccomp?: ArmedSeccomp;
   /** With process.terminal: the pty slave final-exec.ts makes the controlling terminal and stdio. */
   ttySlave?: number;
-}
-
-export class StepError extends Error {
-  constructor(readonly step: string, readonly cause: unknown) {
-    super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
-
-function step<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw new StepError(name, e);
-  }
 }
 
 export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
@@ -110,48 +92,14 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // spec's default /dev/pts mount says gid=5, "tty"; runc: "the mount may prefer a different gid").
   if (ttySlave !== undefined) step('console', () => tty.fchown(ttySlave, proc.uid, -1, '/dev/console'));
 
-  // rlimits now, while we still hold every capability the runtime has (runc's init does the same
-  // before finalizeNamespace): raising a hard limit needs CAP_SYS_RESOURCE, which the container's
-  // own set may lack.
-  step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));
-  // Attributes of this thread that execve keeps, set while the runtime's capabilities are still
-  // held (runc's init does them before finalizeNamespace too): real-time policies and a lower nice
-  // need CAP_SYS_NICE, IOPRIO_CLASS_RT needs CAP_SYS_ADMIN. execCPUAffinity is exec-only.
-  const { scheduler, ioPriority } = proc;
-  if (scheduler) step('scheduler', () => applyScheduler(scheduler));
-  if (ioPriority) step('io-priority', () => applyIoPriority(ioPriority));
   const { memoryPolicy, personality } = cfg;
-  if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(memoryPolicy));
-  if (personality) step('personality', () => applyPersonality(personality));
-  const held = wordsToCaps(libc.capget().permitted);
-  const caps = proc.capabilities ? planCapabilities(proc.capabilities, lastCap, held) : undefined;
-  caps?.warnings.forEach(warn);
-
-  // Order (runc finalizeNamespace): bounding set first (needs CAP_SETPCAP), then the uid switch
-  // with keepcaps, then the capset(2) sets and ambient.
-  // seccomp(2) needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs, load it now, before the
-  // capability drop, and accept that the rest of the init stage runs under it (runc does the same,
-  // standard_init_linux.go); with no_new_privs, final-exec.ts loads it right before execve.
-  if (seccomp && !proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'creating'));
-  if (caps) step('capabilities', () => dropBoundingSet(caps, lastCap));
-  step('user', () => switchIdentity(proc.uid, proc.gid, proc.additionalGids));
-  if (caps) step('capabilities', () => applyCapSets(caps));
-  // A uid change resets the dumpable flag to fs.suid_dumpable; make sure it stays off.
-  libc.prctl(PR_SET_DUMPABLE, 0);
-  if (proc.noNewPrivileges) step('no_new_privs', () => libc.prctl(PR_SET_NO_NEW_PRIVS, 1));
-  // The configured umask, or the caller's (convert.ts fills that in, as config.md asks).
-  libc.umask(proc.umask ?? 0o022);
-  // Enter the cwd as the container user (a cwd the user cannot search fails here, as in runc),
-  // through a confined fd rather than the path.
-  step('cwd', () => {
-    const fd = openInRoot(root, proc.cwd, O.DIRECTORY, proc.cwd);
-    try {
-      libc.fchdir(fd);
-    } finally {
-      libc.close(fd);
-    }
+  const executable = becomeProcess({
+    proc, root, lastCap, seccomp, seccompStatus: 'creating', warn,
+    privileged: () => {
+      if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(memoryPolicy));
+      if (personality) step('personality', () => applyPersonality(personality));
+    },
   });
-  const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
   libc.close(root);
   // Last step of create: LSM exec labels take effect at the next execve of this thread, which is
   // the user program's (src/security/lsm.ts says why this is not after `start`).
@@ -169,21 +117,5 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
 function setupConsole(root: number, cfg: InitConfig, proc: InitProcess): number {
   const sock = cfg.consoleSocketFd;
   if (sock === undefined) throw new Error('process.terminal is set but no console socket was passed');
-  try {
-    const pty = openPtyPair(root);
-    try {
-      const size = proc.consoleSize;
-      if (size && size.height > 0 && size.width > 0) setWindowSize(pty.master, size.height, size.width);
-      mountConsole(root, pty.slave);
-      unix.sendFd(sock, pty.master, '/dev/ptmx');
-    } catch (e) {
-      libc.close(pty.slave);
-      throw e;
-    } finally {
-      libc.close(pty.master);
-    }
-    return pty.slave;
-  } finally {
-    libc.close(sock);
-  }
+  return makeConsole(root, sock, proc.consoleSize, (slave) => mountConsole(root, slave));
 }

@@ -8,6 +8,7 @@ import * as tty from '../sys/tty';
 import { MS_BIND, O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFMT } from '../sys/constants';
 import { RuntimeError } from '../errors';
 import { ensureFileInRoot, fdPath } from './in-root';
+import { sendFd } from '../sys/unix-socket';
 
 /** statfs(2) magic of devpts (linux/magic.h). */
 const DEVPTS_SUPER_MAGIC = 0x1cd1n;
@@ -96,5 +97,32 @@ export function mountConsole(rootFd: number, slave: number): void {
     libc.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);
   } finally {
     libc.close(target);
+  }
+}
+
+/**
+ * The whole console of a container process (create's init and exec's stage alike): a pty pair from
+ * the root's devpts, consoleSize applied (runc skips a zero dimension), `onSlave` for what the
+ * caller does with the slave first (bind it onto /dev/console, chown it), then the master sent
+ * over `sock` the way runc sends it to --console-socket (one message, body "/dev/ptmx", one fd).
+ * The master and the socket are closed here; the client holds the master from now on. Returns
+ * the slave.
+ */
+export function makeConsole(root: number, sock: number, size: { height: number; width: number } | undefined, onSlave: (slave: number) => void): number {
+  try {
+    const pty = openPtyPair(root);
+    try {
+      if (size && size.height > 0 && size.width > 0) setWindowSize(pty.master, size.height, size.width);
+      onSlave(pty.slave);
+      sendFd(sock, pty.master, '/dev/ptmx');
+    } catch (e) {
+      libc.close(pty.slave);
+      throw e;
+    } finally {
+      libc.close(pty.master);
+    }
+    return pty.slave;
+  } finally {
+    libc.close(sock);
   }
 }

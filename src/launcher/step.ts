@@ -1,0 +1,15 @@
+// A named step of the init or exec stage: a failure is reported to the parent with the step's
+// name (protocol.ts error{step}), so "create failed (pivot_root): ..." says where it happened.
+export class StepError extends Error {
+  constructor(readonly step: string, readonly cause: unknown) {
+    super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+export function step<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new StepError(name, e);
+  }
+}
