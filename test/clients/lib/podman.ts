@@ -24,7 +24,8 @@ export const PODMAN_SHARED_CGROUPS = ['conmon'];
  * cleanup` (conmon's exit command) would not repeat a --runtime-flag root=... anyway, so the
  * runtime's default root (/run/runc, /run/tsrun) holds the container state.
  */
-export const PODMAN_HOST_PATHS = ['/run/runc', '/run/libpod', '/var/lib/containers', '/run/containers'];
+// /run/tsrun: as root podman passes no --root, so the runtime makes its default state root.
+export const PODMAN_HOST_PATHS = ['/run/runc', '/run/tsrun', '/run/libpod', '/var/lib/containers', '/run/containers'];
 
 export interface Podman {
   env: NodeJS.ProcessEnv;
