@@ -4,7 +4,7 @@
 // (prctl(2) PR_SET_CHILD_SUBREAPER), which forwards signals to it and returns its exit status
 // (128+n when killed by signal n), as runc exec does. With --detach tsrun exec returns once the
 // process runs, and the process goes to the caller's subreaper (containerd's shim, conmon).
-import fs from 'node:fs';
+import { isRuntimeNamespace } from '../linux/ns-identity';
 import * as libc from '../sys/libc';
 import { PR_SET_CHILD_SUBREAPER, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../sys/constants';
 import { readRecord, type ContainerRecord } from '../state/store';
@@ -21,6 +21,7 @@ import { checkPreservedFds } from '../launcher/preserved-fds';
 import * as unix from '../sys/unix-socket';
 import * as ttySys from '../sys/tty';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
+import { SignalForwarder } from './signal-forwarder';
 import type { ExecConfig } from '../launcher/exec-config';
 import type { InitSeccomp } from '../security/seccomp';
 import type { Process } from '../spec/types';
@@ -35,8 +36,6 @@ export interface ExecOptions extends ExecProcessFlags {
   ignorePaused: boolean;
 }
 
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
-
 // The namespaces an exec'd process joins: those of init that are not the runtime's own
 // (a container that shares the host's network, say, has nothing to join there).
 const JOINABLE: Array<[string, number]> = [
@@ -44,9 +43,7 @@ const JOINABLE: Array<[string, number]> = [
 ];
 
 function sameNs(pid: number, name: string): boolean {
-  const a = fs.statSync(`/proc/${pid}/ns/${name}`);
-  const b = fs.statSync(`/proc/self/ns/${name}`);
-  return a.dev === b.dev && a.ino === b.ino;
+  return isRuntimeNamespace(`/proc/${pid}/ns/${name}`, name);
 }
 
 function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean } {
@@ -123,28 +120,10 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   }
   // Signals that arrive before the process exists are held, then delivered (runc's signal
   // handler is installed before the process starts too).
-  let target: number | undefined;
-  const pending: NodeJS.Signals[] = [];
   let relay: TtyRelay | undefined;
-  const forward = (sig: NodeJS.Signals): void => {
-    // With a relayed terminal a window change is the pty's: the relay resizes it and the kernel
-    // signals the foreground process group (runc does not forward SIGWINCH in tty mode either).
-    if (sig === 'SIGWINCH' && relay) return;
-    if (target === undefined) {
-      pending.push(sig);
-      return;
-    }
-    try {
-      libc.pidfdSendSignal(target, SIGNALS[sig]);
-    } catch {
-      // the process is gone; its exit status is on the way
-    }
-  };
-  if (!o.detach) {
-    for (const s of FORWARDED) process.on(s, forward);
-    // Orphans of our children come to us: the process, once the stage that spawned it leaves.
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1);
-  }
+  const signals = o.detach ? undefined : new SignalForwarder(true);
+  // Orphans of our children come to us: the process, once the stage that spawned it leaves.
+  if (!o.detach) libc.prctl(PR_SET_CHILD_SUBREAPER, 1);
   try {
     // execCPUAffinity.initial: the stage inherits this thread's affinity and keeps it until it
     // joins the cgroup (config.md "execCPUAffinity").
@@ -173,11 +152,10 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     }
     // The stage has to be gone before the process is our child and waitpid(2) can reap it.
     const pidfd = libc.pidfdOpen(pid);
-    target = pidfd;
-    for (const s of pending.splice(0)) forward(s);
+    signals?.setTarget((sig) => libc.pidfdSendSignal(pidfd, SIGNALS[sig]), relay !== undefined);
     await stageExited;
     const raw = await libc.waitpidAsync(pid);
-    target = undefined;
+    signals?.clearTarget();
     libc.close(pidfd);
     // What the process wrote before it exited is still in the pty's buffer.
     await relay?.finish();
@@ -185,6 +163,6 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   } finally {
     relay?.close();
     for (const fd of [consoleFd, relayEnd]) if (fd !== undefined) libc.close(fd);
-    for (const s of FORWARDED) process.removeListener(s, forward);
+    signals?.stop();
   }
 }

@@ -13,34 +13,16 @@ import { destroyContainer } from './cleanup';
 import { writeRecord } from '../state/store';
 import type { GlobalOptions } from './context';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+import { SignalForwarder } from './signal-forwarder';
 
 export async function runContainer(g: GlobalOptions, o: RunOptions): Promise<number> {
-  // Listen before anything starts: with a listener installed Node never applies a signal's
-  // default action, so a SIGTERM that lands between create and start cannot kill tsrun and
-  // orphan the container. While `create` runs, its own handler tears down; after, we forward.
-  let target = 0;
-  let relaying = false;
-  const forward = (sig: NodeJS.Signals): void => {
-    if (!target) return;
-    // With a terminal, a window change is the pty's (the relay resizes it and the kernel signals
-    // the foreground process group): runc does not forward SIGWINCH in tty mode either.
-    if (sig === 'SIGWINCH' && relaying) return;
-    try {
-      process.kill(target, sig);
-    } catch {
-      // the process is gone; its exit is on the way
-    }
-  };
-  if (!o.detach) for (const s of FORWARDED) process.on(s, forward);
+  // Listening before anything starts (signal-forwarder.ts); while `create` runs, its own handler
+  // tears down, and signals before the process exists are not held.
+  const signals = o.detach ? undefined : new SignalForwarder(false);
   try {
-    return await runForwarding(g, o, (pid, tty) => {
-      target = pid;
-      relaying = tty;
-    });
+    return await runForwarding(g, o, (pid, tty) => signals?.setTarget((sig) => process.kill(pid, sig), tty));
   } finally {
-    for (const s of FORWARDED) process.removeListener(s, forward);
+    signals?.stop();
   }
 }
 

@@ -9,14 +9,11 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
-import { InitStageError, RuntimeError } from '../errors';
+import { RuntimeError } from '../errors';
 import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
-import { Decoder, encode, type Message } from './protocol';
-import type { ExecConfig, StageToExec } from './exec-config';
-
-/** How long the stage may take to boot or to answer (loading Node, joining, spawning). */
-const STEP_TIMEOUT_MS = 60_000;
+import { StageHandle } from './stage-handle';
+import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
 
 export interface ExecStageOptions {
   config: ExecConfig;
@@ -38,63 +35,6 @@ function stageEntry(): string {
   return path.join(__dirname, '..', 'exec.js');
 }
 
-class Inbox {
-  private readonly decoder = new Decoder();
-  private readonly queue: StageToExec[] = [];
-  private waiter?: () => void;
-  private closed = false;
-  constructor(channel: Socket) {
-    channel.setEncoding('utf8');
-    channel.on('data', (chunk: string) => {
-      try {
-        this.queue.push(...(this.decoder.push(chunk) as unknown as StageToExec[]));
-      } catch (e) {
-        this.queue.push({ type: 'error', step: 'protocol', message: (e as Error).message });
-      }
-      this.wake();
-    });
-    for (const ev of ['end', 'close', 'error']) {
-      channel.on(ev, () => {
-        this.closed = true;
-        this.wake();
-      });
-    }
-  }
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-  async next(onWarning: (m: string) => void, exitInfo: () => string): Promise<StageToExec> {
-    const deadline = Date.now() + STEP_TIMEOUT_MS;
-    for (;;) {
-      const msg = this.queue.shift();
-      if (msg?.type === 'warn') {
-        onWarning(msg.message);
-        continue;
-      }
-      if (msg) return msg;
-      if (this.closed) throw new InitStageError('exec', `exec stage exited before it was done (${exitInfo()})`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new InitStageError('exec', `exec stage did not answer within ${STEP_TIMEOUT_MS / 1000}s`);
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        setTimeout(resolve, left).unref();
-      });
-    }
-  }
-}
-
-async function expect<T extends StageToExec['type']>(inbox: Inbox, type: T, o: ExecStageOptions, exitInfo: () => string): Promise<Extract<StageToExec, { type: T }>> {
-  const msg = await inbox.next(o.onWarning, exitInfo);
-  if (msg.type === 'error') {
-    // runc's words (clients match on what follows: "executable file not found", "permission denied").
-    throw new InitStageError(msg.step, `unable to start container process: ${msg.message}`, { code: msg.code, syscall: msg.syscall, errno: msg.errno, path: msg.path });
-  }
-  if (msg.type !== type) throw new InitStageError('protocol', `expected ${type} from the exec stage, got ${msg.type}`);
-  return msg as Extract<StageToExec, { type: T }>;
-}
-
 export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult> {
   const channelFd = 3 + o.extraFds.length;
   // 0-2 are the process's stdio when it has no terminal (runc passes its own through).
@@ -108,13 +48,6 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: {} });
   });
   o.onSpawn?.(stage);
-  let exit: string | undefined;
-  const stageExited = new Promise<void>((resolve) => {
-    stage.on('exit', (code, signal) => {
-      exit = signal ? `killed by ${signal}` : `exit status ${code}`;
-      resolve();
-    });
-  });
   const channel = stage.stdio[channelFd] as Socket | null;
   if (!channel || stage.pid === undefined) {
     const err = await new Promise<Error | undefined>((resolve) => {
@@ -123,23 +56,20 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     });
     throw new RuntimeError('spawn', `cannot start the exec stage: ${err?.message ?? 'unknown error'}`);
   }
-  const inbox = new Inbox(channel);
-  const exitInfo = (): string => exit ?? 'no status yet';
+  const h = new StageHandle<StageToExec, ExecToStage>(stage, channel, {
+    who: 'exec stage',
+    // runc's words (clients match on what follows: "executable file not found", "permission denied").
+    failure: (e) => `unable to start container process: ${e.message}`,
+  });
   try {
-    await expect(inbox, 'hello', o, exitInfo);
+    await h.expect('hello', o.onWarning);
     o.onHello(stage.pid);
-    channel.write(encode({ type: 'exec', config: o.config } as unknown as Message));
-    const { pid } = await expect(inbox, 'spawned', o, exitInfo);
-    channel.destroy();
-    return { pid, stageExited };
+    h.send({ type: 'exec', config: o.config });
+    const { pid } = await h.expect('spawned', o.onWarning);
+    h.closeChannel();
+    return { pid, stageExited: h.waitExit().then(() => undefined) };
   } catch (e) {
-    try {
-      stage.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-    channel.destroy();
-    await Promise.race([stageExited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    await h.kill();
     // A stage that cannot die (frozen with the container's cgroup: exec --ignore-paused) must not
     // keep tsrun exec's event loop alive; it dies once the cgroup thaws.
     stage.unref();

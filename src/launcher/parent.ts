@@ -10,12 +10,10 @@ import { protectRuntimeBinary } from './protect-binary';
 import { checkPreservedFds } from './preserved-fds';
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError } from '../errors';
+import { StageHandle } from './stage-handle';
 import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
-import { Decoder, encode, type InitToParent, type ParentToInit } from './protocol';
+import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
-
-/** How long the init stage may take to answer one step (loading Node, mounting). */
-const STEP_TIMEOUT_MS = 60_000;
 
 export interface LaunchOptions {
   init: InitConfig;
@@ -38,114 +36,10 @@ export interface LaunchOptions {
   consoleSocket?: number;
 }
 
-export class InitHandle {
-  private readonly decoder = new Decoder();
-  private readonly inbox: InitToParent[] = [];
-  private waiter: (() => void) | undefined;
-  private ended = false;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<void>;
-
-  constructor(readonly child: ChildProcess, private readonly channel: Socket) {
-    channel.setEncoding('utf8');
-    channel.on('data', (chunk: string) => {
-      try {
-        this.inbox.push(...(this.decoder.push(chunk) as InitToParent[]));
-      } catch (e) {
-        this.inbox.push({ type: 'error', step: 'protocol', message: (e as Error).message });
-      }
-      this.wake();
-    });
-    channel.on('end', () => this.end());
-    channel.on('close', () => this.end());
-    channel.on('error', () => this.end());
-    this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve();
-        this.wake();
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid as number;
-  }
-
-  private end(): void {
-    this.ended = true;
-    this.wake();
-  }
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  send(msg: ParentToInit): void {
-    this.channel.write(encode(msg));
-  }
-
-  /** Next message; warnings are handed to `onWarning` and skipped. */
-  async next(onWarning: (m: string) => void): Promise<InitToParent> {
-    const deadline = Date.now() + STEP_TIMEOUT_MS;
-    for (;;) {
-      const msg = this.inbox.shift();
-      if (msg) {
-        if (msg.type === 'warn') {
-          onWarning(msg.message);
-          continue;
-        }
-        return msg;
-      }
-      if (this.ended) {
-        await Promise.race([this.exited, sleep(2000)]);
-        const how = this.exit ? (this.exit.signal ? `killed by ${this.exit.signal}` : `exit status ${this.exit.code}`) : 'no status';
-        throw new InitStageError('init', `container init exited before it was ready (${how})`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new InitStageError('init', `container init did not answer within ${STEP_TIMEOUT_MS / 1000}s`);
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        setTimeout(resolve, left).unref();
-      });
-    }
-  }
-
-  /** The next message, which must be (one of) `type`; an `error` message is thrown as InitStageError. */
-  async expect<T extends InitToParent['type']>(type: T | T[], onWarning: (m: string) => void): Promise<Extract<InitToParent, { type: T }>> {
-    const msg = await this.next(onWarning);
-    if (msg.type === 'error') {
-      throw new InitStageError(msg.step, `container init (${msg.step}): ${msg.message}`, { code: msg.code, syscall: msg.syscall, errno: msg.errno, path: msg.path });
-    }
-    const wanted: string[] = Array.isArray(type) ? type : [type];
-    if (!wanted.includes(msg.type)) throw new InitStageError('protocol', `expected ${wanted.join(' or ')} from init, got ${msg.type}`);
-    return msg as Extract<InitToParent, { type: T }>;
-  }
-
-  /** Closes our end; after `go` the init stage has nothing more to say. */
-  release(): void {
-    // end() flushes what is queued (the `go`) before closing; destroy() would drop it.
-    this.channel.end();
-    this.channel.unref();
-    this.child.unref();
-  }
-
-  /** Kills the init stage and waits for it (failure path). */
-  async kill(): Promise<void> {
-    if (!this.exit) {
-      try {
-        this.child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-      await Promise.race([this.exited, sleep(5000)]);
-    }
-    this.channel.destroy();
-  }
-
-  waitExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return this.exited.then(() => this.exit as { code: number | null; signal: NodeJS.Signals | null });
+/** The init stage's channel (create): its messages, its words in errors. */
+export class InitHandle extends StageHandle<InitToParent, ParentToInit> {
+  constructor(child: ChildProcess, channel: Socket) {
+    super(child, channel, { who: 'container init', failure: (e) => `container init (${e.step}): ${e.message}` });
   }
 }
 

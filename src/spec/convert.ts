@@ -1,7 +1,7 @@
 // spec -> what the runtime acts on. After this point nothing reads raw config.json: the launcher
 // gets namespace requests for its window and an InitConfig for the init stage (runc's specconv
 // plays this role).
-import fs from 'node:fs';
+import { isRuntimeNamespace } from '../linux/ns-identity';
 import path from 'node:path';
 import { SpecError } from '../errors';
 import { DEFAULT_DEVICES } from '../linux/devices';
@@ -97,9 +97,7 @@ function consoleSizeFor(size: { height: number; width: number } | undefined): In
 /** Is the namespace file at `nsPath` the namespace this process is in (same nsfs inode)? */
 function isOwnNamespace(nsPath: string, type: string): boolean {
   try {
-    const a = fs.statSync(nsPath);
-    const b = fs.statSync(`/proc/self/ns/${type}`);
-    return a.dev === b.dev && a.ino === b.ino;
+    return isRuntimeNamespace(nsPath, type);
   } catch {
     return false; // joining it fails later, with the path in the message
   }

@@ -1,4 +1,5 @@
-// The only module that imports koffi: libc through FFI, one thin wrapper per call.
+// libc through FFI (koffi), one thin wrapper per call; the other sys/ modules bind their own few
+// functions through libcFunction, so libc is loaded here only.
 // Each wrapper returns the call's result or throws SyscallError{syscall, errno, path}; it makes no
 // policy decisions (ARCHITECTURE-NOTES.md section 2, "sys").
 //
@@ -26,6 +27,14 @@ function fn(proto: string): Fn {
     cache.set(proto, f);
   }
   return f;
+}
+
+/**
+ * A libc function bound once from its C prototype (cached): for the few sys/ modules that keep
+ * their own wrappers (tty.ts, unix-socket.ts, spawn.ts), so libc is loaded in one place.
+ */
+export function libcFunction(proto: string): (...args: unknown[]) => unknown {
+  return fn(proto);
 }
 
 function check(name: string, ret: number | bigint, path?: string): number {

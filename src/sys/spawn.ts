@@ -9,8 +9,8 @@
 // section 3, "exec").
 //
 // glibc >= 2.34 is needed for posix_spawn_file_actions_addclosefrom_np (Debian 12 has 2.36).
-import koffi from 'koffi';
 import { SyscallError } from '../errors';
+import { libcFunction } from './libc';
 
 // <spawn.h> flags (glibc).
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -26,8 +26,7 @@ type Fn = (...args: unknown[]) => unknown;
 let fns: Record<string, Fn> | undefined;
 function f(): Record<string, Fn> {
   if (!fns) {
-    const lib = koffi.load('libc.so.6');
-    const def = (proto: string): Fn => lib.func(proto) as Fn;
+    const def = (proto: string): Fn => libcFunction(proto);
     fns = {
       spawn: def('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
       faInit: def('int posix_spawn_file_actions_init(void *actions)'),

@@ -4,6 +4,7 @@
 // arm64 both use; ioctl_tty(2) and pty(7) describe each request.
 import koffi from 'koffi';
 import { SyscallError } from '../errors';
+import { libcFunction } from './libc';
 
 /** Unlock (0) or lock the slave of a pty master: int * argument (unlockpt(3)). */
 export const TIOCSPTLCK = 0x40045431;
@@ -20,17 +21,16 @@ type Fn = (...args: unknown[]) => unknown;
 let fns: { ioctl: Fn; dup2: Fn; isatty: Fn; fchown: Fn; fstatfs: Fn; tcgetattr: Fn; tcsetattr: Fn; cfmakeraw: Fn } | undefined;
 function f() {
   if (!fns) {
-    const libc = koffi.load('libc.so.6');
     fns = {
-      ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)') as Fn,
-      dup2: libc.func('int dup2(int oldfd, int newfd)') as Fn,
-      isatty: libc.func('int isatty(int fd)') as Fn,
-      fchown: libc.func('int fchown(int fd, uint32_t uid, uint32_t gid)') as Fn,
-      fstatfs: libc.func('int fstatfs(int fd, void *buf)') as Fn,
+      ioctl: libcFunction('int ioctl(int fd, unsigned long request, ...)') as Fn,
+      dup2: libcFunction('int dup2(int oldfd, int newfd)') as Fn,
+      isatty: libcFunction('int isatty(int fd)') as Fn,
+      fchown: libcFunction('int fchown(int fd, uint32_t uid, uint32_t gid)') as Fn,
+      fstatfs: libcFunction('int fstatfs(int fd, void *buf)') as Fn,
       // struct termios is opaque here: saved, handed to cfmakeraw(3), put back.
-      tcgetattr: libc.func('int tcgetattr(int fd, void *termios)') as Fn,
-      tcsetattr: libc.func('int tcsetattr(int fd, int when, const void *termios)') as Fn,
-      cfmakeraw: libc.func('void cfmakeraw(void *termios)') as Fn,
+      tcgetattr: libcFunction('int tcgetattr(int fd, void *termios)') as Fn,
+      tcsetattr: libcFunction('int tcsetattr(int fd, int when, const void *termios)') as Fn,
+      cfmakeraw: libcFunction('void cfmakeraw(void *termios)') as Fn,
     };
   }
   return fns;

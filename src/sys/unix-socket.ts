@@ -4,7 +4,7 @@
 // ones (x86_64, arm64).
 import koffi from 'koffi';
 import { SyscallError } from '../errors';
-import { close } from './libc';
+import { close, libcFunction } from './libc';
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -18,20 +18,19 @@ type Fn = (...args: unknown[]) => unknown;
 let fns: { socket: Fn; connect: Fn; sendmsg: Fn; recvmsg: Fn; socketpair: Fn } | undefined;
 function f() {
   if (!fns) {
-    const libc = koffi.load('libc.so.6');
     koffi.struct('tsrun_iovec', { base: 'void *', len: 'size_t' });
     koffi.struct('tsrun_msghdr', {
       name: 'void *', namelen: 'uint32', iov: 'tsrun_iovec *', iovlen: 'size_t',
       control: 'void *', controllen: 'size_t', flags: 'int',
     });
     fns = {
-      socket: libc.func('int socket(int domain, int type, int protocol)') as Fn,
-      connect: libc.func('int connect(int fd, const void *addr, uint32_t len)') as Fn,
-      sendmsg: libc.func('long sendmsg(int fd, const tsrun_msghdr *msg, int flags)') as Fn,
+      socket: libcFunction('int socket(int domain, int type, int protocol)') as Fn,
+      connect: libcFunction('int connect(int fd, const void *addr, uint32_t len)') as Fn,
+      sendmsg: libcFunction('long sendmsg(int fd, const tsrun_msghdr *msg, int flags)') as Fn,
       // _Inout_: the kernel writes msg_controllen and msg_flags back; the data and control
       // buffers are Buffers koffi passes by address, so their contents are filled in place.
-      recvmsg: libc.func('long recvmsg(int fd, _Inout_ tsrun_msghdr *msg, int flags)') as Fn,
-      socketpair: libc.func('int socketpair(int domain, int type, int protocol, void *sv)') as Fn,
+      recvmsg: libcFunction('long recvmsg(int fd, _Inout_ tsrun_msghdr *msg, int flags)') as Fn,
+      socketpair: libcFunction('int socketpair(int domain, int type, int protocol, void *sv)') as Fn,
     };
   }
   return fns;

@@ -1,0 +1,138 @@
+// The parent's end of a stage's channel (the init stage, the exec stage): NDJSON messages in,
+// warnings handed on, `error{step}` turned into InitStageError, a bounded wait per step, and the
+// kill/release of the stage process. protocol.ts and exec-config.ts define the messages.
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { InitStageError } from '../errors';
+import { Decoder, encode, type ErrorMsg, type Message, type WarnMsg } from './protocol';
+
+/** How long a stage may take to answer one step (loading Node, mounting). */
+const STEP_TIMEOUT_MS = 60_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** How a stage names itself in errors: "container init", "exec stage". */
+export interface StageWords {
+  who: string;
+  /** The text of an error{step} message the stage sent (the parent's error line). */
+  failure: (e: ErrorMsg) => string;
+}
+
+export class StageHandle<In extends { type: string }, Out extends { type: string }> {
+  private readonly decoder = new Decoder();
+  private readonly inbox: In[] = [];
+  private waiter: (() => void) | undefined;
+  private ended = false;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(readonly child: ChildProcess, private readonly channel: Socket, private readonly words: StageWords) {
+    channel.setEncoding('utf8');
+    channel.on('data', (chunk: string) => {
+      try {
+        this.inbox.push(...(this.decoder.push(chunk) as unknown as In[]));
+      } catch (e) {
+        this.inbox.push({ type: 'error', step: 'protocol', message: (e as Error).message } as unknown as In);
+      }
+      this.wake();
+    });
+    channel.on('end', () => this.end());
+    channel.on('close', () => this.end());
+    channel.on('error', () => this.end());
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+        this.wake();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.wake();
+  }
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  send(msg: Out): void {
+    this.channel.write(encode(msg as unknown as Message));
+  }
+
+  /** Next message; warnings are handed to `onWarning` and skipped. */
+  async next(onWarning: (m: string) => void): Promise<In> {
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    for (;;) {
+      const msg = this.inbox.shift();
+      if (msg) {
+        if (msg.type === 'warn') {
+          onWarning((msg as unknown as WarnMsg).message);
+          continue;
+        }
+        return msg;
+      }
+      if (this.ended) {
+        await Promise.race([this.exited, sleep(2000)]);
+        const how = this.exit ? (this.exit.signal ? `killed by ${this.exit.signal}` : `exit status ${this.exit.code}`) : 'no status';
+        throw new InitStageError('init', `${this.words.who} exited before it was ready (${how})`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new InitStageError('init', `${this.words.who} did not answer within ${STEP_TIMEOUT_MS / 1000}s`);
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        setTimeout(resolve, left).unref();
+      });
+    }
+  }
+
+  /** The next message, which must be (one of) `type`; an `error` message is thrown as InitStageError. */
+  async expect<T extends In['type']>(type: T | T[], onWarning: (m: string) => void): Promise<Extract<In, { type: T }>> {
+    const msg = await this.next(onWarning);
+    if (msg.type === 'error') {
+      const e = msg as unknown as ErrorMsg;
+      throw new InitStageError(e.step, this.words.failure(e), { code: e.code, syscall: e.syscall, errno: e.errno, path: e.path });
+    }
+    const wanted: string[] = Array.isArray(type) ? type : [type];
+    if (!wanted.includes(msg.type)) throw new InitStageError('protocol', `expected ${wanted.join(' or ')} from the ${this.words.who}, got ${msg.type}`);
+    return msg as Extract<In, { type: T }>;
+  }
+
+  /** Closes our end; after `go` the init stage has nothing more to say. */
+  release(): void {
+    // end() flushes what is queued (the `go`) before closing; destroy() would drop it.
+    this.channel.end();
+    this.channel.unref();
+    this.child.unref();
+  }
+
+  /** Drops the channel but keeps the stage referenced (its exit is still awaited). */
+  closeChannel(): void {
+    this.channel.destroy();
+  }
+
+  /** Kills the stage and waits for it (failure path). */
+  async kill(): Promise<void> {
+    if (!this.exit) {
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+      await Promise.race([this.exited, sleep(5000)]);
+    }
+    this.channel.destroy();
+  }
+
+  waitExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited.then(() => this.exit as { code: number | null; signal: NodeJS.Signals | null });
+  }
+}
