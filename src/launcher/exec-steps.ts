@@ -11,15 +11,15 @@
 // init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
 // attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
 import * as libc from '../sys/libc';
-import { CLONE_FS, O } from '../sys/constants';
+import { CLONE_FS, CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { readProcStat } from '../state/status';
 import { readLastCap } from '../security/capabilities';
 import { applyProcessLabels } from '../security/lsm';
-import { loadSeccomp, prepareSeccomp } from '../security/seccomp';
+import { prepareSeccomp } from '../security/seccomp';
 import { preloadSpawn, spawnProcess, type FileAction } from '../sys/spawn';
 import { RuntimeError } from '../errors';
 import { step } from './step';
-import { becomeProcess } from './become-process';
+import { becomeProcess, sealProcess } from './become-process';
 import type { ExecConfig } from './exec-config';
 
 const F_GETFD = 1;
@@ -47,8 +47,10 @@ function isOpen(fd: number): boolean {
 
 /**
  * The child's fds: 0-2 and the preserved ones, nothing else (runtime.md; CVE-2024-21626: no
- * runtime fd may reach the process). dup2(fd, fd) in a posix_spawn file action clears
- * FD_CLOEXEC, which Node sets on 0-2.
+ * runtime fd may reach the process). Every fd of the stage from 3 up is close-on-exec by then
+ * (execInContainer); dup2(fd, fd) in a posix_spawn file action clears FD_CLOEXEC (glibc, POSIX
+ * issue 411) for the ones the child keeps, including 0-2, on which Node sets it. Marking instead of
+ * a closefrom action keeps close_range(2) out of the child, which runs under the filter.
  */
 function fileActions(cfg: ExecConfig, ptyName: string | undefined): FileAction[] {
   const actions: FileAction[] = [];
@@ -61,7 +63,6 @@ function fileActions(cfg: ExecConfig, ptyName: string | undefined): FileAction[]
     for (let fd = 0; fd < 3; fd++) if (isOpen(fd)) actions.push({ op: 'dup2', fd, newfd: fd });
   }
   for (let fd = 3; fd < last; fd++) if (isOpen(fd)) actions.push({ op: 'dup2', fd, newfd: fd });
-  actions.push({ op: 'closefrom', from: last });
   return actions;
 }
 
@@ -101,15 +102,16 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   if (proc.terminal && !pty) throw new RuntimeError('console', 'this exec stage cannot make terminals');
   const ptyName = proc.terminal && pty ? step('console', () => pty.open(cfg, root)) : undefined;
 
-  const executable = becomeProcess({ proc, root, lastCap, seccomp, seccompStatus: 'running', warn });
+  const { executable, seal } = becomeProcess({ proc, root, lastCap, seccomp, warn });
   libc.close(root);
   const actions = fileActions(cfg, ptyName);
+  libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   // Last, so the profile constrains as little of our own work as possible. Unlike runc, which
-  // loads it right before its own execve, the spawn still runs under it here: glibc's clone3 (or
-  // clone on ENOSYS), then in the child rt_sigaction, setsid, dup2, close_range and execve. The
-  // default profiles of docker, podman and containerd allow all of them (README "seccomp").
+  // loads it right before its own execve, the spawn still runs under it here: glibc's clone3
+  // (ENOSYS for a profile that does not name it, seccomp.ts) and clone, then in the child the
+  // signal resets, setsid, dup2/fcntl and execve (src/security/after-seccomp.ts lists them all).
   // A container granted CAP_SYS_PTRACE could also attach to the child before its execve, which
   // shares this stage's memory (CLONE_VM): runc's init holds the same window with all its caps.
-  if (seccomp && proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, 'running'));
+  sealProcess(seal, 'running');
   return step('exec', () => spawnProcess({ path: executable, argv: proc.args, env: proc.env, actions, setsid: Boolean(ptyName) }));
 }

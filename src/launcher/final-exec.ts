@@ -6,7 +6,7 @@ import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
 import { NSIG } from '../sys/signals';
 import type { Prepared } from './init-steps';
-import { loadSeccomp } from '../security/seccomp';
+import { sealProcess } from './become-process';
 import { SyscallError } from '../errors';
 import * as tty from '../sys/tty';
 
@@ -73,9 +73,9 @@ export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () =>
     if (p.ttySlave !== undefined) attachTerminal(p.ttySlave);
     limitFds(p.preserveFds);
     fs.writeSync(w, '0');
-    // Last: the fewer syscalls after it, the fewer a profile must allow (runc). After the load only
-    // sendmsg/close (NOTIFY listener) and execve run; a failure is still reported on stderr.
-    if (p.seccomp) loadSeccomp(p.seccomp, 'created');
+    // Last: the fewer syscalls after it, the fewer a profile must allow. What may follow the load
+    // is listed in src/security/after-seccomp.ts; a failure is still reported on stderr.
+    if (p.seal) sealProcess(p.seal, 'created');
     libc.execve(p.executable, p.args, p.env);
   } catch (e) {
     try {

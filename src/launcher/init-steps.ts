@@ -12,12 +12,12 @@ import { readLastCap } from '../security/capabilities';
 import { applyMemoryPolicy } from '../security/memory-policy';
 import { applyPersonality } from '../security/personality';
 import { applyProcessLabels } from '../security/lsm';
-import { prepareSeccomp, type ArmedSeccomp } from '../security/seccomp';
+import { prepareSeccomp } from '../security/seccomp';
 import { makeConsole, mountConsole } from '../linux/pty';
 import * as tty from '../sys/tty';
 import * as unix from '../sys/unix-socket';
 import { step } from './step';
-import { becomeProcess } from './become-process';
+import { becomeProcess, type Seal } from './become-process';
 import type { InitConfig, InitProcess } from './init-config';
 
 export interface Prepared {
@@ -27,8 +27,8 @@ export interface Prepared {
   executable?: string;
   args: string[];
   env: string[];
-  /** A compiled seccomp filter final-exec.ts loads right before execve (no_new_privs case). */
-  seccomp?: ArmedSeccomp;
+  /** The seccomp filter and the capabilities held for it: final-exec.ts seals right before execve. */
+  seal?: Seal;
   /** With process.terminal: the pty slave final-exec.ts makes the controlling terminal and stdio. */
   ttySlave?: number;
 }
@@ -93,8 +93,8 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   if (ttySlave !== undefined) step('console', () => tty.fchown(ttySlave, proc.uid, -1, '/dev/console'));
 
   const { memoryPolicy, personality } = cfg;
-  const executable = becomeProcess({
-    proc, root, lastCap, seccomp, seccompStatus: 'creating', warn,
+  const { executable, seal } = becomeProcess({
+    proc, root, lastCap, seccomp, warn,
     privileged: () => {
       if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(memoryPolicy));
       if (personality) step('personality', () => applyPersonality(personality));
@@ -104,8 +104,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // Last step of create: LSM exec labels take effect at the next execve of this thread, which is
   // the user program's (src/security/lsm.ts says why this is not after `start`).
   step('lsm-labels', () => applyProcessLabels(proc));
-  return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env,
-    seccomp: proc.noNewPrivileges ? seccomp : undefined, ttySlave };
+  return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env, seal, ttySlave };
 }
 
 /**

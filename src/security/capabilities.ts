@@ -95,3 +95,11 @@ export function applyCapSets(plan: CapPlan): void {
   libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
   for (const c of plan.ambient) libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c);
 }
+
+/** The plan with `cap` also permitted and effective (become-process.ts holds CAP_SYS_ADMIN so for
+ *  the seccomp load without no_new_privs). The bounding set is not widened: permitted and
+ *  effective may keep a capability the bounding set no longer has (capabilities(7)). */
+export function withCapability(plan: CapPlan, cap: number): CapPlan {
+  const add = (set: number[]): number[] => (set.includes(cap) ? set : [...set, cap]);
+  return { ...plan, permitted: add(plan.permitted), effective: add(plan.effective) };
+}

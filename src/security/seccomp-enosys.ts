@@ -35,6 +35,23 @@ export function stubApplies(defaultAction: string, maxNr: number): boolean {
   return DENYING_DEFAULTS.has(defaultAction) && maxNr >= 0;
 }
 
+/**
+ * clone3 gets ENOSYS when a denying profile names it nowhere, even where the stub does not reach
+ * it (the profile names something newer, landlock_* say). glibc's pthread_create and posix_spawn
+ * try clone3 first and fall back to clone(2) only on ENOSYS, so without this an older profile
+ * that allows clone and names landlock makes every thread and every posix_spawn in the container
+ * fail with EPERM, and `tsrun exec` with them (its stage spawns under the filter). A seccomp filter
+ * cannot look into clone3's flags (they are in memory), which is why Docker's and podman's own
+ * profiles say the same (clone3: SCMP_ACT_ERRNO with errnoRet 38). The call stays denied; only
+ * the errno differs. A profile that names clone3 in any rule is taken at its word.
+ */
+export function clone3NeedsEnosys(defaultAction: string, named: ReadonlySet<string>): boolean {
+  return DENYING_DEFAULTS.has(defaultAction) && !named.has('clone3');
+}
+
+/** The SCMP_ACT_ERRNO(ENOSYS) action value (libseccomp's encoding, seccomp.h). */
+export const ACT_ERRNO_ENOSYS = (SECCOMP_RET_ERRNO | ENOSYS) >>> 0;
+
 function insn(code: number, jt: number, jf: number, k: number): Buffer {
   const b = Buffer.alloc(8);
   b.writeUInt16LE(code, 0);

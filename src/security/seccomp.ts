@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import * as scmp from '../sys/libseccomp';
 import * as unix from '../sys/unix-socket';
 import * as libc from '../sys/libc';
-import { patchedProgram, stubApplies } from './seccomp-enosys';
+import { ACT_ERRNO_ENOSYS, clone3NeedsEnosys, patchedProgram, stubApplies } from './seccomp-enosys';
 import { RuntimeError, SpecError } from '../errors';
 import type { LinuxSeccomp, SeccompAction, SeccompFlag, SeccompOperator } from '../spec/types';
 
@@ -156,6 +156,7 @@ export function compileSeccomp(s: LinuxSeccomp, base = '/linux/seccomp'): Compil
     });
     let maxNr = -1;
     const skipped: string[] = [];
+    const named = new Set((s.syscalls ?? []).flatMap((r) => r.names));
     (s.syscalls ?? []).forEach((rule, i) => {
       const at = `${base}/syscalls/${i}`;
       const action = actionValue(rule.action, rule.errnoRet, `${at}/action`, `${at}/errnoRet`);
@@ -199,6 +200,10 @@ export function compileSeccomp(s: LinuxSeccomp, base = '/linux/seccomp'): Compil
         }
       });
     });
+    const clone3 = scmp.syscallResolveName('clone3');
+    if (clone3 >= 0 && clone3NeedsEnosys(s.defaultAction, named) && defAction !== ACT_ERRNO_ENOSYS) {
+      scmp.ruleAdd(ctx, ACT_ERRNO_ENOSYS, clone3, []);
+    }
     return { ctx, skipped, notify, maxNr, kernelFlags, defaultAction: s.defaultAction };
   } catch (e) {
     scmp.release(ctx);
@@ -264,12 +269,11 @@ export function listenerMessage(a: Pick<ArmedSeccomp, 'state' | 'metadata' | 'ho
 
 /**
  * Installs the filter on the calling (main) thread. Needs no_new_privs or CAP_SYS_ADMIN
- * (seccomp(2)); init-steps.ts picks the moment. After this, the only syscalls tsrun makes are:
- * with a NOTIFY listener, sendmsg(2) of the fd and close(2) of the two fds; then, back in
- * final-exec.ts, execve(2) (or, when loaded before `ready` because no_new_privs is off, the rest of
- * the init stage, as in runc).
+ * (seccomp(2)); become-process.ts sealProcess calls it as the last step before execve or
+ * posix_spawn. With a NOTIFY listener, the fd then goes out with sendmsg(2) and both fds are
+ * closed; every call that may follow the load is listed in after-seccomp.ts.
  */
-export function loadSeccomp(a: ArmedSeccomp, status: 'creating' | 'created' | 'running'): void {
+export function loadSeccomp(a: ArmedSeccomp, status: 'created' | 'running'): void {
   let listener: number | undefined;
   if (a.program) {
     const notify = a.filter.notify;

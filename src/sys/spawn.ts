@@ -7,8 +7,6 @@
 // and runs only libc code in the child, so the child inherits exactly that thread's namespaces,
 // credentials, capabilities, no_new_privs, seccomp filter, cwd and umask (ARCHITECTURE-NOTES.md
 // section 3, "exec").
-//
-// glibc >= 2.34 is needed for posix_spawn_file_actions_addclosefrom_np (Debian 12 has 2.36).
 import { SyscallError } from '../errors';
 import { libcFunction } from './libc';
 
@@ -33,7 +31,6 @@ function f(): Record<string, Fn> {
       faDestroy: def('int posix_spawn_file_actions_destroy(void *actions)'),
       faDup2: def('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
       faOpen: def('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int oflag, uint32_t mode)'),
-      faCloseFrom: def('int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)'),
       attrInit: def('int posix_spawnattr_init(void *attr)'),
       attrDestroy: def('int posix_spawnattr_destroy(void *attr)'),
       attrFlags: def('int posix_spawnattr_setflags(void *attr, short flags)'),
@@ -52,9 +49,7 @@ export function preloadSpawn(): void {
 export type FileAction =
   | { op: 'dup2'; fd: number; newfd: number }
   /** open(2) in the child, after setsid: a tty opened here becomes the controlling terminal. */
-  | { op: 'open'; fd: number; path: string; flags: number; mode?: number }
-  /** Close every fd from `from` up (close_range(2) in the child). */
-  | { op: 'closefrom'; from: number };
+  | { op: 'open'; fd: number; path: string; flags: number; mode?: number };
 
 export interface SpawnRequest {
   path: string;
@@ -87,8 +82,7 @@ export function spawnProcess(r: SpawnRequest): number {
     try {
       for (const a of r.actions) {
         if (a.op === 'dup2') checkRet('posix_spawn_file_actions_adddup2', fn.faDup2(actions, a.fd, a.newfd));
-        else if (a.op === 'open') checkRet('posix_spawn_file_actions_addopen', fn.faOpen(actions, a.fd, a.path, a.flags, a.mode ?? 0), a.path);
-        else checkRet('posix_spawn_file_actions_addclosefrom_np', fn.faCloseFrom(actions, a.from));
+        else checkRet('posix_spawn_file_actions_addopen', fn.faOpen(actions, a.fd, a.path, a.flags, a.mode ?? 0), a.path);
       }
       // Every signal 1..64 to SIG_DFL. Not sigfillset(3): glibc leaves its internal signals 32 and
       // 33 out of it, and posix_spawn then sets those two to SIG_IGN in the child, which execve

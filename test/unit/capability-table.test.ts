@@ -5,6 +5,7 @@ import {
   ALL_CAP_NAMES, CAPABILITIES, LAST_KNOWN_CAP, capabilityName, capabilityNumber, capsToWords,
   parseCapabilities, wordsToCaps,
 } from '../../src/security/capability-table';
+import { withCapability } from '../../src/security/capabilities';
 
 t.test('table covers CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE (40) without gaps', async (t) => {
   t.equal(ALL_CAP_NAMES.length, 41);
@@ -66,4 +67,14 @@ t.test('matches linux/capability.h', { skip: existsSync(header) ? false : `${hea
   }
   for (const name of ALL_CAP_NAMES) t.equal(defs.get(name), CAPABILITIES[name], name);
   t.equal(defs.size, ALL_CAP_NAMES.length, 'no capability in the header is missing from the table');
+});
+
+t.test('withCapability: permitted and effective gain it, bounding and the others do not', async (t) => {
+  const plan = { bounding: [5], effective: [5], permitted: [5], inheritable: [], ambient: [], warnings: [] };
+  const held = withCapability(plan, 21);
+  t.same(held.permitted, [5, 21]);
+  t.same(held.effective, [5, 21]);
+  t.same(held.bounding, [5], 'the bounding set is not widened');
+  t.same(withCapability(held, 21).permitted, [5, 21], 'no duplicates');
+  t.same(plan.permitted, [5], 'the plan itself is left alone');
 });

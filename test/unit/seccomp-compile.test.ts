@@ -186,3 +186,16 @@ t.test('features: what libseccomp accepts here', { skip }, async (t) => {
   for (const a of f.archs ?? []) t.doesNotThrow(() => checkSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [a] }), `${a} is usable`);
   for (const fl of f.supportedFlags ?? []) t.doesNotThrow(() => checkSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: [fl as never] }), `${fl} is usable`);
 });
+
+t.test('clone3 gets ENOSYS from a denying profile that names it nowhere (seccomp-enosys.ts)', { skip }, async (t) => {
+  const landlock = { names: ['landlock_create_ruleset', 'clone'], action: 'SCMP_ACT_ALLOW' as const };
+  const explicit = { names: ['clone3'], action: 'SCMP_ACT_ERRNO' as const, errnoRet: 38 };
+  t.same(bpf({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [landlock] }), bpf({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [landlock, explicit] }),
+    'the same program as a profile that says clone3: ENOSYS');
+  t.notSame(bpf({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [landlock, { names: ['clone3'], action: 'SCMP_ACT_KILL_PROCESS' }] }),
+    bpf({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [landlock] }), 'a profile that names clone3 is taken at its word');
+  t.notSame(bpf({ defaultAction: 'SCMP_ACT_ALLOW' }), bpf({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [explicit] }),
+    'nothing added when the default allows: clone3 runs unless named');
+  t.doesNotThrow(() => bpf({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38 }),
+    'a default of ENOSYS needs no rule (libseccomp refuses a rule equal to the default)');
+});
