@@ -125,6 +125,15 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
     }
     nsRequests.push({ type: ns.type as WindowNs, path: ns.path || undefined });
   });
+  // A mount namespace joined by path that is the runtime's own is no namespace of the container's:
+  // tsrun would build the rootfs in it as if it were private, changing propagation, mounting and
+  // running pivot_root(2) in the host's mount table (pivot_root moves the root of every process
+  // of the namespace whose root is the old one). Refused.
+  const mountIndex = namespaces.findIndex((n) => n.type === 'mount');
+  const mountPath = namespaces[mountIndex]?.path;
+  if (mountPath && isOwnNamespace(mountPath, 'mnt')) {
+    throw new SpecError(`/linux/namespaces/${mountIndex}/path`, `${mountPath} is the runtime's own mount namespace: tsrun would mount and pivot_root in the host's mount table`);
+  }
   if (!namespaces.some((n) => n.type === 'mount')) {
     // Without a mount namespace, pivot_root and every mount would happen on the host.
     throw new SpecError('/linux/namespaces', 'a mount namespace is required (tsrun builds the rootfs in it)');
