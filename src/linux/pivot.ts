@@ -55,7 +55,8 @@ export function moveInto(rootfs: string): void {
  *   pty onto /dev/console; hostname, sysctl, apparmor, seccomp and capabilities are unchanged.
  * - `runc exec` joins every namespace of the init by /proc/<pid>/ns, mnt included; joining a
  *   mount namespace resets the root to the namespace's, so the exec'd process is not chrooted
- *   at all and sees the host's "/".
+ *   at all and sees the host's "/". tsrun's exec stage chroots into the init's root instead
+ *   (exec-steps.ts).
  * Debian's runc 1.1.5, tried in a private mount namespace: with no `mounts` it fails ("open
  * /proc/self/fd: no such file or directory": the chroot has no /proc); with a proc mount it
  * runs, and leaves every mount of its namespace rslave, the rootfs bind and the proc mount.
