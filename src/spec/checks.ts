@@ -14,6 +14,11 @@ import type { LinuxNamespace, NamespaceType, Spec } from './types';
 
 export interface SpecCheck {
   name: string;
+  /**
+   * Judges the container as a whole (which namespaces it has), so it does not apply to a process
+   * checked alone (`tsrun exec`, validate-process.ts), whose minimal config lists none.
+   */
+  wholeConfig?: boolean;
   check(spec: Spec): void;
 }
 
@@ -158,6 +163,7 @@ export const CHECKS: readonly SpecCheck[] = [
     // /dev/console is a bind mount of the pty). The LSM exec labels are written to
     // /proc/thread-self after the root is entered, and this root has no /proc.
     name: 'no-mount-namespace',
+    wholeConfig: true,
     check(spec) {
       if (hasNamespace(spec, 'mount')) return;
       const hostTable = "would change the host's own mount table (no mount namespace in linux.namespaces)";
@@ -394,7 +400,7 @@ export function refuseHostNetnsSysctls(spec: Spec, isHostNetns: (nsPath: string)
   }
 }
 
-/** Runs every check in order; the first failure throws. */
-export function runSemanticChecks(spec: Spec): void {
-  for (const c of CHECKS) c.check(spec);
+/** Runs every check in order (only those that apply to a process alone with processOnly); the first failure throws. */
+export function runSemanticChecks(spec: Spec, opts: { processOnly?: boolean } = {}): void {
+  for (const c of CHECKS) if (!(opts.processOnly && c.wholeConfig)) c.check(spec);
 }

@@ -11,11 +11,14 @@ import { convertSpec } from '../../src/spec/convert';
 import { prepareRootInPlace } from '../../src/linux/rootfs';
 import type { InitConfig } from '../../src/launcher/init-config';
 import type * as Validate from '../../src/spec/validate';
+import type * as ValidateProcess from '../../src/spec/validate-process';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { validateProcessDoc } = require('../../src/spec/validate-process') as typeof ValidateProcess;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -61,6 +64,14 @@ t.test('joining the runtime\'s own mount namespace by path is refused by name', 
   t.type(err, SpecError);
   t.equal((err as SpecError).pointer, '/linux/namespaces/1/path');
   t.match((err as Error).message, /^\/linux\/namespaces\/1\/path: \/proc\/self\/ns\/mnt is the runtime's own mount namespace/);
+});
+
+t.test('a process checked alone (tsrun exec) is not judged by the namespaces of a config it lacks', async (t) => {
+  // Its minimal config lists no namespaces; exec.ts refuses exec -t in a container without a
+  // mount namespace itself, from the container's record.
+  const p = { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 }, terminal: true, apparmorProfile: 'docker-default' };
+  t.doesNotThrow(() => validateProcessDoc(p));
+  t.throws(() => validateProcessDoc({ ...p, cwd: 'relative' }), /\/process\/cwd: must be an absolute path/, 'the process checks still run');
 });
 
 function initConfig(change: Partial<InitConfig>): InitConfig {
