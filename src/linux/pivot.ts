@@ -51,8 +51,8 @@ export function moveInto(rootfs: string): void {
  *   and otherwise `chroot`: chroot(".") then chdir("/"). Root propagation is applied to "/" after.
  * - standard_init_linux.go skips `finalizeRootfs` without NEWNS: no read-only remounts (so
  *   root.readonly is silently ignored) and no process.user.umask, which only that function
- *   applies for the container's process. setupConsole still bind-mounts the
- *   pty onto /dev/console; hostname, sysctl, apparmor, seccomp and capabilities are unchanged.
+ *   applies for the container's process. setupConsole still bind-mounts the pty onto
+ *   /dev/console; hostname, sysctl, apparmor, seccomp and capabilities are unchanged.
  * - `runc exec` joins every namespace of the init by /proc/<pid>/ns, mnt included; joining a
  *   mount namespace resets the root to the namespace's, so the exec'd process is not chrooted
  *   at all and sees the host's "/". tsrun's exec stage chroots into the init's root instead

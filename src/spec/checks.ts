@@ -167,9 +167,8 @@ export const CHECKS: readonly SpecCheck[] = [
     check(spec) {
       if (hasNamespace(spec, 'mount')) return;
       const hostTable = "would change the host's own mount table (no mount namespace in linux.namespaces)";
-      spec.mounts?.forEach((m, i) => {
-        throw new SpecError(`/mounts/${i}`, `mounting ${m.source || m.type || 'a filesystem'} at ${m.destination} ${hostTable}`);
-      });
+      const first = spec.mounts?.[0];
+      if (first) throw new SpecError('/mounts/0', `mounting ${first.source || first.type || 'a filesystem'} at ${first.destination} ${hostTable}`);
       for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
         if (spec.linux?.[field]?.length) throw new SpecError(`/linux/${field}`, `mounting over these paths ${hostTable}`);
       }
