@@ -133,9 +133,13 @@ nogroup:x:65534:" 0644
   if [ "$is_root" = 1 ]; then
     chown 0:0 "$root" "$root"/{proc,sys,dev,tmp,etc,root,home}
     chown 1000:1000 "$root/home/tsuser"
-    # Sanity check without namespaces or mounts: the shell runs and sees the users.
-    chroot "$root" /bin/sh -c 'id -u root >/dev/null && id -u tsuser >/dev/null' \
-      || die "$root: the new rootfs does not run /bin/sh (chroot check failed)"
+    # Sanity check without namespaces or mounts: the shell runs and sees the users. Its output is
+    # read here, outside the chroot: a ">/dev/null" inside it would name the rootfs's own dev/,
+    # which has no device nodes, and leave a regular file dev/null there (earlier versions did;
+    # a container without a /dev mount then finds that file where /dev/null must be a device).
+    [ -f "$root/dev/null" ] && [ ! -L "$root/dev/null" ] && rm -f "$root/dev/null"
+    ids=$(chroot "$root" /bin/sh -c 'id -u root && id -u tsuser' 2>&1) || ids="failed: $ids"
+    [ "$ids" = $'0\n1000' ] || die "$root: the new rootfs does not run /bin/sh (chroot check: $ids)"
   else
     log "warning: not root, so $root is owned by uid $(id -u), not 0"
   fi

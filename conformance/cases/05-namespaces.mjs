@@ -2,10 +2,11 @@
 // 90-unsupported.mjs): new namespaces, joining by path, inheriting unlisted types, errors.
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { eq, ne, match, ok, succeeded } from '../lib/assert.mjs';
 import { removeNamespace, setNamespace, unset } from '../lib/config.mjs';
 import { ROOTFS } from '../lib/context.mjs';
-import { hostNs } from '../lib/host.mjs';
+import { hostMounts, hostNs } from '../lib/host.mjs';
 
 export const section = '5. namespaces';
 
@@ -51,6 +52,27 @@ function makeTarget(ctx) {
   return ctx.state(id).pid;
 }
 
+/**
+ * The runtime's mount table as a multiset of "mount point, root, type, source, propagation",
+ * narrowed to what a container of `dirs` could change: "/" and anything under those directories
+ * (others may mount elsewhere on this machine meanwhile).
+ */
+function mountTableOf(dirs) {
+  return hostMounts()
+    .filter((m) => m.mountPoint === '/' || dirs.some((d) => m.mountPoint === d || m.mountPoint.startsWith(`${d}/`)))
+    .map((m) => `${m.mountPoint} ${m.root} ${m.fstype} ${m.source} ${m.optional.join(',')}`)
+    .sort();
+}
+
+/** No mount namespace and nothing that mounts (checks.ts would refuse it). */
+function withoutMountNamespace(c) {
+  removeNamespace(c, 'mount');
+  c.mounts = [];
+  unset(c, 'linux.maskedPaths');
+  unset(c, 'linux.readonlyPaths');
+  c.root.readonly = false;
+}
+
 export default [
   ...['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'time'].map(newNamespaceCase),
   {
@@ -76,6 +98,48 @@ export default [
   inheritedCase('ipc'),
   inheritedCase('uts', (c) => unset(c, 'hostname')),
   inheritedCase('pid'),
+  {
+    name: 'namespace_mount_inherited',
+    rule: 'config-linux.md Namespaces: "If a namespace type is not specified in the namespaces array, the container MUST inherit the runtime namespace of that type." (mount: the process is in the runtime\'s mount namespace with root.path as its root, and the runtime\'s mount table is unchanged)',
+    run: (ctx) => {
+      // A private rootfs: without a /dev mount the device nodes are made in root.path/dev itself.
+      const rootfs = path.join(ctx.work, 'rootfs');
+      execFileSync('cp', ['-a', `${ROOTFS}/.`, rootfs]);
+      fs.rmSync(path.join(rootfs, 'dev'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(rootfs, 'dev'));
+      fs.writeFileSync(path.join(rootfs, 'marker'), `${ctx.id}\n`);
+      withoutMountNamespace(ctx.config);
+      ctx.config.root.path = rootfs;
+      ctx.config.process.args = ['sh', '-c', 'cat /marker; head -n 1 /etc/passwd; exec sleep 60'];
+      const before = mountTableOf([ctx.work]);
+      succeeded(ctx.create(), 'tsrun create');
+      succeeded(ctx.start(), 'tsrun start');
+      const pid = ctx.state().pid;
+      eq(fs.readlinkSync(`/proc/${pid}/ns/mnt`), hostNs('mnt'), 'mount namespace of the container process');
+      eq(fs.readlinkSync(`/proc/${pid}/root`), rootfs, 'root of the container process');
+      ctx.waitFor(() => ctx.output().split('\n').length > 2, 'the process\'s output');
+      eq(ctx.output(), `${ctx.id}\nroot:x:0:0:root:/root:/bin/sh\n`, 'what the process read at / (its marker, busybox\'s /etc/passwd)');
+      eq(mountTableOf([ctx.work]), before, 'the runtime\'s mount table while it runs');
+      succeeded(ctx.delete(ctx.id, true), 'tsrun delete --force');
+      eq(mountTableOf([ctx.work]), before, 'the runtime\'s mount table after delete');
+      ctx.assertNothingLeft(ctx.id, { after: 'delete' });
+    },
+  },
+  {
+    name: 'namespace_mount_inherited_mounts_fail',
+    rule: 'config-linux.md Namespaces (mount inherited) with the default mounts: each would be made in the runtime\'s own mount table; tsrun refuses the first by name (runtime.md create: error, no container)',
+    patch: (c) => removeNamespace(c, 'mount'),
+    fail: [/\/mounts\/0: mounting proc at \/proc would change the host's own mount table/],
+  },
+  {
+    name: 'namespace_mount_inherited_masked_paths_fail',
+    rule: 'config-linux.md Namespaces (mount inherited) with maskedPaths: masking mounts over the paths in the runtime\'s own mount table; refused by name as runc refuses it ("unable to restrict sys entries without a private MNT namespace")',
+    patch: (c) => {
+      removeNamespace(c, 'mount');
+      c.mounts = [];
+    },
+    fail: '/linux/maskedPaths',
+  },
   {
     name: 'namespace_path_join',
     rule: 'config-linux.md Namespaces path: "the runtime MUST place the container process in the namespace specified by path" (network, ipc, uts of another container)',
@@ -103,6 +167,12 @@ export default [
       eq(cmd.trim(), 'sleep 60', 'cmdline of PID 1 seen from the joining container');
       ne(self, '1', 'pid of the joining process');
     },
+  },
+  {
+    name: 'namespace_path_mount_runtime_own_fail',
+    rule: 'config-linux.md Namespaces path: the runtime\'s own mount namespace given by path is no namespace of the container\'s; building the rootfs in it (mounts, pivot_root) would change the runtime\'s mount table, so it is refused by name (leave "mount" out to share it)',
+    patch: (c) => setNamespace(c, 'mount', '/proc/self/ns/mnt'),
+    fail: [/\/linux\/namespaces\/\d+\/path: \/proc\/self\/ns\/mnt is the runtime's own mount namespace/],
   },
   {
     name: 'namespace_path_wrong_type_fail',

@@ -114,6 +114,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     startTime: 0,
     lastStatus: 'creating',
     ownPidNamespace: conv.ownPidNamespace,
+    ownMountNamespace: conv.init.ownMountNs,
     cgroup: withPlannedDirs(cg.paths()),
     // What `exec` needs later: the process to base a command line on, the container's seccomp
     // profile (runc applies it to exec'd processes too) and the keyring choice.

@@ -50,6 +50,10 @@ function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean }
   let flags = 0;
   try {
     for (const [name, flag] of JOINABLE) if (!sameNs(rec.pid, name)) flags |= flag;
+    // No mount namespace of its own: the container's is the one its init runs in (the runtime's
+    // at create, which need not be ours now). Join it all the same; the stage then chroots into
+    // the init's root (exec-steps.ts), since setns(2) resets the root to the namespace's.
+    if (rec.ownMountNamespace === false) flags |= CLONE_NEWNS;
     // setns(2) into a time or user namespace needs a single-threaded caller (EUSERS/EINVAL), and
     // a Node process never is one.
     if (!sameNs(rec.pid, 'time')) throw new RuntimeError('exec', 'exec into a container with its own time namespace is not supported by tsrun yet (setns(2) of a time namespace needs a single-threaded caller)');
@@ -90,6 +94,12 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   const proc = buildExecProcess(rec.config.process as Process | undefined, o);
   checkTerminal(proc.terminal, o.detach, o.consoleSocket);
   if (proc.terminal && !o.consoleSocket) requireOwnTerminal();
+  // runtime-linux.md /dev/console, and the pty itself, come from the container's own devpts, a
+  // mount that a container without a mount namespace does not have (checks.ts refuses
+  // process.terminal there too).
+  if (proc.terminal && rec.ownMountNamespace === false) {
+    throw new RuntimeError('exec', 'a terminal needs the container\'s own devpts, and this container has no mount namespace (it has no /dev/pts)');
+  }
   const ns = namespaceFlags(rec);
   const stored = rec.config as { seccomp?: InitSeccomp; newKeyring?: boolean };
   const config: ExecConfig = {
@@ -98,6 +108,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     initStartTime: rec.startTime,
     nsFlags: ns.flags,
     joinsMountNs: ns.mount,
+    enterInitRoot: rec.ownMountNamespace === false,
     process: proc,
     newKeyring: stored.newKeyring ?? true,
     seccomp: stored.seccomp,

@@ -32,6 +32,11 @@ export interface ExecConfig {
   nsFlags: number;
   /** Whether that set includes a mount namespace (the stage unshares CLONE_FS first). */
   joinsMountNs: boolean;
+  /**
+   * The container has no mount namespace of its own: its root is a chroot of the init's, which
+   * setns(2) does not give. The stage chroots into /proc/<initPid>/root after setns.
+   */
+  enterInitRoot: boolean;
   process: ExecProcess;
   /** Join a session keyring of the container's name (false with --no-new-keyring at create). */
   newKeyring: boolean;

@@ -20,6 +20,7 @@ import { preloadSpawn, spawnProcess, type FileAction } from '../sys/spawn';
 import { RuntimeError } from '../errors';
 import { step } from './step';
 import { becomeProcess, sealProcess } from './become-process';
+import { chrootInto } from '../linux/pivot';
 import type { ExecConfig } from './exec-config';
 
 const F_GETFD = 1;
@@ -33,6 +34,21 @@ function pinInit(cfg: ExecConfig): number {
     throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
   }
   return pidfd;
+}
+
+/**
+ * O_PATH fd of the init's root directory (/proc/<pid>/root: the chroot made by init-steps.ts). The
+ * pid is checked again afterwards: had the init died and its pid been reused between the pin and
+ * the open, the start time would differ now.
+ */
+function openInitRoot(cfg: ExecConfig): number {
+  const fd = libc.open(`/proc/${cfg.initPid}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  const stat = readProcStat(cfg.initPid);
+  if (!stat || stat.startTime !== cfg.initStartTime) {
+    libc.close(fd);
+    throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
+  }
+  return fd;
 }
 
 /** Whether `fd` is open in this stage (a caller may have closed its stdin). */
@@ -91,12 +107,21 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   if (final) step('cpu-affinity', () => libc.schedSetaffinity(final));
 
   const pidfd = step('pidfd', () => pinInit(cfg));
+  // Opened before setns, while /proc is the runtime's, and after the pin: see openInitRoot.
+  const initRoot = cfg.enterInitRoot ? step('root', () => openInitRoot(cfg)) : undefined;
   // setns(2) into a mount namespace wants a private fs_struct (EINVAL otherwise): libuv's threads
   // share ours. It also resets this thread's root and cwd to the namespace's root.
   if (cfg.joinsMountNs) step('setns', () => libc.unshare(CLONE_FS));
   // One setns(2) call with the pidfd joins every namespace at once (Linux 5.8).
   if (cfg.nsFlags) step('setns', () => libc.setns(pidfd, cfg.nsFlags, `/proc/${cfg.initPid}`));
   libc.close(pidfd);
+  if (initRoot !== undefined) {
+    // No mount namespace of its own: setns(2) put our root at the namespace's root (the host's
+    // "/"), while the container's is the init's chroot (init-steps.ts). runc's exec stops at the
+    // setns and runs the process in the host's "/" (pivot.ts chrootInto).
+    step('chroot', () => chrootInto(initRoot));
+    libc.close(initRoot);
+  }
   if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
   const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
   if (proc.terminal && !pty) throw new RuntimeError('console', 'this exec stage cannot make terminals');

@@ -56,10 +56,16 @@ export interface InitConfig {
   rootfs: string;
   readonlyRoot: boolean;
   rootfsPropagation?: PropagationName;
+  /**
+   * Does the container have a mount namespace of its own (new or joined)? When not, it shares the
+   * runtime's: nothing is mounted and the root is entered with chroot(2) (init-steps.ts);
+   * checks.ts has refused mounts, masked/read-only paths, a read-only root, rootfsPropagation and
+   * a terminal.
+   */
+  ownMountNs: boolean;
   noPivot: boolean;
   /** Namespaces the init stage must create itself (cgroup: after the parent put it in its cgroup). */
   newCgroupNs: boolean;
-  /** Does the container have a mount namespace of its own? Without one tsrun refuses (runc too). */
   mounts: InitMount[];
   cgroupMount?: CgroupMountPlan;
   /** linux.devices plus the defaults runtime-linux.md requires. */

@@ -3,8 +3,8 @@
 // Order constraints are commented where they are: those are the lines people later "fix".
 import * as libc from '../sys/libc';
 import { CLONE_NEWCGROUP, O } from '../sys/constants';
-import { prepareRootfs, applyRootPropagationAfterPivot } from '../linux/rootfs';
-import { moveInto, pivotInto } from '../linux/pivot';
+import { prepareRootfs, prepareRootInPlace, applyRootPropagationAfterPivot } from '../linux/rootfs';
+import { chrootInto, moveInto, pivotInto } from '../linux/pivot';
 import { maskPaths, readonlyPath, setReadonly } from '../linux/paths';
 import { mkdirAllInRoot } from '../linux/in-root';
 import { setHostnames, writeSysctls } from '../linux/system';
@@ -31,6 +31,8 @@ export interface Prepared {
   seal?: Seal;
   /** With process.terminal: the pty slave final-exec.ts makes the controlling terminal and stdio. */
   ttySlave?: number;
+  /** Without a mount namespace: an O_PATH fd of the runtime's /proc, to reopen the fifo through. */
+  procFd?: number;
 }
 
 export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
@@ -54,17 +56,31 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // reachable, so a bad profile fails `create`; it is loaded much later.
   const sc = cfg.seccomp;
   const seccomp = sc && cfg.process ? step('seccomp', () => prepareSeccomp(sc)) : undefined;
-  const rootFd = step('rootfs', () => prepareRootfs(cfg));
-  libc.close(rootFd);
+  // Without a mount namespace of its own the container is in the host's mount table: nothing is
+  // mounted there (prepareRootInPlace), and the root is entered with chroot (pivot.ts chrootInto
+  // has what runc does instead).
+  const rootFd = step('rootfs', () => (cfg.ownMountNs ? prepareRootfs(cfg) : prepareRootInPlace(cfg)));
 
   // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd (reopened for writing in
   // final-exec.ts through /proc/self/fd).
   const fifoFd = step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
+  // A chroot without mounts has no /proc: the fifo is reopened through the runtime's /proc, held
+  // by this fd (close-on-exec, never handed to the program: final-exec.ts limitFds).
+  const procFd = cfg.ownMountNs ? undefined : libc.open('/proc', O.PATH | O.DIRECTORY | O.CLOEXEC);
 
   // prestart/createRuntime (parent) and createContainer (here): after the mounts, before pivot_root
   // (config.md POSIX-platform Hooks; src/hooks/phases.ts).
   step('hooks', beforePivot);
-  step('pivot_root', () => (cfg.noPivot ? moveInto(cfg.rootfs) : pivotInto(cfg.rootfs)));
+  if (cfg.ownMountNs) {
+    step('pivot_root', () => (cfg.noPivot ? moveInto(cfg.rootfs) : pivotInto(cfg.rootfs)));
+  } else {
+    // Before the chroot, through the runtime's /proc: the root has none. /proc/sys/net, the IPC
+    // and UTS files follow the namespaces of the writer, not of the procfs mount (checks.ts only
+    // lets through sysctls of namespaces the container has). --no-pivot changes nothing here.
+    step('sysctl', () => writeSysctls(cfg.sysctl));
+    step('chroot', () => chrootInto(rootFd));
+  }
+  libc.close(rootFd);
   // From here on "/" is the container's root. Paths from config.json (cwd, args[0]) are resolved
   // below this fd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so /proc/self/fd/N tricks cannot
   // reach a host directory through an inherited fd (CVE-2024-21626).
@@ -78,7 +94,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // root goes read-only, or it could not.
   const cwd = cfg.process?.cwd;
   if (cwd) step('cwd', () => libc.close(mkdirAllInRoot(root, cwd, 0o755, cwd)));
-  step('sysctl', () => writeSysctls(cfg.sysctl));
+  if (cfg.ownMountNs) step('sysctl', () => writeSysctls(cfg.sysctl));
   // Masked and read-only paths after sysctl: /proc/sys is usually read-only once done.
   step('readonly-paths', () => cfg.readonlyPaths.forEach(readonlyPath));
   step('masked-paths', () => maskPaths(cfg.maskedPaths));
@@ -86,7 +102,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   if (cfg.readonlyRoot) step('readonly-root', () => setReadonly('/', false));
 
   const proc = cfg.process;
-  if (!proc) return { fifoFd, preserveFds: cfg.preserveFds, args: [], env: [] };
+  if (!proc) return { fifoFd, procFd, preserveFds: cfg.preserveFds, args: [], env: [] };
   // The process must be able to use its terminal after the uid switch: like runc's
   // fixStdioPermissions, give the slave to the process's uid and keep the gid devpts chose (the
   // spec's default /dev/pts mount says gid=5, "tty"; runc: "the mount may prefer a different gid").
@@ -104,7 +120,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
   // Last step of create: LSM exec labels take effect at the next execve of this thread, which is
   // the user program's (src/security/lsm.ts says why this is not after `start`).
   step('lsm-labels', () => applyProcessLabels(proc));
-  return { fifoFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env, seal, ttySlave };
+  return { fifoFd, procFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env, seal, ttySlave };
 }
 
 /**

@@ -83,7 +83,10 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
   const child = withNamespaces(opts.nsRequests, opts.timeOffsets, () => {
     // The init stage runs the host's node binary, and the container's process starts life as it:
-    // make it read-only in the container's mount namespace first (CVE-2019-5736).
+    // make it read-only in the container's mount namespace first (CVE-2019-5736). Without a new
+    // one there is no mount table of the container's own to do it in; a container without a mount
+    // namespace has no /proc to reach /proc/self/exe through (it gets no mounts), and README
+    // "Without a mount namespace" says what is left.
     if (newMountNs) protectRuntimeBinary();
     return spawn(process.execPath, [initEntry(), String(channelFd)], {
       stdio,

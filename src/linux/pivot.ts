@@ -31,3 +31,38 @@ export function moveInto(rootfs: string): void {
   libc.chroot('.');
   libc.chdir('/');
 }
+
+/**
+ * No mount namespace (config-linux.md Namespaces: an unlisted type is inherited from the runtime):
+ * chroot(2) into the rootfs by fd, then chdir("/"). No mount is made, moved or unmounted: this
+ * thread is in the host's mount namespace, where pivot_root(2) would move the root of every
+ * process whose root is the old one, and MS_MOVE/umount would rearrange the host's own mounts.
+ *
+ * What runc does for such a config (libcontainer, read for this):
+ * - configs/validate/validator.go `security`: maskedPaths/readonlyPaths are refused ("unable to
+ *   restrict sys entries without a private MNT namespace"); nothing else is.
+ * - rootfs_linux.go `prepareRootfs` runs unchanged: `prepareRoot` makes the host's "/" rslave
+ *   (or rootfsPropagation) recursively, makes the rootfs's parent mount private and rbinds the
+ *   rootfs onto itself; every `mounts` entry is mounted; `needsSetupDev` still holds, so the
+ *   devices are mknod'ed into root.path/dev and the /dev links made there. All of it in the
+ *   host's mount namespace, and nothing undoes it: runc's default mounts stay on the host.
+ * - It then fchdir()s to the rootfs and picks `msMoveRoot` with NoPivotRoot (--no-pivot, which
+ *   would MS_MOVE the rootfs over the host's "/"), `pivotRoot` only when the config has NEWNS,
+ *   and otherwise `chroot`: chroot(".") then chdir("/"). Root propagation is applied to "/" after.
+ * - standard_init_linux.go skips `finalizeRootfs` without NEWNS: no read-only remounts (so
+ *   root.readonly is silently ignored) and no process.user.umask, which only that function
+ *   applies for the container's process. setupConsole still bind-mounts the pty onto
+ *   /dev/console; hostname, sysctl, apparmor, seccomp and capabilities are unchanged.
+ * - `runc exec` joins every namespace of the init by /proc/<pid>/ns, mnt included; joining a
+ *   mount namespace resets the root to the namespace's, so the exec'd process is not chrooted
+ *   at all and sees the host's "/". tsrun's exec stage chroots into the init's root instead
+ *   (exec-steps.ts).
+ * Debian's runc 1.1.5, tried in a private mount namespace: with no `mounts` it fails ("open
+ * /proc/self/fd: no such file or directory": the chroot has no /proc); with a proc mount it
+ * runs, and leaves every mount of its namespace rslave, the rootfs bind and the proc mount.
+ */
+export function chrootInto(rootFd: number): void {
+  libc.fchdir(rootFd);
+  libc.chroot('.');
+  libc.chdir('/');
+}

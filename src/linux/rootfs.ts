@@ -1,5 +1,6 @@
 // Builds the container's filesystem view inside the init stage's new mount namespace, before
-// pivot_root: propagation, the rootfs bind mount, every `mounts` entry in order, /dev.
+// pivot_root: propagation, the rootfs bind mount, every `mounts` entry in order, /dev. Without a
+// mount namespace, prepareRootInPlace: /dev only, no mount.
 // (runtime-spec config.md "Root", "Mounts"; config-linux.md "Devices", "rootfsPropagation".)
 import fs from 'node:fs';
 import * as libc from '../sys/libc';
@@ -76,6 +77,33 @@ export function prepareRootfs(cfg: InitConfig): number {
       }
     }
     if (cfg.setupDev) createDevLinks(rootFd);
+    for (const d of cfg.devices) createDevice(rootFd, d);
+  } catch (e) {
+    libc.close(rootFd);
+    throw e;
+  }
+  return rootFd;
+}
+
+/**
+ * Without a mount namespace (InitConfig.ownMountNs false): the same preparation as prepareRootfs
+ * minus every mount(2), because each one would land in the host's own mount table (runc's
+ * prepareRoot does them anyway, see pivot.ts chrootInto). /dev is root.path's own dev/ directory:
+ * the default devices, linux.devices and the /dev links are made there (mknod, symlink), as runc
+ * does, and stay in root.path after delete. Returns an O_PATH fd of the rootfs; the caller closes
+ * it.
+ */
+export function prepareRootInPlace(cfg: InitConfig): number {
+  // checks.ts (no-mount-namespace) refused all of these at create; this stage must not depend on
+  // that alone, since here they would be made on the host.
+  const wouldMount = [
+    cfg.mounts.length ? 'mounts' : '', cfg.maskedPaths.length ? 'maskedPaths' : '', cfg.readonlyPaths.length ? 'readonlyPaths' : '',
+    cfg.readonlyRoot ? 'root.readonly' : '', cfg.rootfsPropagation ? 'rootfsPropagation' : '', cfg.process?.terminal ? 'process.terminal' : '',
+  ].filter(Boolean);
+  if (wouldMount.length) throw new RuntimeError('rootfs', `without a mount namespace ${wouldMount.join(', ')} would change the host's mount table`);
+  const rootFd = libc.open(cfg.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  try {
+    createDevLinks(rootFd);
     for (const d of cfg.devices) createDevice(rootFd, d);
   } catch (e) {
     libc.close(rootFd);

@@ -1,7 +1,8 @@
 // Semantic checks on a schema-valid config.json: the rules of runtime-spec v1.3.0 that JSON Schema
 // cannot express (absolute paths, cross-field requirements, duplicates), plus the ones runc applies
 // in libcontainer/configs/validate/validator.go (hostname vs UTS namespace, sysctl vs namespaces,
-// id mappings vs user namespace, masked paths vs mount namespace).
+// id mappings vs user namespace, masked paths vs mount namespace), and what a container without a
+// mount namespace cannot have.
 // Each check is small, named and pure (no filesystem access); it throws SpecError with the JSON
 // pointer of the offending value. runSemanticChecks() runs them in table order.
 import { SpecError } from '../errors';
@@ -13,6 +14,11 @@ import type { LinuxNamespace, NamespaceType, Spec } from './types';
 
 export interface SpecCheck {
   name: string;
+  /**
+   * Judges the container as a whole (which namespaces it has), so it does not apply to a process
+   * checked alone (`tsrun exec`, validate-process.ts), whose minimal config lists none.
+   */
+  wholeConfig?: boolean;
   check(spec: Spec): void;
 }
 
@@ -146,6 +152,39 @@ export const CHECKS: readonly SpecCheck[] = [
     },
   },
   {
+    // config-linux.md Namespaces: a type not listed is inherited from the runtime, so without a
+    // "mount" entry the container shares the runtime's (the host's) mount table. tsrun then makes
+    // no mount at all and enters root.path with chroot(2) (src/linux/pivot.ts chrootInto says
+    // what runc does instead: its default mounts are left on the host). Everything that needs a
+    // mount is refused here, before anything exists: every `mounts` entry, the masked and
+    // read-only paths (runc refuses those too: "unable to restrict sys entries without a private
+    // MNT namespace"), a read-only root (a remount of the host mount holding root.path), a root
+    // propagation (a propagation change of that host mount), and a terminal (runtime-linux.md
+    // /dev/console is a bind mount of the pty). The LSM exec labels are written to
+    // /proc/thread-self after the root is entered, and this root has no /proc.
+    name: 'no-mount-namespace',
+    wholeConfig: true,
+    check(spec) {
+      if (hasNamespace(spec, 'mount')) return;
+      const hostTable = "would change the host's own mount table (no mount namespace in linux.namespaces)";
+      const first = spec.mounts?.[0];
+      if (first) throw new SpecError('/mounts/0', `mounting ${first.source || first.type || 'a filesystem'} at ${first.destination} ${hostTable}`);
+      for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
+        if (spec.linux?.[field]?.length) throw new SpecError(`/linux/${field}`, `mounting over these paths ${hostTable}`);
+      }
+      if (spec.root?.readonly) throw new SpecError('/root/readonly', `remounting the root read-only ${hostTable}`);
+      if (spec.linux?.rootfsPropagation) throw new SpecError('/linux/rootfsPropagation', `changing the root's propagation ${hostTable}`);
+      if (spec.process?.terminal) {
+        throw new SpecError('/process/terminal', `binding the pty onto /dev/console (runtime-linux.md) ${hostTable}`);
+      }
+      for (const field of ['apparmorProfile', 'selinuxLabel'] as const) {
+        if (spec.process?.[field]) {
+          throw new SpecError(`/process/${field}`, 'cannot be applied without a mount namespace: tsrun writes it to /proc/thread-self after entering the root, which has no /proc here');
+        }
+      }
+    },
+  },
+  {
     // config.md Hostname/Domainname: only settable in a UTS namespace (new or joined); runc:
     // "unable to set hostname without a private UTS namespace".
     name: 'uts-namespace',
@@ -245,15 +284,12 @@ export const CHECKS: readonly SpecCheck[] = [
     },
   },
   {
-    // config-linux.md maskedPaths/readonlyPaths: absolute paths in the container; runc refuses them
-    // without a mount namespace ("unable to restrict sys entries without a private MNT namespace").
+    // config-linux.md maskedPaths/readonlyPaths: absolute paths in the container (without a mount
+    // namespace they are refused by no-mount-namespace, above).
     name: 'masked-and-readonly-paths',
     check(spec) {
       for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
-        const paths = spec.linux?.[field];
-        if (!paths?.length) continue;
-        paths.forEach((p, i) => requireAbsolute(p, `/linux/${field}/${i}`));
-        if (!hasNamespace(spec, 'mount')) throw new SpecError(`/linux/${field}`, 'needs a mount namespace (linux.namespaces has no "mount" entry)');
+        spec.linux?.[field]?.forEach((p, i) => requireAbsolute(p, `/linux/${field}/${i}`));
       }
     },
   },
@@ -363,7 +399,7 @@ export function refuseHostNetnsSysctls(spec: Spec, isHostNetns: (nsPath: string)
   }
 }
 
-/** Runs every check in order; the first failure throws. */
-export function runSemanticChecks(spec: Spec): void {
-  for (const c of CHECKS) c.check(spec);
+/** Runs every check in order (only those that apply to a process alone with processOnly); the first failure throws. */
+export function runSemanticChecks(spec: Spec, opts: { processOnly?: boolean } = {}): void {
+  for (const c of CHECKS) if (!(opts.processOnly && c.wholeConfig)) c.check(spec);
 }

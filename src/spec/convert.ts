@@ -125,9 +125,16 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
     }
     nsRequests.push({ type: ns.type as WindowNs, path: ns.path || undefined });
   });
-  if (!namespaces.some((n) => n.type === 'mount')) {
-    // Without a mount namespace, pivot_root and every mount would happen on the host.
-    throw new SpecError('/linux/namespaces', 'a mount namespace is required (tsrun builds the rootfs in it)');
+  // Without a "mount" entry the container shares the runtime's mount namespace (config-linux.md
+  // Namespaces): checks.ts no-mount-namespace has refused whatever would need a mount, and the
+  // init stage enters the root with chroot(2) instead of pivot_root(2). A *joined* mount namespace
+  // that is the runtime's own is the same sharing in disguise, but tsrun would build the rootfs in
+  // it as if it were private: propagation changed, mounts made and pivot_root(2) run in the host's
+  // mount table (pivot_root moves the root of every process of the namespace). Refused.
+  const mountIndex = namespaces.findIndex((n) => n.type === 'mount');
+  const mountPath = namespaces[mountIndex]?.path;
+  if (mountPath && isOwnNamespace(mountPath, 'mnt')) {
+    throw new SpecError(`/linux/namespaces/${mountIndex}/path`, `${mountPath} is the runtime's own mount namespace: tsrun would mount and pivot_root in the host's mount table (leave "mount" out of linux.namespaces to share it)`);
   }
   const rootPath = spec.root?.path;
   if (!rootPath) throw new SpecError('/root/path', 'is required');
@@ -142,6 +149,7 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
       rootfs,
       readonlyRoot: spec.root?.readonly ?? false,
       rootfsPropagation: linux.rootfsPropagation as PropagationName | undefined,
+      ownMountNs: mountIndex >= 0,
       newCgroupNs,
       mounts,
       devices: devicesFor(spec),

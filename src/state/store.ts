@@ -32,6 +32,12 @@ export interface ContainerRecord {
   resources?: LinuxResources;
   /** Whether the container has its own PID namespace (decides how `kill --all` and `delete` find processes). */
   ownPidNamespace: boolean;
+  /**
+   * false when config.json had no mount namespace: the container shares the runtime's mount table
+   * and its root is a chroot, so `exec` must chroot into the init's root too (absent in records of
+   * older tsrun versions, which always had one).
+   */
+  ownMountNamespace?: boolean;
   /** config.json as it was at create: the spec says later edits have no effect. Only fields later verbs need. */
   config: { hooks?: unknown; process?: unknown; seccomp?: unknown; newKeyring?: boolean };
 }

@@ -27,6 +27,11 @@ function withNs(c: Json, ...types: string[]): Json {
   for (const type of types) c.linux.namespaces.push({ type });
   return c;
 }
+/** Leaves the mount namespace out of linux.namespaces (the container shares the runtime's). */
+function noMountNs(c: Json): void {
+  c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+}
+const HOST_TABLE = "would change the host's own mount table (no mount namespace in linux.namespaces)";
 function errorOf(fn: () => unknown): SpecError | undefined {
   try {
     fn();
@@ -53,6 +58,16 @@ const failing: Array<[string, string, (c: Json) => void, string]> = [
   ['mount-destination', 'empty', (c) => (c.mounts = [{ destination: '/proc', type: 'proc' }, { destination: '' }]), '/mounts/1/destination: must not be empty'],
   ['namespaces', 'duplicate type', (c) => c.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }), '/linux/namespaces/2/type: duplicate namespace type "pid" (also at /linux/namespaces/0)'],
   ['namespaces', 'relative path', (c) => c.linux.namespaces.push({ type: 'network', path: 'proc/1/ns/net' }), '/linux/namespaces/2/path: must be an absolute path, got "proc/1/ns/net"'],
+  ['no-mount-namespace', 'a mount', (c) => { noMountNs(c); c.mounts = [{ destination: '/proc', type: 'proc', source: 'proc' }]; }, `/mounts/0: mounting proc at /proc ${HOST_TABLE}`],
+  ['no-mount-namespace', 'a bind mount', (c) => { noMountNs(c); c.mounts = [{ destination: '/data', source: '/srv', options: ['rbind'] }]; }, `/mounts/0: mounting /srv at /data ${HOST_TABLE}`],
+  ['no-mount-namespace', 'a mount without source', (c) => { noMountNs(c); c.mounts = [{ destination: '/tmp', type: 'tmpfs' }]; }, `/mounts/0: mounting tmpfs at /tmp ${HOST_TABLE}`],
+  ['no-mount-namespace', 'masked paths', (c) => { noMountNs(c); c.linux.maskedPaths = ['/proc/kcore']; }, `/linux/maskedPaths: mounting over these paths ${HOST_TABLE}`],
+  ['no-mount-namespace', 'read-only paths', (c) => { noMountNs(c); c.linux.readonlyPaths = ['/proc/sys']; }, `/linux/readonlyPaths: mounting over these paths ${HOST_TABLE}`],
+  ['no-mount-namespace', 'read-only root', (c) => { noMountNs(c); c.root.readonly = true; }, `/root/readonly: remounting the root read-only ${HOST_TABLE}`],
+  ['no-mount-namespace', 'rootfsPropagation', (c) => { noMountNs(c); c.linux.rootfsPropagation = 'private'; }, `/linux/rootfsPropagation: changing the root's propagation ${HOST_TABLE}`],
+  ['no-mount-namespace', 'a terminal', (c) => { noMountNs(c); c.process.terminal = true; }, `/process/terminal: binding the pty onto /dev/console (runtime-linux.md) ${HOST_TABLE}`],
+  ['no-mount-namespace', 'an AppArmor profile', (c) => { noMountNs(c); c.process.apparmorProfile = 'docker-default'; }, '/process/apparmorProfile: cannot be applied without a mount namespace: tsrun writes it to /proc/thread-self after entering the root, which has no /proc here'],
+  ['no-mount-namespace', 'an SELinux label', (c) => { noMountNs(c); c.process.selinuxLabel = 'system_u:system_r:container_t:s0'; }, '/process/selinuxLabel: cannot be applied without a mount namespace: tsrun writes it to /proc/thread-self after entering the root, which has no /proc here'],
   ['uts-namespace', 'hostname without uts', (c) => (c.hostname = 'box'), '/hostname: cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)'],
   ['uts-namespace', 'domainname without uts', (c) => (c.domainname = 'example.org'), '/domainname: cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)'],
   ['id-mappings-need-user-namespace', 'uidMappings', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), '/linux/uidMappings: needs a user namespace (linux.namespaces has no "user" entry)'],
@@ -76,7 +91,6 @@ const failing: Array<[string, string, (c: Json) => void, string]> = [
   ['devices', 'unbuffered device without numbers', (c) => (c.linux.devices = [{ type: 'u', path: '/dev/x' }]), '/linux/devices/0/major: is required for a device of type "u"'],
   ['masked-and-readonly-paths', 'relative masked path', (c) => (c.linux.maskedPaths = ['/proc/kcore', 'proc/keys']), '/linux/maskedPaths/1: must be an absolute path, got "proc/keys"'],
   ['masked-and-readonly-paths', 'relative readonly path', (c) => (c.linux.readonlyPaths = ['proc/sys']), '/linux/readonlyPaths/0: must be an absolute path, got "proc/sys"'],
-  ['masked-and-readonly-paths', 'no mount namespace', (c) => { c.linux.namespaces = [{ type: 'pid' }]; c.linux.maskedPaths = ['/proc/kcore']; }, '/linux/maskedPaths: needs a mount namespace (linux.namespaces has no "mount" entry)'],
   ['rootfs-propagation', 'unknown mode', (c) => (c.linux.rootfsPropagation = 'recursive'), '/linux/rootfsPropagation: must be one of shared, slave, private, unbindable, rshared, rslave, rprivate, runbindable, got "recursive"'],
   ['process-scheduler', 'nice out of range', (c) => (c.process.scheduler = { policy: 'SCHED_OTHER', nice: 20 }), '/process/scheduler/nice: must be between -20 and 19, got 20'],
   ['process-scheduler', 'priority for SCHED_BATCH', (c) => (c.process.scheduler = { policy: 'SCHED_BATCH', priority: 1 }), '/process/scheduler/priority: can only be set for SCHED_FIFO or SCHED_RR, not SCHED_BATCH'],
@@ -130,6 +144,20 @@ const passing: Array<[string, (c: Json) => void]> = [
   ['device outside /dev', (c) => (c.linux.devices = [{ type: 'c', path: '/opt/null', major: 1, minor: 3 }])],
   ['masked and readonly paths with a mount ns', (c) => { c.linux.maskedPaths = ['/proc/kcore']; c.linux.readonlyPaths = ['/proc/sys']; }],
   ['empty masked paths without a mount ns', (c) => { c.linux.namespaces = [{ type: 'pid' }]; c.linux.maskedPaths = []; }],
+  ['no mount ns and nothing that mounts (empty lists, false and empty values)', (c) => {
+    noMountNs(c);
+    withNs(c, 'uts', 'network');
+    c.hostname = 'box';
+    c.mounts = [];
+    c.linux.maskedPaths = [];
+    c.linux.readonlyPaths = [];
+    c.linux.rootfsPropagation = '';
+    c.root.readonly = false;
+    c.process.terminal = false;
+    c.process.apparmorProfile = '';
+    c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    c.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+  }],
   ...['shared', 'slave', 'private', 'unbindable', 'rshared', 'rslave', 'rprivate', 'runbindable', ''].map(
     (p): [string, (c: Json) => void] => [`rootfsPropagation "${p}"`, (c) => (c.linux.rootfsPropagation = p)],
   ),
