@@ -8,14 +8,13 @@ import { MPOL_FLAGS, MPOL_MODES } from './security/memory-policy';
 import { seccompFeatures } from './security/seccomp-features';
 import type { Features } from './spec/types';
 import { ALL_PHASES } from './hooks/names';
+import { SPEC_VERSION, SPEC_VERSION_MIN } from './spec/version';
 
-export const OCI_VERSION_MIN = '1.0.0';
-export const OCI_VERSION_MAX = '1.3.0';
 
 export function buildFeatures(cgroup: { v1: boolean; v2: boolean }): Features {
   return {
-    ociVersionMin: OCI_VERSION_MIN,
-    ociVersionMax: OCI_VERSION_MAX,
+    ociVersionMin: SPEC_VERSION_MIN,
+    ociVersionMax: SPEC_VERSION,
     // Every phase runs (src/hooks/phases.ts), prestart included although deprecated.
     hooks: [...ALL_PHASES],
     // idmap/ridmap need user namespaces, which tsrun refuses for now.

@@ -6,14 +6,15 @@ import { HookError } from '../../src/hooks/run';
 import { encodeStartFailure, parseStartReply } from '../../src/hooks/start-fifo';
 import { InitStageError, RuntimeError } from '../../src/errors';
 import { buildFeatures } from '../../src/features';
+import { SPEC_VERSION } from '../../src/spec/version';
 
-const base = { ociVersion: '1.3.0', id: 'c1', bundle: '/b' };
+const base = { ociVersion: SPEC_VERSION, id: 'c1', bundle: '/b' };
 const h = { path: '/bin/true' };
 
 t.test('state per status, in runtime.md key order; no pid once stopped', async (t) => {
-  t.equal(JSON.stringify(stateOf(base, 'creating', 10)), '{"ociVersion":"1.3.0","id":"c1","status":"creating","pid":10,"bundle":"/b"}');
-  t.equal(JSON.stringify(stateOf({ ...base, annotations: { a: 'b' } }, 'running', 5)), '{"ociVersion":"1.3.0","id":"c1","status":"running","pid":5,"bundle":"/b","annotations":{"a":"b"}}');
-  t.equal(JSON.stringify(stateOf(base, 'stopped', 10)), '{"ociVersion":"1.3.0","id":"c1","status":"stopped","bundle":"/b"}');
+  t.equal(JSON.stringify(stateOf(base, 'creating', 10)), `{"ociVersion":"${SPEC_VERSION}","id":"c1","status":"creating","pid":10,"bundle":"/b"}`);
+  t.equal(JSON.stringify(stateOf({ ...base, annotations: { a: 'b' } }, 'running', 5)), `{"ociVersion":"${SPEC_VERSION}","id":"c1","status":"running","pid":5,"bundle":"/b","annotations":{"a":"b"}}`);
+  t.equal(JSON.stringify(stateOf(base, 'stopped', 10)), `{"ociVersion":"${SPEC_VERSION}","id":"c1","status":"stopped","bundle":"/b"}`);
   t.same(baseStateOf({ ociVersion: '1.0.0', id: 'x', bundle: '/y', annotations: { k: 'v' }, pid: 3 } as never), { ociVersion: '1.0.0', id: 'x', bundle: '/y', annotations: { k: 'v' } });
 });
 
