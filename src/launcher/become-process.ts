@@ -29,6 +29,8 @@ export interface BecomeOptions {
   /** The container status the seccomp listener is told (config-linux.md containerProcessState). */
   seccompStatus: 'creating' | 'running';
   warn: (msg: string) => void;
+  /** Lines for `--debug` only (the parent logs them at debug level). */
+  debug: (msg: string) => void;
   /** Process-wide attributes set while still privileged (the init stage: memoryPolicy, personality). */
   privileged?: () => void;
 }
@@ -49,6 +51,7 @@ export function becomeProcess(o: BecomeOptions): string {
   const held = wordsToCaps(libc.capget().permitted);
   const caps = proc.capabilities ? planCapabilities(proc.capabilities, o.lastCap, held) : undefined;
   caps?.warnings.forEach(o.warn);
+  caps?.debug.forEach(o.debug);
   // Without no_new_privs, seccomp is loaded now, before the capability drop, and the rest runs
   // under it (runc does the same, standard_init_linux.go).
   if (seccomp && !proc.noNewPrivileges) step('seccomp', () => loadSeccomp(seccomp, o.seccompStatus));
