@@ -43,7 +43,7 @@ t.test(`the version string is quoted only in ${HOME}`, async (t) => {
 
 t.test('the places that report the version take it from the constant', async (t) => {
   t.equal((defaultSpec() as { ociVersion: string }).ociVersion, SPEC_VERSION, 'tsrun spec');
-  const f = buildFeatures({ v1: true, v2: true });
+  const f = buildFeatures();
   t.equal(f.ociVersionMax, SPEC_VERSION, 'features ociVersionMax');
   t.equal(f.ociVersionMin, SPEC_VERSION_MIN, 'features ociVersionMin');
   t.match(fs.readFileSync(path.join(repo, 'src', 'cli', 'main.ts'), 'utf8'), /spec: \$\{SPEC_VERSION\}/, 'tsrun --version');
