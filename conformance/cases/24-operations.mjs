@@ -68,7 +68,7 @@ export default [
     name: 'create_malformed_json_fail',
     rule: 'runtime.md create: a config.json that is not JSON cannot be applied: error, no container',
     run: (ctx) => {
-      fs.writeFileSync(path.join(ctx.bundle, 'config.json'), '{"ociVersion": "1.3.0", ');
+      fs.writeFileSync(path.join(ctx.bundle, 'config.json'), '{"root": {"path": "rootfs"}, ');
       expectCreateRefused(ctx, 'config.json', { write: false });
     },
   },

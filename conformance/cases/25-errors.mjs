@@ -45,8 +45,11 @@ export default [
   },
   {
     name: 'warning_does_not_change_flow',
-    rule: 'runtime.md Warnings: "a warning ... the flow of the operation MUST continue as if the warning had not been logged" (default config warns about ambient caps; output and exit status are unaffected)',
+    rule: 'runtime.md Warnings: "a warning ... the flow of the operation MUST continue as if the warning had not been logged" (an unknown capability name is a warning, config.md; output and exit status are unaffected)',
     script: 'echo flow-ok; exit 5',
+    patch: (c) => {
+      c.process.capabilities.bounding.push('CAP_NOT_A_CAPABILITY');
+    },
     status: 5,
     expect: (r) => {
       match(r.stderr, /level=warning/, 'a warning was logged');

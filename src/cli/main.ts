@@ -8,9 +8,9 @@ import type { VerbGlobals } from './run-verb';
 import { parseGlobals } from './globals';
 import { UsageError } from '../errors';
 import { DEFAULT_ROOT } from '../state/store';
+import { SPEC_VERSION } from '../spec/version';
 
 const VERSION = '0.1.0';
-const SPEC_VERSION = '1.3.0';
 
 // verb -> the handler its module exports. Each verb is built into a bundle of its own
 // (dist/verbs/<verb>.js, scripts/build.mjs): `tsrun state` never parses the create path, the

@@ -17,6 +17,7 @@ import { lockContainer } from '../state/lock';
 import { readRecord, writeRecord } from '../state/store';
 import { statusOf } from './state';
 import type { GlobalOptions } from './context';
+import { SPEC_VERSION } from '../spec/version';
 
 
 // --- memory sizes -------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ export function parseResourcesJson(text: string, source: string): unknown {
  * judge of what this host can apply. Errors carry the spec's pointer: /linux/resources/...
  */
 export function validateResources(doc: unknown): LinuxResources {
-  const minimal = { ociVersion: '1.3.0', root: { path: 'rootfs' }, linux: { resources: doc } };
+  const minimal = { ociVersion: SPEC_VERSION, root: { path: 'rootfs' }, linux: { resources: doc } };
   if (validateConfig(minimal)) return doc as LinuxResources;
   const errors = validateConfig.errors ?? [];
   const first = errors.find((e) => e.keyword !== 'if') ?? errors[0];

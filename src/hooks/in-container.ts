@@ -10,7 +10,7 @@
 // asks; after pivot_root a startContainer `path` resolves in the container's root.
 import fs from 'node:fs';
 import { runHooks } from './run';
-import { stateOf, type InitHooks } from './phases';
+import { PHASE_STATUS, stateOf, type InitHooks } from './phases';
 import { encodeStartFailure } from './start-fifo';
 
 /**
@@ -22,7 +22,7 @@ export function runCreateHooks(h: InitHooks | undefined, roundTrip: () => void):
   if (!h) return;
   if (h.runtimeRoundTrip) roundTrip();
   // pid "as seen by the container" (runtime.md State): the init stage's own pid in its namespace.
-  runHooks('createContainer', h.createContainer, stateOf(h.state, 'creating', process.pid));
+  runHooks('createContainer', h.createContainer, stateOf(h.state, PHASE_STATUS.createContainer, process.pid));
 }
 
 /**
@@ -34,7 +34,7 @@ export function runCreateHooks(h: InitHooks | undefined, roundTrip: () => void):
 export function runStartContainerHooks(h: InitHooks | undefined, fifo: number): void {
   if (!h || h.startContainer.length === 0) return;
   try {
-    runHooks('startContainer', h.startContainer, stateOf(h.state, 'created', process.pid));
+    runHooks('startContainer', h.startContainer, stateOf(h.state, PHASE_STATUS.startContainer, process.pid));
   } catch (e) {
     try {
       fs.writeSync(fifo, encodeStartFailure(e instanceof Error ? e.message : String(e)));

@@ -34,6 +34,8 @@ export interface BecomeOptions {
   /** Not loaded here: sealProcess loads it, last. Without no_new_privs, CAP_SYS_ADMIN is kept for it. */
   seccomp?: ArmedSeccomp;
   warn: (msg: string) => void;
+  /** Lines for `--debug` only (the parent logs them at debug level). */
+  debug: (msg: string) => void;
   /** Process-wide attributes set while still privileged (the init stage: memoryPolicy, personality). */
   privileged?: () => void;
 }
@@ -76,6 +78,7 @@ export function becomeProcess(o: BecomeOptions): Became {
   const held = wordsToCaps(libc.capget().permitted);
   const caps = proc.capabilities ? planCapabilities(proc.capabilities, o.lastCap, held) : undefined;
   caps?.warnings.forEach(o.warn);
+  caps?.debug.forEach(o.debug);
   // Without no_new_privs, loading the filter needs CAP_SYS_ADMIN in the effective set (seccomp(2)
   // EACCES otherwise), so it is held until sealProcess has loaded it. It never reaches the
   // program: release() sets the final sets before execve or posix_spawn.

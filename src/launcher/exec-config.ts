@@ -13,7 +13,7 @@
 //  pid file; wait for the stage, then for the process (tsrun exec is its subreaper)
 import type { InitProcess } from './init-config';
 import type { InitSeccomp } from '../security/seccomp';
-import type { ErrorMsg, HelloMsg, WarnMsg } from './protocol';
+import type { DebugMsg, ErrorMsg, HelloMsg, WarnMsg } from './protocol';
 
 export interface ExecProcess extends InitProcess {
   terminal: boolean;
@@ -50,5 +50,5 @@ export interface ExecConfig {
 export interface ExecMsg { type: 'exec'; config: ExecConfig }
 export interface SpawnedMsg { type: 'spawned'; pid: number }
 
-export type StageToExec = HelloMsg | WarnMsg | ErrorMsg | SpawnedMsg;
+export type StageToExec = HelloMsg | WarnMsg | DebugMsg | ErrorMsg | SpawnedMsg;
 export type ExecToStage = ExecMsg;

@@ -26,7 +26,12 @@ function main(): never {
   try {
     ch.send({ type: 'hello' });
     const { config } = ch.expect('exec');
-    const pid = execInContainer(config, (message) => ch.send({ type: 'warn', message }), { preload: preloadExecPty, open: openExecPty });
+    const pid = execInContainer(
+      config,
+      (message) => ch.send({ type: 'warn', message }),
+      (message) => ch.send({ type: 'debug', message }),
+      { preload: preloadExecPty, open: openExecPty },
+    );
     ch.send({ type: 'spawned', pid });
     libc.exitNow(0);
   } catch (e) {

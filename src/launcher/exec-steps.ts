@@ -90,7 +90,7 @@ export interface PtyHooks {
 }
 
 /** Runs every step and spawns the process; returns its host pid. */
-export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?: PtyHooks): number {
+export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, debug: (m: string) => void, pty?: PtyHooks): number {
   const proc = cfg.process;
   // Host-side preparations, while libseccomp, the listener socket and the host's /proc resolve.
   preloadSpawn();
@@ -127,7 +127,7 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, pty?
   if (proc.terminal && !pty) throw new RuntimeError('console', 'this exec stage cannot make terminals');
   const ptyName = proc.terminal && pty ? step('console', () => pty.open(cfg, root)) : undefined;
 
-  const { executable, seal } = becomeProcess({ proc, root, lastCap, seccomp, warn });
+  const { executable, seal } = becomeProcess({ proc, root, lastCap, seccomp, warn, debug });
   libc.close(root);
   const actions = fileActions(cfg, ptyName);
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);

@@ -29,7 +29,7 @@ function main(): void {
     const boot = ch.expect('bootstrap');
     cfg = boot.config;
     const hooks = cfg.hooks;
-    prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }), () =>
+    prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }), (message) => ch.send({ type: 'debug', message }), () =>
       runCreateHooks(hooks, () => {
         ch.send({ type: 'hooks', phases: ['prestart', 'createRuntime'] });
         ch.expect('hooks-done');

@@ -35,7 +35,7 @@ export interface Prepared {
   procFd?: number;
 }
 
-export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
+export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, debug: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
   // A known umask for everything we create (mount points, device nodes), whatever the caller had.
   libc.umask(0o022);
   // cgroup namespace after the parent has put us in our cgroup (it did, before bootstrap), so the
@@ -110,7 +110,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, bef
 
   const { memoryPolicy, personality } = cfg;
   const { executable, seal } = becomeProcess({
-    proc, root, lastCap, seccomp, warn,
+    proc, root, lastCap, seccomp, warn, debug,
     privileged: () => {
       if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(memoryPolicy));
       if (personality) step('personality', () => applyPersonality(personality));

@@ -5,25 +5,13 @@
 // spawned while the main thread is inside.
 import fs from 'node:fs';
 import * as libc from '../sys/libc';
-import {
-  CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS,
-} from '../sys/constants';
+import { CLONE_FS, CLONE_NEWTIME } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';
+import { NAMESPACE_TABLE, type WindowNs } from '../linux/namespace-table';
 
-/**
- * Namespaces the parent handles in the window. user: refused for now (it needs a single-threaded
- * caller). cgroup: only joined here; a new one is made by the init stage after it is in its cgroup.
- */
-export type WindowNs = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'time' | 'cgroup';
+export type { WindowNs } from '../linux/namespace-table';
 
-export const NS_FLAG: Record<WindowNs, number> = {
-  pid: CLONE_NEWPID, network: CLONE_NEWNET, mount: CLONE_NEWNS, ipc: CLONE_NEWIPC, uts: CLONE_NEWUTS, time: CLONE_NEWTIME,
-  cgroup: CLONE_NEWCGROUP,
-};
-/** /proc/<pid>/ns/<name> file names. For pid and time, what a spawn inherits is *_for_children. */
-const NS_PROC_NAME: Record<WindowNs, string> = {
-  pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', time: 'time', cgroup: 'cgroup',
-};
+const NS_FLAG = (t: WindowNs): number => NAMESPACE_TABLE[t].flag;
 // setns into the mount namespace last: it resets the thread's root and cwd, and later setns
 // paths must still resolve in the host view (setns(2)).
 const ORDER: WindowNs[] = ['pid', 'time', 'cgroup', 'network', 'ipc', 'uts', 'mount'];
@@ -72,7 +60,8 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
       // parent cannot switch its time_for_children back. It does not need to: unshare only
       // changes what *children* get, and the parent spawns nothing after the init stage.
       if (r.type === 'time') continue;
-      const name = r.type === 'pid' ? `${NS_PROC_NAME[r.type]}_for_children` : NS_PROC_NAME[r.type];
+      // /proc/<pid>/ns/<name>: for pid, what a spawn inherits is pid_for_children.
+      const name = r.type === 'pid' ? `${NAMESPACE_TABLE.pid.proc}_for_children` : NAMESPACE_TABLE[r.type].proc;
       saved.set(r.type, openNs(`/proc/thread-self/ns/${name}`));
     }
     const plan = sorted.map((r) => {
@@ -83,11 +72,11 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
     });
     for (const p of plan) if (p.fd >= 0) joinFds.push(p.fd);
 
-    const newFlags = plan.filter((p) => p.fd < 0).reduce((acc, p) => acc | NS_FLAG[p.r.type], 0);
+    const newFlags = plan.filter((p) => p.fd < 0).reduce((acc, p) => acc | NS_FLAG(p.r.type), 0);
     for (const p of plan) {
       if (p.fd >= 0) {
         try {
-          libc.setns(p.fd, NS_FLAG[p.r.type], p.r.path);
+          libc.setns(p.fd, NS_FLAG(p.r.type), p.r.path);
         } catch (e) {
           if (e instanceof SyscallError && e.errnoCode === 'EINVAL') {
             throw new RuntimeError('namespace', `${p.r.path} is not a ${p.r.type} namespace (or cannot be joined)`);
@@ -106,7 +95,7 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
     const failures: string[] = [];
     for (const t of restoreOrder) {
       try {
-        libc.setns(saved.get(t) as number, NS_FLAG[t]);
+        libc.setns(saved.get(t) as number, NS_FLAG(t));
       } catch (e) {
         failures.push(`${t}: ${(e as Error).message}`);
       }

@@ -31,6 +31,8 @@ import type { InitConfig } from './init-config';
 export interface HelloMsg { type: 'hello' }
 export interface ReadyMsg { type: 'ready' }
 export interface WarnMsg { type: 'warn'; message: string }
+/** A line the parent logs at debug level (shown with `--debug` only). */
+export interface DebugMsg { type: 'debug'; message: string }
 export interface ErrorMsg {
   type: 'error';
   step: string;
@@ -46,7 +48,7 @@ export interface GoMsg { type: 'go' }
 export interface HooksMsg { type: 'hooks'; phases: string[] }
 export interface HooksDoneMsg { type: 'hooks-done' }
 
-export type InitToParent = HelloMsg | ReadyMsg | WarnMsg | ErrorMsg | HooksMsg;
+export type InitToParent = HelloMsg | ReadyMsg | WarnMsg | DebugMsg | ErrorMsg | HooksMsg;
 export type ParentToInit = BootstrapMsg | GoMsg | HooksDoneMsg;
 export type Message = InitToParent | ParentToInit;
 

@@ -4,7 +4,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { InitStageError } from '../errors';
-import { Decoder, encode, type ErrorMsg, type Message, type WarnMsg } from './protocol';
+import { log } from '../log';
+import { Decoder, encode, type DebugMsg, type ErrorMsg, type Message, type WarnMsg } from './protocol';
 
 /** How long a stage may take to answer one step (loading Node, mounting). */
 const STEP_TIMEOUT_MS = 60_000;
@@ -68,7 +69,7 @@ export class StageHandle<In extends { type: string }, Out extends { type: string
     this.channel.write(encode(msg as unknown as Message));
   }
 
-  /** Next message; warnings are handed to `onWarning` and skipped. */
+  /** Next message; warnings are handed to `onWarning`, debug lines to the log, and skipped. */
   async next(onWarning: (m: string) => void): Promise<In> {
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     for (;;) {
@@ -76,6 +77,10 @@ export class StageHandle<In extends { type: string }, Out extends { type: string
       if (msg) {
         if (msg.type === 'warn') {
           onWarning((msg as unknown as WarnMsg).message);
+          continue;
+        }
+        if (msg.type === 'debug') {
+          log.debug((msg as unknown as DebugMsg).message);
           continue;
         }
         return msg;

@@ -13,8 +13,10 @@ export interface CapPlan {
   permitted: number[];
   inheritable: number[];
   ambient: number[];
-  /** Names the spec listed that this kernel or tsrun does not know: warnings, never failures. */
+  /** What the config asked for and cannot have: warnings (config.md: never failures). */
   warnings: string[];
+  /** What runc leaves out without a word (ambient capabilities the kernel cannot raise): debug lines. */
+  debug: string[];
 }
 
 /** /proc/sys/kernel/cap_last_cap: the highest capability this kernel knows. */
@@ -29,6 +31,7 @@ export function readLastCap(): number {
 /** Resolves names to numbers; the spec says unknown or ungrantable ones are a warning (config.md). */
 export function planCapabilities(caps: LinuxCapabilities, lastCap: number, held?: readonly number[]): CapPlan {
   const warnings: string[] = [];
+  const debug: string[] = [];
   const sets = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
   const out: Partial<CapPlan> = {};
   for (const s of sets) {
@@ -47,7 +50,7 @@ export function planCapabilities(caps: LinuxCapabilities, lastCap: number, held?
     }
     out[s] = usable;
   }
-  const plan = out as Omit<CapPlan, 'warnings'>;
+  const plan = out as Omit<CapPlan, 'warnings' | 'debug'>;
   // capset(2) refuses (EPERM) an inheritable capability outside the bounding set (which is dropped
   // first) and an effective one outside the permitted set. The spec says an ungrantable capability
   // is a warning, not a failure, so leave those out and say so (found by
@@ -61,18 +64,22 @@ export function planCapabilities(caps: LinuxCapabilities, lastCap: number, held?
   dropOutside('inheritable', 'bounding');
   dropOutside('effective', 'permitted');
   // capabilities(7): an ambient capability must be both permitted and inheritable, or the kernel
-  // refuses to raise it. runc's default spec lists ambient caps with no inheritable set; the spec
-  // says an ungrantable capability is a warning, so leave it out and say so.
+  // refuses to raise it (PR_CAP_AMBIENT_RAISE: EPERM). runc's default spec before v1.2 (which
+  // `tsrun spec` writes) lists ambient capabilities with no inheritable set, so every container
+  // made from it would print a warning. runc raises each ambient capability and ignores a failure
+  // (libcontainer/capabilities/capabilities.go ApplyCaps: silently through gocapability up to
+  // v1.2, a warning from v1.3, when its own default spec no longer lists them): leave it out and
+  // say so at debug level only, so the default config runs quietly, as with the runc installed here.
   const grantable = plan.ambient.filter((c) => plan.permitted.includes(c) && plan.inheritable.includes(c));
   if (grantable.length !== plan.ambient.length) {
     const names = (caps.ambient ?? []).filter((n) => {
       const num = parseCapabilities([n]).known[0];
       return num !== undefined && !grantable.includes(num);
     });
-    warnings.push(`ambient capabilities ${names.join(', ')} ignored: not in both the permitted and inheritable sets`);
+    debug.push(`ambient capabilities ${names.join(', ')} not raised: not in both the permitted and inheritable sets`);
     plan.ambient = grantable;
   }
-  return { ...plan, warnings };
+  return { ...plan, warnings, debug };
 }
 
 /** Step 1 (before the uid switch): drop from the bounding set what the config does not list. */

@@ -24,6 +24,13 @@ function accepts(probe: (ctx: scmp.FilterCtx) => void): boolean {
   }
 }
 
+/** "2.5.4": the libseccomp this host loads, or undefined without one. */
+export function libseccompVersion(): string | undefined {
+  if (!scmp.available()) return undefined;
+  const v = scmp.version();
+  return `${v.major}.${v.minor}.${v.micro}`;
+}
+
 export function seccompFeatures(): SeccompFeatures {
   if (!scmp.available()) return { enabled: false };
   const getpid = scmp.syscallResolveName('getpid');

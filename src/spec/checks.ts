@@ -11,6 +11,7 @@ import { planExecCpuAffinity } from '../security/cpu-affinity';
 import { mempolicyArgs } from '../security/memory-policy';
 import { personalityValue } from '../security/personality';
 import type { LinuxNamespace, NamespaceType, Spec } from './types';
+import { SPEC_MAJOR, SPEC_VERSION } from './version';
 
 export interface SpecCheck {
   name: string;
@@ -75,8 +76,8 @@ export const CHECKS: readonly SpecCheck[] = [
     name: 'oci-version',
     check(spec) {
       const m = SEMVER.exec(spec.ociVersion);
-      if (!m) throw new SpecError('/ociVersion', `must be a SemVer version like "1.3.0", got "${spec.ociVersion}"`);
-      if (m[1] !== '1') throw new SpecError('/ociVersion', `tsrun supports runtime-spec 1.x, got "${spec.ociVersion}"`);
+      if (!m) throw new SpecError('/ociVersion', `must be a SemVer version like "${SPEC_VERSION}", got "${spec.ociVersion}"`);
+      if (m[1] !== SPEC_MAJOR) throw new SpecError('/ociVersion', `tsrun supports runtime-spec ${SPEC_MAJOR}.x, got "${spec.ociVersion}"`);
     },
   },
   {

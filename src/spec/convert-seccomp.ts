@@ -7,6 +7,7 @@ import { log } from '../log';
 import { SpecError, RuntimeError } from '../errors';
 import { checkSeccomp, type InitSeccomp } from '../security/seccomp';
 import type { Spec } from './types';
+import { SPEC_VERSION } from './version';
 
 export function seccompFor(spec: Spec, id: string, bundle: string): InitSeccomp | undefined {
   const profile = spec.linux?.seccomp;
@@ -21,6 +22,8 @@ export function seccompFor(spec: Spec, id: string, bundle: string): InitSeccomp 
   }
   return {
     profile,
-    state: { ociVersion: spec.ociVersion, id, bundle: path.resolve(bundle), annotations: spec.annotations },
+    // runtime.md State / config-linux.md containerProcessState: the version the state complies
+    // with, tsrun's (runc: specs.Version), not the config's.
+    state: { ociVersion: SPEC_VERSION, id, bundle: path.resolve(bundle), annotations: spec.annotations },
   };
 }

@@ -12,8 +12,7 @@
 // - runc adds a `cgroup` namespace only on a cgroup v2 unified host. tsrun's default stays
 //   host-independent (the reference host is hybrid, where runc does not list it either).
 
-/** The runtime-spec version tsrun implements and writes into new configs (config.md "ociVersion"). */
-export const OCI_VERSION = '1.3.0';
+import { SPEC_VERSION } from './version';
 
 /** Hostname in the default spec; runc uses "runc". */
 export const DEFAULT_HOSTNAME = 'tsrun';
@@ -60,7 +59,7 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): object {
     throw new Error('defaultSpec: rootless specs are not supported (no user namespace support yet)');
   }
   return {
-    ociVersion: OCI_VERSION,
+    ociVersion: SPEC_VERSION,
     process: {
       // runc's default asks for a terminal: `tsrun create` and `run -d` of an untouched spec need
       // --console-socket, a foreground `tsrun run` relays it (runc's terminals.md); the demo

@@ -488,7 +488,8 @@ export interface LinuxFeatures {
   };
   apparmor?: { enabled?: boolean };
   selinux?: { enabled?: boolean };
-  intelRdt?: { enabled?: boolean; schemata?: boolean; enableMonitoring?: boolean };
+  /** schemata: linux.intelRdt.schemata is implemented; monitoring: enableMonitoring is (specs-go/features). */
+  intelRdt?: { enabled?: boolean; schemata?: boolean; monitoring?: boolean };
   mountExtensions?: { idmap?: { enabled?: boolean } };
   /** [v1.3.0] */
   memoryPolicy?: { modes?: string[]; flags?: string[] };

@@ -8,6 +8,7 @@ import { refuseUnsupported } from './unsupported';
 import { validateProcess } from './generated/process-validator';
 import { runSchema } from './schema-errors';
 import type { Process, Spec } from './types';
+import { SPEC_VERSION } from './version';
 
 /** Returns the process wrapped in a minimal config (pointers read /process/...), or throws SpecError. */
 export function validateProcessDoc(raw: unknown): Spec {
@@ -17,7 +18,7 @@ export function validateProcessDoc(raw: unknown): Spec {
     if (e instanceof SpecError) throw new SpecError(`/process${e.pointer}`, e.message.slice(e.pointer ? e.pointer.length + 2 : 0), e.code);
     throw e;
   }
-  const spec = { ociVersion: '1.3.0', root: { path: '/' }, process: raw as Process } as Spec;
+  const spec = { ociVersion: SPEC_VERSION, root: { path: '/' }, process: raw as Process } as Spec;
   // The container's own rules (its namespaces) were applied at create; exec.ts refuses what its
   // kind of container cannot give an exec'd process (a terminal without a mount namespace).
   runSemanticChecks(spec, { processOnly: true });

@@ -9,6 +9,7 @@ import {
   assertCleanError, assertNoLeaks, bundleFor, cleanupRoot, delay, ownLeaks, makeStateRoot, pidsInCgroupOf, quiet,
   skipReason, stateOf, tsrun, tsrunSpawn, uniqueId, waitFor,
 } from '../lib/harness';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const root = makeStateRoot();
 t.teardown(() => cleanupRoot(root));
@@ -23,7 +24,7 @@ function refusedCreate(tt: Parameters<typeof assertCleanError>[0], bundle: strin
 
 t.test('bad config.json: malformed JSON, schema violations, missing rootfs, bad cwd, args[0]', { skip: skipReason }, async (t) => {
   const malformed = bundleFor(t);
-  fs.writeFileSync(path.join(malformed, 'config.json'), '{ "ociVersion": "1.3.0", "process": ');
+  fs.writeFileSync(path.join(malformed, 'config.json'), `{ "ociVersion": "${SPEC_VERSION}", "process": `);
   refusedCreate(t, malformed, /config\.json/);
 
   const noConfig = bundleFor(t);

@@ -10,6 +10,7 @@ import {
   assertNoLeaks, bindShared, bundleFor, cleanupRoot, makeStateRoot, quiet, sharedDir, stateOf, tsrun, uniqueId,
   skipReason, waitFor, errorLines,
 } from '../lib/harness';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const root = makeStateRoot();
 t.teardown(() => cleanupRoot(root));
@@ -73,6 +74,8 @@ t.test('every phase once, in order, with its state, in its namespaces', { skip: 
   const initMnt = fs.readlinkSync(`/proc/${st.pid}/ns/mnt`);
   t.not(initUts, hostNs('uts'), 'the container has its own uts namespace');
 
+  // The status per phase is runc's (src/hooks/phases.ts PHASE_STATUS): creating for the three
+  // create-time phases, created for startContainer, running for poststart, stopped for poststop.
   let lines = readLog(log);
   t.same(lines.map((l) => l.slice(0, 3)), [
     ['prestart', 'creating', pid],
@@ -108,6 +111,8 @@ t.test('args and env are passed exactly; tsrun\'s environment is not', { skip: s
   const bundle = bundleFor(t, (c) => {
     quiet(c);
     c.process.args = ['true'];
+    // An older config: the state still says the version tsrun writes it for (runc: specs.Version).
+    c.ociVersion = '1.0.0';
     c.annotations = { 'org.example/key': 'a value' };
     c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['custom-argv0', '-c', script, 'zero', 'one two'], env: ['X=1', 'Y=two words'] }] };
   });
@@ -119,6 +124,7 @@ t.test('args and env are passed exactly; tsrun\'s environment is not', { skip: s
   const state = JSON.parse(fs.readFileSync(`${shared}/stdin`, 'utf8')) as Json;
   t.same(Object.keys(state), ['ociVersion', 'id', 'status', 'pid', 'bundle', 'annotations'], 'state keys (runtime.md State)');
   t.match(state, { id, status: 'creating', bundle, annotations: { 'org.example/key': 'a value' } });
+  t.equal(state.ociVersion, SPEC_VERSION, "ociVersion: the runtime's, not the config's");
   t.type(state.pid, 'number');
   assertNoLeaks(t, root);
 });

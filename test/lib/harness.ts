@@ -192,7 +192,11 @@ export function copyRootfs(t: TestLike): string {
   return dir;
 }
 
-/** Drops the default spec's ambient set: runc's default lists ambient caps that are not inheritable, so every create warns. */
+/**
+ * Drops the default spec's ambient set (runc's pre-1.2 default lists ambient capabilities that are
+ * not inheritable, which the kernel cannot raise). tsrun no longer warns about them (a debug line,
+ * test/integration/process.test.ts "runs quietly"), so this only keeps a test's config minimal.
+ */
 export function quiet(c: any): void {
   if (c.process?.capabilities) delete c.process.capabilities.ambient;
 }

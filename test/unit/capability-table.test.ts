@@ -70,7 +70,7 @@ t.test('matches linux/capability.h', { skip: existsSync(header) ? false : `${hea
 });
 
 t.test('withCapability: permitted and effective gain it, bounding and the others do not', async (t) => {
-  const plan = { bounding: [5], effective: [5], permitted: [5], inheritable: [], ambient: [], warnings: [] };
+  const plan = { bounding: [5], effective: [5], permitted: [5], inheritable: [], ambient: [], warnings: [], debug: [] };
   const held = withCapability(plan, 21);
   t.same(held.permitted, [5, 21]);
   t.same(held.effective, [5, 21]);

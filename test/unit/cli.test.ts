@@ -3,6 +3,7 @@ import { parseGlobals } from '../../src/cli/globals';
 import { parseFlags, int, oneId, str } from '../../src/cli/args';
 import { formatLine } from '../../src/log';
 import { formatTable } from '../../src/cli/commands/list';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 t.test('global flags: both forms, before the verb only', async (t) => {
   const a = parseGlobals(['--root', '/r', '--log=/l', '--log-format', 'json', '--debug', 'create', '--bundle', 'b', 'id']);
@@ -41,8 +42,8 @@ t.test('log lines like runc (logrus)', async (t) => {
 
 t.test('list table aligns columns', async (t) => {
   const out = formatTable([
-    { ociVersion: '1.3.0', id: 'a', pid: 12, status: 'running', bundle: '/b', rootfs: '/r', created: 'c', owner: 'root' },
-    { ociVersion: '1.3.0', id: 'longer-id', pid: 0, status: 'stopped', bundle: '/bundle', rootfs: '/r', created: 'c', owner: 'root' },
+    { ociVersion: SPEC_VERSION, id: 'a', pid: 12, status: 'running', bundle: '/b', rootfs: '/r', created: 'c', owner: 'root' },
+    { ociVersion: SPEC_VERSION, id: 'longer-id', pid: 0, status: 'stopped', bundle: '/bundle', rootfs: '/r', created: 'c', owner: 'root' },
   ]);
   const lines = out.trimEnd().split('\n');
   t.equal(lines.length, 3);

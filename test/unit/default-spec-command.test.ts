@@ -100,3 +100,21 @@ t.test('--rootfs-tar does not unpack when config.json exists, and writes no conf
   await t.rejects(specCommand(['-b', path.join(dir, 'fresh'), '--rootfs-tar', tarball]), /not empty/);
   t.notOk(existsSync(path.join(dir, 'fresh', 'config.json')), 'no config.json written');
 });
+
+t.test('messages read like runc\'s: no "spec:" of their own (the CLI prints "tsrun spec: " before them)', async (t) => {
+  const dir = t.testdir({ file: 'x' });
+  const cases: Array<[string[], string]> = [
+    [['--bundel', dir], 'flag provided but not defined: --bundel'],
+    [['--bundle', dir, 'extra'], '"tsrun spec" requires exactly 0 argument(s)'],
+    [['--bundle'], '--bundle needs a value'],
+    [['--bundle', dir, '--bundle', dir], '--bundle given more than once'],
+    [['--rootless', '--bundle', dir], '--rootless is not supported yet: tsrun does not implement user namespaces'],
+    [['--bundle', path.join(dir, 'missing')], `bundle directory ${path.join(dir, 'missing')}: no such file or directory`],
+    [['--bundle', path.join(dir, 'file')], `bundle ${path.join(dir, 'file')} is not a directory`],
+  ];
+  for (const [argv, message] of cases) {
+    // t.rejects({message}) would only match a substring: compare the whole line.
+    const err = await specCommand(argv).then(() => undefined, (e: unknown) => e);
+    t.equal(err instanceof Error ? err.message : err, message, argv.join(' '));
+  }
+});

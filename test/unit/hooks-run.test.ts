@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HookError, envObject, hookArgv, runHook, runHooks, runHooksWarnOnly, tidyOutput, type HookState } from '../../src/hooks/run';
+import { SPEC_VERSION } from '../../src/spec/version';
 
-const state: HookState = { ociVersion: '1.3.0', id: 'c1', status: 'creating', pid: 42, bundle: '/b', annotations: { 'a.b': 'x y' } };
+const state: HookState = { ociVersion: SPEC_VERSION, id: 'c1', status: 'creating', pid: 42, bundle: '/b', annotations: { 'a.b': 'x y' } };
 
 function tmp(t: Test): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-hooks-unit-'));

@@ -8,6 +8,7 @@ import { SpecError } from '../../src/errors';
 import { refuseHostNetnsSysctls } from '../../src/spec/checks';
 import { convertSpec } from '../../src/spec/convert';
 import type * as Validate from '../../src/spec/validate';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
@@ -18,7 +19,7 @@ const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
 type Json = any;
 function base(): Json {
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     root: { path: 'rootfs' },
     mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
     process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },

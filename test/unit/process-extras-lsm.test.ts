@@ -12,6 +12,7 @@ import {
 } from '../../src/security/lsm';
 import { convertSpec } from '../../src/spec/convert';
 import type { InitMount } from '../../src/launcher/init-config';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 function tmp(t: Test): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-lsm-'));
@@ -38,7 +39,7 @@ t.test('lsmStatus reads the module switch, securityfs and selinuxfs', async (t) 
 });
 
 t.test('labels for an LSM the host lacks are refused by pointer', async (t) => {
-  const spec = (p: object, l: object = {}) => ({ ociVersion: '1.3.0', process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 }, ...p }, linux: l }) as never;
+  const spec = (p: object, l: object = {}) => ({ ociVersion: SPEC_VERSION, process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 }, ...p }, linux: l }) as never;
   const none = { apparmor: false, selinux: false };
   const cases: Array<[object, object, string]> = [
     [{ apparmorProfile: 'docker-default' }, {}, '/process/apparmorProfile: cannot be applied: AppArmor is not enabled on this host'],
@@ -72,7 +73,7 @@ t.test('mountLabel: context="..." on the mounts that take it', async (t) => {
 
 t.test('convertSpec: labels pass through when the LSM is there', async (t) => {
   const spec = {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     root: { path: 'rootfs' },
     process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 }, apparmorProfile: 'tsrun-test', selinuxLabel: 'system_u:system_r:container_t:s0' },
     mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }],

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SpecError } from '../../src/errors';
 import type * as Validate from '../../src/spec/validate';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
@@ -26,10 +27,10 @@ function messageOf(fn: () => unknown): string {
 }
 
 t.test('state documents (runtime.md State)', async (t) => {
-  const created = { ociVersion: '1.3.0', id: 'c1', status: 'created', pid: 4422, bundle: '/containers/c1', annotations: { a: 'b' } };
+  const created = { ociVersion: SPEC_VERSION, id: 'c1', status: 'created', pid: 4422, bundle: '/containers/c1', annotations: { a: 'b' } };
   t.equal(validateStateDoc(created), created);
-  t.ok(isValidState({ ociVersion: '1.3.0', id: 'c1', status: 'stopped', bundle: '/b' }), 'stopped needs no pid');
-  t.ok(isValidState({ ociVersion: '1.3.0', id: 'c1', status: 'creating', bundle: '/b' }), 'creating needs no pid');
+  t.ok(isValidState({ ociVersion: SPEC_VERSION, id: 'c1', status: 'stopped', bundle: '/b' }), 'stopped needs no pid');
+  t.ok(isValidState({ ociVersion: SPEC_VERSION, id: 'c1', status: 'creating', bundle: '/b' }), 'creating needs no pid');
   t.ok(isValidState({ ...created, private: { startTime: 1 } }), 'extra fields are allowed');
   t.ok(isValidState({ ...created, status: 'paused' }), 'paused: the one status tsrun adds (runtime.md allows new ones)');
 
@@ -55,7 +56,7 @@ t.test('state documents (runtime.md State)', async (t) => {
 t.test('features documents (features.md, features-linux.md)', async (t) => {
   const features = {
     ociVersionMin: '1.0.0',
-    ociVersionMax: '1.3.0',
+    ociVersionMax: SPEC_VERSION,
     hooks: ['prestart', 'createRuntime', 'poststop'],
     mountOptions: ['ro', 'rbind'],
     potentiallyUnsafeConfigAnnotations: ['com.example.'],
@@ -75,9 +76,9 @@ t.test('features documents (features.md, features-linux.md)', async (t) => {
     },
   };
   t.equal(validateFeaturesDoc(features), features);
-  t.ok(isValidFeatures({ ociVersionMin: '1.0.0', ociVersionMax: '1.3.0' }), 'minimal');
+  t.ok(isValidFeatures({ ociVersionMin: '1.0.0', ociVersionMax: SPEC_VERSION }), 'minimal');
   const bad: Array<[Json, string]> = [
-    [{ ociVersionMax: '1.3.0' }, '/ociVersionMin: is required'],
+    [{ ociVersionMax: SPEC_VERSION }, '/ociVersionMin: is required'],
     [{ ...features, hooks: 'prestart' }, '/hooks: must be an array'],
     [{ ...features, linux: { cgroup: { v2: 'yes' } } }, '/linux/cgroup/v2: must be a boolean'],
     [{ ...features, linux: { mountExtensions: { idmap: { enabled: 1 } } } }, '/linux/mountExtensions/idmap/enabled: must be a boolean'],

@@ -14,6 +14,7 @@ import {
 } from '../../src/security/seccomp';
 import { seccompFeatures } from '../../src/security/seccomp-features';
 import type { LinuxSeccomp } from '../../src/spec/types';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const skip = scmp.available() ? false : 'libseccomp.so.2 is not installed';
 
@@ -129,13 +130,19 @@ t.test('refusals name the field', { skip }, async (t) => {
 
 t.test('the listener message (config-linux.md containerProcessState)', async (t) => {
   const m = JSON.parse(listenerMessage({
-    state: { ociVersion: '1.3.0', id: 'c1', bundle: '/b', annotations: { a: 'b' } }, metadata: 'md', hostPid: 4242,
+    state: { ociVersion: SPEC_VERSION, id: 'c1', bundle: '/b', annotations: { a: 'b' } }, metadata: 'md', hostPid: 4242,
   }, 'created'));
   t.same(m, {
-    ociVersion: '1.3.0', fds: ['seccompFd'], pid: 4242, metadata: 'md',
-    state: { ociVersion: '1.3.0', id: 'c1', status: 'created', pid: 4242, bundle: '/b', annotations: { a: 'b' } },
+    ociVersion: SPEC_VERSION, fds: ['seccompFd'], pid: 4242, metadata: 'md',
+    state: { ociVersion: SPEC_VERSION, id: 'c1', status: 'created', pid: 4242, bundle: '/b', annotations: { a: 'b' } },
   });
-  t.equal(JSON.parse(listenerMessage({ state: { ociVersion: '1.3.0', id: 'c', bundle: '/b' }, hostPid: 1 }, 'creating')).metadata, '');
+  t.equal(JSON.parse(listenerMessage({ state: { ociVersion: SPEC_VERSION, id: 'c', bundle: '/b' }, hostPid: 1 }, 'creating')).metadata, '');
+});
+
+t.test("the listener's state carries tsrun's spec version, not the config's (runc: specs.Version)", { skip }, async (t) => {
+  const { seccompFor } = await import('../../src/spec/convert-seccomp');
+  const s = seccompFor({ ociVersion: '1.0.0', root: { path: 'rootfs' }, linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW' } } }, 'c1', '/b');
+  t.equal(s?.state.ociVersion, SPEC_VERSION);
 });
 
 t.test('SCM_RIGHTS control message layout (cmsg(3), LP64)', async (t) => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkId, listIds, makeContainerDir, readRecord, writeRecord, type ContainerRecord } from '../../src/state/store';
 import { parseProcStat, statusFromFacts, isOurProcessAlive, readProcStat } from '../../src/state/status';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 t.test('ids: runc rule', async (t) => {
   for (const ok of ['a', 'abc-DEF_1.2+3', 'x'.repeat(1024)]) t.equal(checkId(ok), ok);
@@ -14,7 +15,7 @@ t.test('ids: runc rule', async (t) => {
 
 function rec(id: string): ContainerRecord {
   return {
-    ociVersion: '1.3.0', id, pid: 0, bundle: '/b', rootfs: '/b/rootfs', created: new Date(0).toISOString(), owner: 'root',
+    ociVersion: SPEC_VERSION, id, pid: 0, bundle: '/b', rootfs: '/b/rootfs', created: new Date(0).toISOString(), owner: 'root',
     startTime: 0, lastStatus: 'creating', ownPidNamespace: true, config: {},
   };
 }

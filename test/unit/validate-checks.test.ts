@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SpecError, UnsupportedError } from '../../src/errors';
 import { CHECKS, normalizeSysctlKey } from '../../src/spec/checks';
 import type * as Validate from '../../src/spec/validate';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
@@ -17,7 +18,7 @@ const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
 type Json = any;
 function base(): Json {
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     root: { path: 'rootfs' },
     process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
@@ -43,8 +44,8 @@ function errorOf(fn: () => unknown): SpecError | undefined {
 
 // [check name, what, change, expected message]
 const failing: Array<[string, string, (c: Json) => void, string]> = [
-  ['oci-version', 'not SemVer', (c) => (c.ociVersion = '1.0'), '/ociVersion: must be a SemVer version like "1.3.0", got "1.0"'],
-  ['oci-version', 'leading zero', (c) => (c.ociVersion = '1.01.0'), '/ociVersion: must be a SemVer version like "1.3.0", got "1.01.0"'],
+  ['oci-version', 'not SemVer', (c) => (c.ociVersion = '1.0'), `/ociVersion: must be a SemVer version like "${SPEC_VERSION}", got "1.0"`],
+  ['oci-version', 'leading zero', (c) => (c.ociVersion = '1.01.0'), `/ociVersion: must be a SemVer version like "${SPEC_VERSION}", got "1.01.0"`],
   ['oci-version', 'major 2', (c) => (c.ociVersion = '2.0.0'), '/ociVersion: tsrun supports runtime-spec 1.x, got "2.0.0"'],
   ['oci-version', 'major 0', (c) => (c.ociVersion = '0.5.0-dev'), '/ociVersion: tsrun supports runtime-spec 1.x, got "0.5.0-dev"'],
   ['annotation-keys', 'empty key', (c) => (c.annotations = { '': 'x' }), '/annotations: keys must not be empty'],

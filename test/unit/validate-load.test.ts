@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RuntimeError, SpecError, UnsupportedError } from '../../src/errors';
 import type * as Load from '../../src/spec/load';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
@@ -14,7 +15,7 @@ execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
 const { loadBundleConfig, locateJsonError, parseJsonFile } = require('../../src/spec/load') as typeof Load;
 
 const CONFIG = {
-  ociVersion: '1.3.0',
+  ociVersion: SPEC_VERSION,
   root: { path: 'rootfs', readonly: true },
   process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
   linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
@@ -73,7 +74,7 @@ t.test('missing config.json names the file', async (t) => {
 });
 
 t.test('broken JSON names the file, line and column on one line', async (t) => {
-  const dir = bundle('{\n  "ociVersion": "1.3.0",\n  "root": {"path": "rootfs"}\n  "process": {}\n}\n');
+  const dir = bundle(`{\n  "ociVersion": "${SPEC_VERSION}",\n  "root": {"path": "rootfs"}\n  "process": {}\n}\n`);
   const e = errorOf(() => loadBundleConfig(dir));
   t.type(e, SpecError);
   t.equal(e.code, 'invalid-json');

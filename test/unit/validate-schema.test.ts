@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SpecError, UnsupportedError } from '../../src/errors';
 import type * as Validate from '../../src/spec/validate';
 import type * as Checks from '../../src/spec/checks';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 // The validators are generated code (gitignored); build them from the current schemas first.
 const repo = path.resolve(__dirname, '../..');
@@ -40,7 +41,7 @@ const RUNC_DEFAULT = `{"ociVersion":"1.0.2-dev","process":{"terminal":true,"user
 type Json = any;
 function minimal(): Json {
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     root: { path: 'rootfs' },
     process: { cwd: '/', args: ['/bin/true'], user: { uid: 0, gid: 0 } },
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },

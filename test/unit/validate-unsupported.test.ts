@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UnsupportedError } from '../../src/errors';
 import { UNSUPPORTED, isSet, matchPointer, refuseUnsupported } from '../../src/spec/unsupported';
 import type * as Validate from '../../src/spec/validate';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
@@ -17,7 +18,7 @@ const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
 type Json = any;
 function base(): Json {
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     root: { path: 'rootfs' },
     mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
     process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },

@@ -23,13 +23,18 @@ import { pidsV1 } from './pids';
 import { rdmaV1 } from './rdma';
 import { collectV1Stats } from './stats';
 
+/**
+ * The v1 resource controllers, in runc's fs driver order (libcontainer/cgroups/fs/fs.go
+ * subsystems). The kernel needs no order between hierarchies; keeping runc's makes a partial
+ * failure look the same as runc's would. `tsrun features` reports from this list (src/features.ts).
+ */
+export const V1_CONTROLLERS: readonly ResourceController[] = Object.freeze([
+  cpusetV1, devicesV1, memoryV1, cpuV1, pidsV1, blkioV1, hugetlbV1, netClsV1, netPrioV1, rdmaV1,
+]);
+
 export class V1CgroupManager extends BaseCgroupManager {
-  // runc's fs driver order (libcontainer/cgroups/fs/fs.go subsystems). The kernel needs no order
-  // between hierarchies; keeping runc's makes a partial failure look the same as runc's would.
   // set() runs every controller's check() before the first write of any of them.
-  protected readonly controllers: readonly ResourceController[] = [
-    cpusetV1, devicesV1, memoryV1, cpuV1, pidsV1, blkioV1, hugetlbV1, netClsV1, netPrioV1, rdmaV1,
-  ];
+  protected readonly controllers: readonly ResourceController[] = V1_CONTROLLERS;
 
   protected afterMkdir(createdNow: readonly string[]): void {
     const leaf = this.dirs.cpuset;

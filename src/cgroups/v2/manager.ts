@@ -51,6 +51,15 @@ export interface V2ManagerOptions {
   warn?: Warn;
 }
 
+/**
+ * The v2 resource controllers, in the order set() writes them (see the top of this file). The
+ * device controller puts its program on the cgroup through `deviceFilter` (bpf(2) by default).
+ * `tsrun features` reports from this list (src/features.ts).
+ */
+export function v2Controllers(deviceFilter: DeviceFilterAttacher = bpfDeviceFilterAttacher): readonly V2Controller[] {
+  return [pidsV2, memoryV2, ioV2, cpuV2, devicesV2(deviceFilter), cpusetV2, hugetlbV2, rdmaV2, networkV2, unifiedV2];
+}
+
 export class V2CgroupManager extends BaseCgroupManager {
   protected readonly controllers: readonly V2Controller[];
   private readonly hugePageSizes: () => readonly string[];
@@ -58,18 +67,7 @@ export class V2CgroupManager extends BaseCgroupManager {
 
   constructor(cfs: CgroupFs, record: CgroupPaths, opts: V2ManagerOptions = {}) {
     super(cfs, record);
-    this.controllers = [
-      pidsV2,
-      memoryV2,
-      ioV2,
-      cpuV2,
-      devicesV2(opts.deviceFilter ?? bpfDeviceFilterAttacher),
-      cpusetV2,
-      hugetlbV2,
-      rdmaV2,
-      networkV2,
-      unifiedV2,
-    ];
+    this.controllers = v2Controllers(opts.deviceFilter);
     this.hugePageSizes = opts.hugePageSizes ?? hostHugePageSizes;
     this.warn = opts.warn ?? ((msg) => log.warn(msg));
   }

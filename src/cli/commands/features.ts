@@ -1,11 +1,13 @@
 // `tsrun features`: the features document as JSON (features.md).
 import { buildFeatures } from '../../features';
+import { UsageError } from '../../errors';
 import { help, parseFlags } from '../args';
 
 export async function featuresCommand(argv: string[]): Promise<number> {
   const a = parseFlags('features', argv, {});
   if (a.help) return help('Usage: tsrun features\n\nPrint what this tsrun supports, as the runtime-spec features JSON.\n');
-  // Compile-time facts (features.md SHOULD): what the code handles, whatever this host mounts.
-  process.stdout.write(JSON.stringify(buildFeatures({ v1: true, v2: true }), null, 2) + '\n');
+  // runc's checkArgs(context, 0, exactArgs): an argument is an error, not ignored.
+  if (a._.length > 0) throw new UsageError('"tsrun features" requires exactly 0 argument(s)');
+  process.stdout.write(JSON.stringify(buildFeatures(), null, 2) + '\n');
   return 0;
 }

@@ -40,12 +40,15 @@ export async function specCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (unknown.length > 0) throw new UsageError(`spec: unknown option ${unknown[0]} (see tsrun spec --help)`);
-  if (args._.length > 0) throw new UsageError(`spec: unexpected argument ${String(args._[0])} (see tsrun spec --help)`);
+  // No "spec:" in the messages: the CLI already prints "tsrun spec: " before them (report.ts), and
+  // the line read "tsrun spec: spec: ...". The words are runc's (urfave/cli's "flag provided but
+  // not defined", runc's checkArgs "requires exactly 0 argument(s)"), as args.ts words the other verbs'.
+  if (unknown.length > 0) throw new UsageError(`flag provided but not defined: ${unknown[0]}`);
+  if (args._.length > 0) throw new UsageError('"tsrun spec" requires exactly 0 argument(s)');
   if (args.rootless) {
     // A rootless spec needs a user namespace with uid/gid mappings, and tsrun cannot create user
     // namespaces yet (ARCHITECTURE-NOTES.md section 1: it needs a single-threaded trampoline).
-    throw new RuntimeError('unsupported', 'spec: --rootless is not supported yet: tsrun does not implement user namespaces');
+    throw new RuntimeError('unsupported', '--rootless is not supported yet: tsrun does not implement user namespaces');
   }
   const bundle = path.resolve(flagValue(args.bundle, 'bundle') ?? '.');
   const rootfsTar = flagValue(args['rootfs-tar'], 'rootfs-tar');
@@ -69,7 +72,7 @@ export async function specCommand(argv: string[]): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new RuntimeError('config-exists', 'File config.json exists. Remove it first');
     }
-    throw new RuntimeError('spec', `cannot write ${configPath}: ${(err as Error).message}`, { cause: err });
+    throw new RuntimeError('spec', `cannot write ${configPath}: ${fsReason(err)}`, { cause: err });
   }
   return 0;
 }
@@ -77,8 +80,8 @@ export async function specCommand(argv: string[]): Promise<number> {
 /** A string flag: minimist gives an array when it is repeated and '' when its value is missing. */
 function flagValue(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`spec: --${name} given more than once`);
-  if (typeof value !== 'string' || value === '') throw new UsageError(`spec: --${name} needs a value`);
+  if (Array.isArray(value)) throw new UsageError(`--${name} given more than once`);
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} needs a value`);
   return value;
 }
 
@@ -87,7 +90,7 @@ async function checkBundleDir(bundle: string): Promise<void> {
   try {
     st = await fsp.stat(bundle);
   } catch (err) {
-    throw new RuntimeError('spec', `bundle directory ${bundle}: ${(err as Error).message}`, { cause: err });
+    throw new RuntimeError('spec', `bundle directory ${bundle}: ${fsReason(err)}`, { cause: err });
   }
   if (!st.isDirectory()) throw new RuntimeError('spec', `bundle ${bundle} is not a directory`);
 }
@@ -98,6 +101,16 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new RuntimeError('spec', `cannot check ${file}: ${(err as Error).message}`, { cause: err });
+    throw new RuntimeError('spec', `cannot check ${file}: ${fsReason(err)}`, { cause: err });
   }
+}
+
+/**
+ * The reason of a failed fs call without Node's decoration: "no such file or directory" rather
+ * than "ENOENT: no such file or directory, stat '/x'" (the path is already in our message, as in
+ * runc's "chdir /x: no such file or directory").
+ */
+function fsReason(err: unknown): string {
+  const msg = (err as Error).message;
+  return /^E[A-Z0-9]+: ([^,]+),/.exec(msg)?.[1] ?? msg;
 }

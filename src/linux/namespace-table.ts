@@ -1,0 +1,28 @@
+// The namespace types tsrun creates or joins (config-linux.md "Namespaces"): clone(2) flag and
+// /proc/<pid>/ns file name of each. This table is what the runtime implements: the namespace
+// window (src/launcher/ns-window.ts) enters exactly these, the converter (src/spec/convert.ts)
+// refuses any other type, and `tsrun features` lists these keys (features-linux.md "namespaces").
+// user is absent: it needs a single-threaded caller to unshare and map (ARCHITECTURE-NOTES.md
+// section 1). Kept free of runtime imports so `features` and validation load it cheaply.
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS } from '../sys/constants';
+
+/**
+ * Namespaces the parent handles in the window. cgroup: only joined there; a new one is made by
+ * the init stage after it is in its cgroup.
+ */
+export type WindowNs = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'time' | 'cgroup';
+
+export const NAMESPACE_TABLE: Readonly<Record<WindowNs, { flag: number; proc: string }>> = Object.freeze({
+  pid: { flag: CLONE_NEWPID, proc: 'pid' },
+  network: { flag: CLONE_NEWNET, proc: 'net' },
+  mount: { flag: CLONE_NEWNS, proc: 'mnt' },
+  ipc: { flag: CLONE_NEWIPC, proc: 'ipc' },
+  uts: { flag: CLONE_NEWUTS, proc: 'uts' },
+  time: { flag: CLONE_NEWTIME, proc: 'time' },
+  cgroup: { flag: CLONE_NEWCGROUP, proc: 'cgroup' },
+});
+
+/** Is `type` a namespace tsrun implements? */
+export function isImplementedNamespace(type: string): type is WindowNs {
+  return Object.hasOwn(NAMESPACE_TABLE, type);
+}
