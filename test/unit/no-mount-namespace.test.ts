@@ -7,6 +7,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { RuntimeError, SpecError } from '../../src/errors';
+import { SPEC_VERSION } from '../../src/spec/version';
 import { convertSpec } from '../../src/spec/convert';
 import { prepareRootInPlace } from '../../src/linux/rootfs';
 import type { InitConfig } from '../../src/launcher/init-config';
@@ -26,7 +27,7 @@ const NO_LSM = { apparmor: false, selinux: false };
 
 function config(namespaces: Json[]): Json {
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     root: { path: 'rootfs' },
     process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
     linux: { namespaces },
