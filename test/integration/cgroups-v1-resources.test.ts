@@ -157,6 +157,26 @@ t.test('memory: every file written, read back, and updated in the order the kern
   await x.close();
 });
 
+// kernelTCP needs the kernel's TCP buffer accounting file; the hierarchy's root has it when its
+// cgroups do (memory.rst, "Kernel Memory Extension").
+const KMEM_TCP = 'memory.kmem.tcp.limit_in_bytes';
+const kmemTcpSkip = skipUnless('memory') || (fs.existsSync(path.join(layout?.v1.memory ?? '/nonexistent', KMEM_TCP))
+  ? false
+  : `this kernel has no ${KMEM_TCP} (no kmem.tcp accounting): tsrun warns instead, see test/unit/cgroups-v1-controllers.test.ts`);
+t.test('memory: kernelTCP is written to memory.kmem.tcp.limit_in_bytes and read back', { skip: kmemTcpSkip }, async (t) => {
+  const x = managed(t);
+  const MB = 1 << 20;
+  t.same(x.set({ memory: { limit: 64 * MB, kernelTCP: 8 * MB } }), [], 'no warning: the kernel took it');
+  t.equal(x.read('memory', KMEM_TCP), String(8 * MB), `${KMEM_TCP} read back`);
+  t.equal(x.m.stats().memory.kernelTCP?.limit, 8 * MB, 'stats report it as kernelTCP.limit');
+  x.set({ memory: { kernelTCP: 16 * MB } });
+  t.equal(x.read('memory', KMEM_TCP), String(16 * MB), 'changed on a live cgroup (update)');
+  x.set({ memory: { kernelTCP: -1 } });
+  t.ok(Number(x.read('memory', KMEM_TCP)) > UNLIMITED_FLOOR, '-1 is unlimited');
+  t.equal(x.read('memory', 'memory.limit_in_bytes'), String(64 * MB), 'the memory limit is untouched by it');
+  await x.close();
+});
+
 t.test('memory: checkBeforeUpdate refuses a limit below the usage and changes nothing', { skip: skipUnless('memory') }, async (t) => {
   const x = managed(t);
   // The shell keeps 4 MiB of "a"s in a variable: charged to this cgroup since it joined first.
