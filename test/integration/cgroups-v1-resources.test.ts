@@ -278,14 +278,58 @@ function blockDevice(): { majmin: string; scheduler: string } | undefined {
   return undefined;
 }
 
-t.test('blkio: weight (CFQ or BFQ file) and throttles read back', { skip: skipUnless('blkio') }, async (t) => {
+/**
+ * The I/O weight files this kernel offers in a blkio cgroup: CFQ's blkio.weight (kernels before
+ * 5.0, CFQ compiled in), BFQ's blkio.bfq.weight (BFQ built in or its module loaded), or neither
+ * (only mq-deadline/kyber/none: blkio then has throttling only). blkio-controller.rst, bfq-iosched.rst.
+ */
+type WeightCase = { kind: 'cfq'; weight: 'blkio.weight'; device: 'blkio.weight_device'; scheduler: 'cfq' }
+  | { kind: 'bfq'; weight: 'blkio.bfq.weight'; device: 'blkio.bfq.weight_device'; scheduler: 'bfq' }
+  | { kind: 'none' };
+function weightCase(x: Managed): WeightCase {
+  if (x.exists('blkio', 'blkio.weight')) return { kind: 'cfq', weight: 'blkio.weight', device: 'blkio.weight_device', scheduler: 'cfq' };
+  if (x.exists('blkio', 'blkio.bfq.weight')) return { kind: 'bfq', weight: 'blkio.bfq.weight', device: 'blkio.bfq.weight_device', scheduler: 'bfq' };
+  return { kind: 'none' };
+}
+
+t.test('blkio: weight applied where the kernel has a weight file, refused clearly where not; throttles read back', { skip: skipUnless('blkio') }, async (t) => {
   const x = managed(t);
-  const weightFile = x.exists('blkio', 'blkio.weight') ? 'blkio.weight' : 'blkio.bfq.weight';
-  if (x.exists('blkio', weightFile)) {
-    x.set({ blockIO: { weight: 200 } });
-    t.match(x.read('blkio', weightFile), /(^|\s)200$/, `${weightFile} is 200`);
-  }
+  const w = weightCase(x);
   const dev = blockDevice();
+  if (w.kind === 'none') {
+    t.comment('this host\'s blkio hierarchy has neither blkio.weight (CFQ) nor blkio.bfq.weight (BFQ): weights must be refused before any write');
+    const refusal = /^\/linux\/resources\/blockIO\/weight: this kernel has neither blkio\.weight \(CFQ\) nor blkio\.bfq\.weight \(BFQ\)/;
+    const err = t.throws(() => x.set({ pids: { limit: 7 }, blockIO: { weight: 200 } }), 'weight refused');
+    t.type(err, CgroupError);
+    t.match(err, { code: 'cgroup-unsupported', message: refusal });
+    if (has('pids')) t.equal(x.read('pids', 'pids.max'), 'max', 'pids.max untouched: refused before the first write');
+    if (dev !== undefined) {
+      const [major, minor] = dev.majmin.split(':').map(Number);
+      t.throws(() => x.set({ blockIO: { weightDevice: [{ major, minor, weight: 300 }] } }), { code: 'cgroup-unsupported', message: refusal }, 'a per-device weight too');
+    }
+  } else {
+    t.comment(`this host's blkio hierarchy has ${w.weight} (${w.kind.toUpperCase()}): the weight must be applied`);
+    x.set({ blockIO: { weight: 200 } });
+    // CFQ prints the number; BFQ prints "default 200" and then any per-device lines.
+    t.match(x.read('blkio', w.weight), /^(default )?200$/m, `${w.weight} is 200`);
+    if (dev !== undefined) {
+      const [major, minor] = dev.majmin.split(':').map(Number);
+      const per = { blockIO: { weightDevice: [{ major, minor, weight: 300 }] } };
+      if (dev.scheduler.includes(`[${w.scheduler}]`)) {
+        t.comment(`${dev.majmin} runs ${w.scheduler}: the per-device weight must be applied`);
+        x.set(per);
+        const text = x.exists('blkio', w.device) ? x.read('blkio', w.device) : x.read('blkio', w.weight);
+        t.match(text, new RegExp(`^${dev.majmin} 300$`, 'm'), `per-device weight of ${dev.majmin}`);
+      } else {
+        // blkg_conf_prep(): EOPNOTSUPP when the device's queue does not run the weight policy.
+        t.comment(`${dev.majmin} runs "${dev.scheduler}", not ${w.scheduler}: the kernel refuses a per-device weight`);
+        t.throws(() => x.set(per), { message: /does not support per-cgroup weights/ }, `${w.kind} weight on a disk without ${w.scheduler}`);
+      }
+    }
+  }
+  if (!x.exists('blkio', 'blkio.leaf_weight')) {
+    t.throws(() => x.set({ blockIO: { leafWeight: 100 } }), { code: 'cgroup-unsupported', message: /leaf weights need the CFQ I\/O scheduler's blkio\.leaf_weight/ }, 'leaf weights refused without CFQ');
+  }
   if (dev === undefined) {
     t.comment('no block device to throttle');
     return x.close();
@@ -306,9 +350,6 @@ t.test('blkio: weight (CFQ or BFQ file) and throttles read back', { skip: skipUn
   x.set({ blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 0 }] } });
   t.equal(x.read('blkio', 'blkio.throttle.read_bps_device'), '', 'rate 0 removes the limit');
   t.throws(() => x.set({ blockIO: { throttleReadBpsDevice: [{ major: 4095, minor: 4095, rate: 1 }] } }), { message: /no block device with that major:minor/ });
-  if (!x.exists('blkio', 'blkio.weight') && !dev.scheduler.includes('[bfq]')) {
-    t.throws(() => x.set({ blockIO: { weightDevice: [{ major, minor, weight: 300 }] } }), { message: /does not support per-cgroup weights/ }, 'BFQ weight on a non-BFQ disk');
-  }
   await x.close();
 });
 
