@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import {
-  assertCleanError, assertNoLeaks, bundleFor, cleanupRoot, errorLines, makeStateRoot, quiet, skipReason, stateOf, tsrun, uniqueId, waitFor,
+  assertCleanError, assertNoLeaks, bundleFor, cleanupRoot, errorLines, firstCpusetIds, makeStateRoot, quiet, skipReason, stateOf, tsrun, uniqueId, waitFor,
 } from '../lib/harness';
 
 const root = makeStateRoot();
@@ -219,8 +219,9 @@ t.test('memory, cpu and cpuset limits (as the controllers land)', { skip: skipRe
     }
   }
   if (hasV1('cpuset')) {
-    appliedOrRefused(t, id, ['--cpuset-cpus', '0'], /\/linux\/resources\/cpu/, () => {
-      t.equal(readCg('cpuset', id, 'cpuset.cpus'), '0', 'cpuset.cpus');
+    const { cpu } = firstCpusetIds();
+    appliedOrRefused(t, id, ['--cpuset-cpus', cpu], /\/linux\/resources\/cpu/, () => {
+      t.equal(readCg('cpuset', id, 'cpuset.cpus'), cpu, 'cpuset.cpus');
     });
   }
   t.equal(stateOf(root, id)?.status, 'running');
