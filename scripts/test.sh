@@ -3,7 +3,7 @@
 # containers), the container-manager client tests (containerd/ctr, podman, dockerd with tsrun as
 # their runtime; TSRUN_CLIENT_RUNTIME picks another runtime), the whole-machine leak check
 # (test/integration/zz-leaks.test.ts), then the conformance suite.
-# Ends with one line "N passed, M failed" summing every layer.
+# Ends with one line "N passed, M failed" summing every layer, in tests (see the end).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,10 +33,16 @@ clients=(test/clients/*.test.ts)
 echo "== leak check (tap)"
 leak_checks=(test/integration/zz-leaks*.test.ts)
 [ "${#leak_checks[@]}" = 0 ] || run_tap "${leak_checks[@]}"
-# tap's TAP output: count top-level "ok"/"not ok" lines of every subtest.
-tap_pass=$(grep -cE '^\s*ok [0-9]+' "$tap_out" || true)
-tap_fail=$(grep -cE '^\s*not ok [0-9]+' "$tap_out" || true)
+# tap's TAP output, counted by scripts/count-tap.mjs: each test once, at depth 1 (the top-level
+# t.test() calls of every test file), not the assertions inside them; skipped and todo tests
+# apart; a file that fails outside its tests counts as one failed test.
+read -r tap_pass tap_fail tap_skip < <(node scripts/count-tap.mjs "$tap_out" || true)
+if ! [[ "${tap_pass:-}" =~ ^[0-9]+$ && "${tap_fail:-}" =~ ^[0-9]+$ && "${tap_skip:-}" =~ ^[0-9]+$ ]]; then
+  echo "could not count the tap output" >&2
+  tap_pass=0 tap_fail=1 tap_skip=0 fail=1
+fi
 rm -f "$tap_out"
+echo "== tap: $tap_pass tests passed, $tap_fail failed, $tap_skip skipped (top-level tests of each file)"
 
 echo "== conformance"
 conf_out=$(mktemp)
@@ -53,5 +59,9 @@ passed=$((tap_pass + conf_pass))
 failed=$((tap_fail + conf_fail))
 [ "$fail" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo
+# The closing line counts tests, not assertions: tap's at depth 1 (each top-level t.test() of a
+# test file, counted by scripts/count-tap.mjs) plus conformance cases (one per spec rule, its own
+# "N passed, M failed" line); skipped ones are in neither number. A failure anywhere, nested
+# assertions included, makes its top-level test fail, so M > 0 whenever the exit status is not 0.
 echo "$passed passed, $failed failed"
 exit "$fail"

@@ -2,12 +2,14 @@
 import fs from 'node:fs';
 import { eq, ok } from '../lib/assert.mjs';
 import { setNamespace } from '../lib/config.mjs';
+import { noTimeNamespaces } from '../lib/host.mjs';
 
 export const section = '7. timeOffsets';
 
 export default [
   {
     name: 'time_offsets_applied',
+    skip: noTimeNamespaces,
     rule: 'config-linux.md timeOffsets: "sets the offset for Time Namespace" per clock (monotonic, boottime): secs and nanosecs',
     script: 'cat /proc/self/timens_offsets; cut -d" " -f1 /proc/uptime',
     patch: (c) => {
@@ -24,6 +26,7 @@ export default [
   },
   {
     name: 'time_namespace_no_offsets',
+    skip: noTimeNamespaces,
     rule: 'config-linux.md timeOffsets is OPTIONAL: a new time namespace without it has zero offsets',
     script: 'cat /proc/self/timens_offsets',
     patch: (c) => setNamespace(c, 'time'),

@@ -107,3 +107,12 @@ export function processesInCgroupsNamed(needle) {
 export function hostNs(type) {
   return fs.readlinkSync(`/proc/self/ns/${type}`);
 }
+
+/**
+ * Why this kernel cannot make time namespaces, or undefined: they came in Linux 5.6 with
+ * CONFIG_TIME_NS, and /proc/self/ns/time exists exactly when the kernel has them (namespaces(7),
+ * time_namespaces(7)).
+ */
+export function noTimeNamespaces() {
+  return fs.existsSync('/proc/self/ns/time') ? undefined : 'this kernel has no time namespaces (no /proc/self/ns/time: CONFIG_TIME_NS, Linux 5.6+)';
+}

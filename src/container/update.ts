@@ -200,15 +200,16 @@ function defined<T extends object>(o: T): T {
  * it (so `--cpu-quota` alone keeps the period, as runc does), lists keyed by device or name are
  * upserted. `devices` is not merged: runc's update never changes the device rules (its SkipDevices),
  * and rewriting the v1 rules would briefly deny every device to the running container.
- * kernel/kernelTCP are dropped with a warning, as runc does (the kernel removed kmem limits).
+ * memory.kernel is dropped with runc's warning (the kernel no longer enforces kmem.limit_in_bytes,
+ * see src/cgroups/v1/memory.ts); memory.kernelTCP is merged like any limit and the cgroup manager
+ * applies it where the kernel can (v1 memory.kmem.tcp.limit_in_bytes) or warns.
  * memory.checkBeforeUpdate applies to the update that carries it only.
  */
 export function mergeResources(base: LinuxResources, delta: LinuxResources, warn: (m: string) => void = () => {}): LinuxResources {
   const memory = delta.memory ? { ...delta.memory } : undefined;
-  if (memory && (memory.kernel !== undefined || memory.kernelTCP !== undefined)) {
+  if (memory && memory.kernel !== undefined) {
     warn('Kernel memory settings are ignored and will be removed');
     delete memory.kernel;
-    delete memory.kernelTCP;
   }
   // "memory -1, swap not given": unlimited memory with a limited memory+swap is a contradiction
   // the v1 kernel refuses (memsw must be >= the memory limit), so both become unlimited, as

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { CONTAINERD, CONTAINERD_HOST_PATHS, CTR, ctr, startContainerd, taskStatus } from './lib/containerd';
+import { CONTAINERD, CONTAINERD_CLIENT_PATHS, CTR, ctr, startContainerd, taskStatus } from './lib/containerd';
 import { describe, lf, runInTerminal } from './lib/exec';
 import { buildTestImage } from './lib/image';
 import { argvLogMark, clientSkipReason, RUNTIME, runtimeForClient } from './lib/runtime';
@@ -18,11 +18,12 @@ const NS = `tsclients-${process.pid}`;
 const skip = clientSkipReason([CONTAINERD, CTR]);
 
 t.test(`ctr (containerd) with ${RUNTIME}`, { skip }, async (t) => {
-  const sb = new Sandbox('ctr', { cgroups: [NS], hostPaths: CONTAINERD_HOST_PATHS });
+  const sb = new Sandbox('ctr', { cgroups: [NS], runtimeRoots: [], clientPaths: CONTAINERD_CLIENT_PATHS });
   t.teardown(() => sb.teardown());
   const img = buildTestImage(sb.path('image', true));
   const c = await startContainerd(sb);
   const runcRoot = sb.path('runc-root');
+  sb.runtimeRoot(path.join(runcRoot, NS)); // the shim runs the runtime with --root <runc-root>/<namespace>
   const runFlags = ['--runc-binary', runtimeForClient(sb.dir), '--runc-root', runcRoot, '--fifo-dir', sb.path('fifo', true)];
   const ref = `docker.io/${img.name}`;
 
@@ -110,6 +111,7 @@ t.test(`ctr (containerd) with ${RUNTIME}`, { skip }, async (t) => {
       ctr(c, NS, ['task', 'delete', '--force', line]);
       ctr(c, NS, ['container', 'delete', line]);
     }
-    t.same(await sb.teardown(), [], 'no process, mount, cgroup, netns or host file left');
+    t.same(await sb.teardown(), [], 'the runtime left no process, mount, cgroup, netns or container state');
+    for (const f of sb.clientFiles) t.comment(`containerd's own, removed, not a leak: ${f}`);
   });
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import {
-  assertCleanError, assertNoLeaks, bundleFor, cleanupRoot, errorLines, makeStateRoot, quiet, skipReason, stateOf, tsrun, uniqueId, waitFor,
+  assertCleanError, assertNoLeaks, bundleFor, cleanupRoot, errorLines, firstCpusetIds, makeStateRoot, quiet, skipReason, stateOf, tsrun, uniqueId, waitFor,
 } from '../lib/harness';
 
 const root = makeStateRoot();
@@ -123,13 +123,37 @@ t.test('update refuses bad input cleanly and changes nothing', { skip: skipReaso
   assertNoLeaks(t, root);
 });
 
-t.test('kernel memory flags are ignored with a warning, as runc does', { skip: skipReason }, async (t) => {
+t.test('--kernel-memory is ignored with a warning, as runc does', { skip: skipReason }, async (t) => {
   const id = container(t);
-  const r = tsrun(root, ['update', '--kernel-memory', '64m', '--kernel-memory-tcp', '8m', id]);
+  const r = tsrun(root, ['update', '--kernel-memory', '64m', id]);
   t.equal(r.status, 0, `update: ${r.stderr}`);
   t.match(r.stderr, /level=warning.*Kernel memory settings are ignored/);
   t.same(errorLines(r.stderr), [], 'only the warning');
-  t.notOk(storedResources(id)?.memory, 'nothing stored for them');
+  t.notOk(storedResources(id)?.memory, 'nothing stored for it');
+  t.equal(tsrun(root, ['delete', '--force', id]).status, 0);
+  assertNoLeaks(t, root);
+});
+
+// On a v1 memory hierarchy whose kernel has memory.kmem.tcp.limit_in_bytes the limit is applied;
+// anywhere else (no such file, a cgroup v2 host) update still succeeds, and says why in a warning.
+t.test('--kernel-memory-tcp sets memory.kmem.tcp.limit_in_bytes where the kernel has it', { skip: skipReason }, async (t) => {
+  const id = container(t);
+  const MiB = 1024 * 1024;
+  const r = tsrun(root, ['update', '--kernel-memory-tcp', '8m', id]);
+  t.equal(r.status, 0, `update: ${r.stderr}`);
+  t.same(errorLines(r.stderr), [], 'no error');
+  t.same(storedResources(id)?.memory, { kernelTCP: 8 * MiB }, 'stored with the other limits');
+  const file = cgFile('memory', id, 'memory.kmem.tcp.limit_in_bytes');
+  if (hasV1('memory') && fs.existsSync(file)) {
+    t.comment('this host has memory.kmem.tcp.limit_in_bytes: the limit must be applied');
+    t.equal(readCg('memory', id, 'memory.kmem.tcp.limit_in_bytes'), String(8 * MiB), 'read back from the container\'s memory cgroup');
+    t.notMatch(r.stderr, /level=warning/, 'no warning');
+    t.equal(tsrun(root, ['update', '--memory-reservation', '32m', id]).status, 0, 'a later update of another memory value');
+    t.equal(readCg('memory', id, 'memory.kmem.tcp.limit_in_bytes'), String(8 * MiB), 'keeps it (merged over the stored limits)');
+  } else {
+    t.comment(`this host cannot apply kernelTCP (${hasV1('memory') ? 'no memory.kmem.tcp.limit_in_bytes' : 'no v1 memory hierarchy'}): a warning must say so`);
+    t.match(r.stderr, /level=warning.*\/linux\/resources\/memory\/kernelTCP is ignored/);
+  }
   t.equal(tsrun(root, ['delete', '--force', id]).status, 0);
   assertNoLeaks(t, root);
 });
@@ -195,8 +219,9 @@ t.test('memory, cpu and cpuset limits (as the controllers land)', { skip: skipRe
     }
   }
   if (hasV1('cpuset')) {
-    appliedOrRefused(t, id, ['--cpuset-cpus', '0'], /\/linux\/resources\/cpu/, () => {
-      t.equal(readCg('cpuset', id, 'cpuset.cpus'), '0', 'cpuset.cpus');
+    const { cpu } = firstCpusetIds();
+    appliedOrRefused(t, id, ['--cpuset-cpus', cpu], /\/linux\/resources\/cpu/, () => {
+      t.equal(readCg('cpuset', id, 'cpuset.cpus'), cpu, 'cpuset.cpus');
     });
   }
   t.equal(stateOf(root, id)?.status, 'running');

@@ -351,3 +351,61 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Facts about this host that some assertions depend on. A test reads them instead of assuming
+// this project's machines (no swap, CPU 0 and memory node 0 available to every cgroup), and says
+// which case it checked or why it skipped.
+
+/** SwapTotal of /proc/meminfo in kB (0: no swap). */
+export function hostSwapKiB(): number {
+  return Number(/^SwapTotal:\s+(\d+)/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+}
+
+/** Whether the v1 memory hierarchy accounts swap per cgroup (memory.memsw.*, memory.rst 2.4: CONFIG_MEMCG_SWAP and swapaccount=1). */
+export function hasMemswAccounting(memoryRoot = '/sys/fs/cgroup/memory'): boolean {
+  return fs.existsSync(path.join(memoryRoot, 'memory.memsw.limit_in_bytes'));
+}
+
+/**
+ * Why a v1 OOM-kill test cannot run here, or false. Past memory.limit_in_bytes the kernel first
+ * reclaims, which includes swapping anonymous memory out (memory.rst 2.5): with swap and no
+ * memsw file nothing bounds memory+swap, so the "hog" is swapped out instead of killed. With memsw,
+ * the tests also cap memory+swap at the limit (oomMemory), so the kill does not depend on swap.
+ */
+export function swapEscapesOomReason(memoryRoot = '/sys/fs/cgroup/memory'): string | false {
+  const swap = hostSwapKiB();
+  if (swap === 0 || hasMemswAccounting(memoryRoot)) return false;
+  return `this host has ${swap} kB of swap and no per-cgroup swap accounting (no memory.memsw.limit_in_bytes): memory past the limit is swapped out, not OOM-killed`;
+}
+
+/**
+ * linux.resources.memory for an OOM test: `limit`, and on a host with swap and memsw accounting
+ * also memory+swap capped at the limit (swap = limit), so the hog cannot escape to swap. Without
+ * swap memsw is left alone: the kill then comes from memory.limit_in_bytes (its failcnt counts).
+ */
+export function oomMemory(limit: number, memoryRoot = '/sys/fs/cgroup/memory'): { limit: number; swap?: number } {
+  return hostSwapKiB() > 0 && hasMemswAccounting(memoryRoot) ? { limit, swap: limit } : { limit };
+}
+
+/** The first number of a cpuset list ("0-3,8" -> 0; "" -> undefined). */
+export function firstOfCpuList(list: string): number | undefined {
+  const m = /^\s*(\d+)/.exec(list);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A CPU and a memory node every container cgroup may use: the first of the v1 cpuset root's
+ * cpuset.cpus / cpuset.mems (a child's set must be a subset of its parent's, cpuset(7)). Not
+ * always 0: CPU 0 can be offline and node 0 can be memoryless.
+ */
+export function firstCpusetIds(cpusetRoot = '/sys/fs/cgroup/cpuset'): { cpu: string; mem: string } {
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(path.join(cpusetRoot, f), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { cpu: String(firstOfCpuList(read('cpuset.cpus')) ?? 0), mem: String(firstOfCpuList(read('cpuset.mems')) ?? 0) };
+}

@@ -27,6 +27,8 @@ const SEED: Record<string, Record<string, string>> = {
     'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n',
     'memory.swappiness': '60',
     'memory.use_hierarchy': '1',
+    'memory.kmem.limit_in_bytes': UNLIMITED,
+    'memory.kmem.tcp.limit_in_bytes': UNLIMITED,
   },
   cpu: {
     'cpu.shares': '1024',
@@ -145,12 +147,12 @@ t.test('memory: files, values, -1, and the kernel-memory warnings', async (t) =>
     `memory.limit_in_bytes=${64 << 20}`,
     `memory.memsw.limit_in_bytes=${128 << 20}`,
     `memory.soft_limit_in_bytes=${32 << 20}`,
+    `memory.kmem.tcp.limit_in_bytes=${1 << 20}`,
     'memory.oom_control=1',
     'memory.swappiness=10',
-  ]);
-  t.equal(warnings.length, 2, 'kernel and kernelTCP each warn');
-  t.match(warnings[0], /^\/linux\/resources\/memory\/kernel is ignored/);
-  t.match(warnings[1], /^\/linux\/resources\/memory\/kernelTCP is ignored/);
+  ], 'kernelTCP written (after the reservation, as runc 1.0 did); kernel not written although its file exists');
+  t.same(warnings.length, 1, 'only kernel warns');
+  t.match(warnings[0], /^\/linux\/resources\/memory\/kernel is ignored: the kernel no longer enforces kernel memory limits/);
 
   // Lowering both: the limit must go first, or memsw would drop below the old limit (EINVAL).
   set(e, { memory: { limit: 16 << 20, swap: 32 << 20 } });
@@ -171,6 +173,36 @@ t.test('memory: files, values, -1, and the kernel-memory warnings', async (t) =>
 
   set(e, { memory: { limit: 9223372036854775807 } });
   t.same(e.writes(), ['memory.limit_in_bytes=9223372036854775808'], 'an int64 beyond 2^53 is written in plain digits (no exponent)');
+});
+
+t.test('memory: kernelTCP is applied where the kernel has kmem.tcp, a warning where it has not or refuses', async (t) => {
+  const e = env(t);
+  t.same(set(e, { memory: { kernelTCP: 8 << 20 } }), [], 'no warning');
+  t.same(e.writes(), [`memory.kmem.tcp.limit_in_bytes=${8 << 20}`]);
+  t.equal(e.read('memory', 'memory.kmem.tcp.limit_in_bytes'), String(8 << 20), 'read back');
+  set(e, { memory: { kernelTCP: -1 } });
+  t.same(e.writes(), ['memory.kmem.tcp.limit_in_bytes=-1'], '-1 (unlimited) is written as is');
+  t.same(set(e, { memory: { kernelTCP: 0, limit: 4 << 20 } }), []);
+  t.same(e.writes(), [`memory.limit_in_bytes=${4 << 20}`], '0 means "not set": nothing written, no warning');
+
+  // The kernel refuses (EBUSY: its sockets hold more than the new limit): the other values are
+  // applied and the refusal is a warning with the errno.
+  e.failOnce.set('memory.kmem.tcp.limit_in_bytes', 'EBUSY');
+  const refused = set(e, { memory: { kernelTCP: 4096, swappiness: 20 } });
+  t.same(e.writes(), ['memory.swappiness=20'], 'the rest is written');
+  t.equal(refused.length, 1);
+  t.match(refused[0], /^\/linux\/resources\/memory\/kernelTCP is not applied: the kernel refused 4096 for memory\.kmem\.tcp\.limit_in_bytes \(EBUSY\): the cgroup's TCP buffers already use more/);
+  e.failOnce.set('memory.kmem.tcp.limit_in_bytes', 'EINVAL');
+  t.match(set(e, { memory: { kernelTCP: 4096 } }), [/kernelTCP is not applied: .*\(EINVAL\)$/], 'any errno is named');
+
+  // A kernel without the file (no kmem.tcp accounting): nothing written, a warning.
+  const noTcp = { ...SEED, memory: { ...SEED.memory } };
+  delete noTcp.memory['memory.kmem.tcp.limit_in_bytes'];
+  const e2 = env(t, ['memory'], noTcp);
+  const missing = set(e2, { memory: { kernelTCP: 8 << 20, limit: 64 << 20 } });
+  t.same(e2.writes(), [`memory.limit_in_bytes=${64 << 20}`], 'the limit is written, kmem.tcp is not created');
+  t.same(missing, ['/linux/resources/memory/kernelTCP is ignored: this kernel has no kmem.tcp accounting (memory.kmem.tcp.limit_in_bytes is missing)']);
+  t.notOk(fs.existsSync(path.join(e2.dir('memory'), 'memory.kmem.tcp.limit_in_bytes')), 'no file made');
 });
 
 t.test('memory: a limit above the memsw limit gets an explanation; EBUSY names the usage', async (t) => {

@@ -113,6 +113,7 @@ t.test('update flags become linux.resources (runc update.go)', async (t) => {
   t.same(resourcesFromFlags({ 'pids-limit': '0' }), { pids: { limit: 0 } }, 'an explicit 0 is passed on (runc checks IsSet)');
   t.same(resourcesFromFlags({ memory: '1g' }), { memory: { limit: 1024 * MiB } });
   t.same(resourcesFromFlags({ 'kernel-memory': '1m' }), { memory: { kernel: MiB } }, 'kernel memory reaches the merge, which drops it with a warning');
+  t.same(resourcesFromFlags({ 'kernel-memory-tcp': '8m' }), { memory: { kernelTCP: 8 * MiB } }, '--kernel-memory-tcp is memory.kernelTCP');
   t.throws(() => resourcesFromFlags({ 'cpu-share': '-5' }), /invalid value "-5" for flag --cpu-share: not a non-negative integer/);
   t.throws(() => resourcesFromFlags({ 'cpu-quota': '1.5' }), /--cpu-quota: not an integer/);
   t.throws(() => resourcesFromFlags({ 'pids-limit': 'lots' }), /--pids-limit/);
@@ -188,7 +189,11 @@ t.test('merging an update over the current limits', async (t) => {
     'checkBeforeUpdate of an earlier update is not carried over (runc resets it each time)');
   t.same(mergeResources({ memory: { limit: 5 } }, { memory: { limit: 4, checkBeforeUpdate: true } }), { memory: { limit: 4, checkBeforeUpdate: true } },
     'the update that asks for it gets it');
-  t.same(mergeResources({}, { memory: { kernelTCP: 5 } }, () => {}), {}, 'kernel-only memory leaves nothing to write');
+  t.same(mergeResources({}, { memory: { kernel: 5 } }, () => {}), {}, 'kernel-only memory leaves nothing to write');
+  const tcpWarnings: string[] = [];
+  t.same(mergeResources({ memory: { limit: MiB } }, { memory: { kernelTCP: 5 * MiB } }, (m) => tcpWarnings.push(m)), { memory: { limit: MiB, kernelTCP: 5 * MiB } },
+    'kernelTCP is merged like any limit (the cgroup manager applies it or warns)');
+  t.same(tcpWarnings, [], 'and the merge does not warn about it');
   const dup = mergeResources({ blockIO: { throttleReadBpsDevice: [{ major: 1, minor: 1, rate: 1 }, { major: 1, minor: 1, rate: 2 }] } },
     { blockIO: { throttleReadBpsDevice: [{ major: 1, minor: 1, rate: 9 }] } });
   t.same(dup.blockIO?.throttleReadBpsDevice, [{ major: 1, minor: 1, rate: 1 }, { major: 1, minor: 1, rate: 9 }], 'with duplicates the last one is updated (runc)');

@@ -3,8 +3,13 @@
 //   limit        -> memory.limit_in_bytes        swap (memory+swap!) -> memory.memsw.limit_in_bytes
 //   reservation  -> memory.soft_limit_in_bytes   swappiness (0..100) -> memory.swappiness
 //   disableOOMKiller -> memory.oom_control       useHierarchy        -> memory.use_hierarchy
-//   kernel, kernelTCP: ignored with a warning, as runc 1.2 does (kmem limits are deprecated
-//   since Linux 5.4 and writing them fails on 6.x).
+//   kernelTCP    -> memory.kmem.tcp.limit_in_bytes (the TCP socket buffer limit, memory.rst
+//                   "Kernel Memory Extension"), where the kernel has that file and takes the write;
+//                   otherwise a warning. Linux 6.18 still accepts, enforces and reads it back
+//                   (memory.rst lists it as deprecated), so tsrun applies it where runc 1.2 ignores it.
+//   kernel       -> ignored with a warning, as runc 1.2 does: memory.kmem.limit_in_bytes still takes
+//                   a write, but memory.rst says "Kernel hard limit is not supported since 5.16.
+//                   Writing any value to do file will not have any effect" (6.18 logs the same).
 // -1 means unlimited and is written as is (the kernel's page_counter_memparse reads "-1" as
 // PAGE_COUNTER_MAX); 0 means "not set", as in runc. Usage and events are read in memory-stats.ts.
 import type { CgroupFs } from '../cgroupfs';
@@ -19,6 +24,7 @@ const LIMIT = 'memory.limit_in_bytes';
 const MEMSW = 'memory.memsw.limit_in_bytes';
 const USAGE = 'memory.usage_in_bytes';
 const MAX_USAGE = 'memory.max_usage_in_bytes';
+const KMEM_TCP = 'memory.kmem.tcp.limit_in_bytes';
 
 type Memory = NonNullable<LinuxResources['memory']>;
 
@@ -77,6 +83,28 @@ function writeLimits(cfs: CgroupFs, dir: string, limit: number, swap: number): v
   setSwap();
 }
 
+/**
+ * kernelTCP is a tuning of socket buffers, not a limit the container depends on to stay inside
+ * its memory (memory.limit_in_bytes counts those buffers too): where the kernel cannot take it,
+ * the container is created anyway and the reason is a warning. The file is missing where the
+ * kernel has no such accounting (memory.rst marks it deprecated, so later kernels may drop it);
+ * the write fails EBUSY when the cgroup's sockets already hold more than the new limit
+ * (page_counter_set_max) and EINVAL for a value the kernel cannot parse.
+ */
+function writeKernelTCP(cfs: CgroupFs, dir: string, value: number, warn: CgroupWarn): void {
+  if (!hasFile(cfs, dir, KMEM_TCP)) {
+    warn(`${POINTER}/kernelTCP is ignored: this kernel has no kmem.tcp accounting (${KMEM_TCP} is missing)`);
+    return;
+  }
+  try {
+    writeExplained(cfs, dir, KMEM_TCP, intString(value));
+  } catch (err) {
+    if (!(err instanceof CgroupError)) throw err;
+    const why = err.errnoCode === 'EBUSY' ? ': the cgroup\'s TCP buffers already use more than that' : '';
+    warn(`${POINTER}/kernelTCP is not applied: the kernel refused ${intString(value)} for ${KMEM_TCP} (${err.errnoCode ?? err.message})${why}`);
+  }
+}
+
 function isSet(m: Memory | undefined): m is Memory {
   return m !== undefined && Object.values(m).some((v) => v !== undefined && v !== null);
 }
@@ -115,8 +143,9 @@ export const memoryV1: ResourceController = {
     const m = r.memory;
     if (m === undefined) return;
     // runc 1.2 (specconv): "Kernel memory settings are ignored and will be removed".
-    if (m.kernel !== undefined && m.kernel !== null) warn(`${POINTER}/kernel is ignored: kernel memory limits are deprecated and not applied (as runc does)`);
-    if (m.kernelTCP !== undefined && m.kernelTCP !== null) warn(`${POINTER}/kernelTCP is ignored: kernel memory limits are deprecated and not applied (as runc does)`);
+    if (m.kernel !== undefined && m.kernel !== null) {
+      warn(`${POINTER}/kernel is ignored: the kernel no longer enforces kernel memory limits (memory.kmem.limit_in_bytes has no effect since Linux 5.16; runc ignores it too)`);
+    }
 
     // First, while the cgroup is still childless: the kernel only lets use_hierarchy change then.
     if (m.useHierarchy !== undefined) {
@@ -135,6 +164,8 @@ export const memoryV1: ResourceController = {
     writeLimits(cfs, dir, limit, swap);
 
     if (m.reservation !== undefined && m.reservation !== 0) writeExplained(cfs, dir, 'memory.soft_limit_in_bytes', intString(m.reservation));
+    // Where runc 1.0 wrote it: after the reservation, before oom_control. 0 means "not set".
+    if (m.kernelTCP !== undefined && m.kernelTCP !== null && m.kernelTCP !== 0) writeKernelTCP(cfs, dir, m.kernelTCP, warn);
     // The OOM killer is on by default; false is written too so `update` can turn it back on.
     if (m.disableOOMKiller !== undefined) writeExplained(cfs, dir, 'memory.oom_control', m.disableOOMKiller ? '1' : '0');
     if (m.swappiness !== undefined) writeExplained(cfs, dir, 'memory.swappiness', String(m.swappiness));

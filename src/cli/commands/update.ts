@@ -28,7 +28,9 @@ Options:
   --memory-reservation SIZE   memory soft limit
   --memory-swap SIZE          memory + swap limit (-1 = unlimited)
   --pids-limit N              maximum number of tasks (-1 = unlimited)
-  --kernel-memory, --kernel-memory-tcp SIZE   ignored with a warning (as runc)
+  --kernel-memory-tcp SIZE    kernel TCP buffer limit (cgroup v1 memory.kmem.tcp.limit_in_bytes;
+                              a warning where the kernel has no such file or refuses the value)
+  --kernel-memory SIZE        ignored with a warning (as runc: the kernel no longer enforces it)
   --l3-cache-schema, --mem-bw-schema          refused: tsrun has no Intel RDT support
 
 Limits not named keep their current value. Device rules cannot be changed by update.

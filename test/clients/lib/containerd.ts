@@ -10,11 +10,14 @@ export const CONTAINERD = '/usr/bin/containerd';
 export const CTR = '/usr/bin/ctr';
 
 /**
- * Host paths containerd 1.6 uses whatever the config says: the runc v2 shim's socket dir
- * /run/containerd/s (pkg/shim SocketAddress hard-codes defaults.DefaultStateDir) and ctr's default
- * fifo dir /run/containerd/fifo (the tests pass --fifo-dir, but a shim socket is unavoidable).
+ * Host paths containerd 1.6 makes for itself whatever the config says: the runc v2 shim's socket
+ * dir /run/containerd/s (pkg/shim SocketAddress hard-codes defaults.DefaultStateDir) and ctr's
+ * default fifo dir /run/containerd/fifo (the tests pass --fifo-dir). containerd's and its shim's,
+ * not the runtime's: the runtime keeps its state in the --runc-root / exec-root it is given.
  */
-export const CONTAINERD_HOST_PATHS = ['/run/containerd'];
+export const CONTAINERD_CLIENT_PATHS: Readonly<Record<string, string>> = {
+  '/run/containerd': "containerd's shim socket dir (/run/containerd/s)",
+};
 
 export interface Containerd {
   address: string;

@@ -12,11 +12,21 @@ export const DOCKER = '/usr/bin/docker';
 export const RUNTIME_NAME = 'tsrun';
 
 /**
- * Host paths dockerd 20.10 uses whatever the flags say: /run/docker/plugins (the plugin socket
- * discovery dir, made at start-up), and /etc/docker/key.json unless daemon.json's
- * "deprecated-key-path" moves it (it does, below: listed to catch a regression).
+ * Host paths dockerd 20.10 makes for itself whatever the flags say: /run/docker/plugins (the
+ * plugin socket discovery dir, made at start-up), /etc/docker/key.json (its identity key, made on
+ * the first start) unless daemon.json's "deprecated-key-path" moves it (it does, below), and its
+ * default data root, which --data-root moves. dockerd's, not the runtime's.
  */
-export const DOCKER_HOST_PATHS = ['/run/docker', '/etc/docker/key.json', '/var/lib/docker'];
+export const DOCKER_CLIENT_PATHS: Readonly<Record<string, string>> = {
+  '/run/docker': "dockerd's plugin discovery dir (/run/docker/plugins)",
+  '/etc/docker/key.json': "dockerd's identity key, made on its first start",
+  '/var/lib/docker': "dockerd's default data root",
+};
+
+/** The runtime's --root under this dockerd: <exec-root>/runtime-runc/<containerd namespace> (test/clients/RUNTIME-CALLS.md). */
+export function dockerRuntimeRoot(sb: Sandbox, namespace: string): string {
+  return `${sb.path('docker')}/exec/runtime-runc/${namespace}`;
+}
 
 export interface Dockerd {
   host: string;

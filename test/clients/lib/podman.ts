@@ -19,14 +19,27 @@ export const PODMAN_CGROUP_PARENT = 'libpod_parent';
 export const PODMAN_SHARED_CGROUPS = ['conmon'];
 
 /**
- * Host paths podman (run as root, without --runtime-flag) still uses: the runtime's default state
- * root. podman passes no --root to the runtime when it runs as root, and `podman container
- * cleanup` (conmon's exit command) would not repeat a --runtime-flag root=... anyway, so the
- * runtime's default root (/run/runc, /run/tsrun) holds the container state.
+ * The runtime's state roots podman makes it use. Run as root, podman passes no --root to the
+ * runtime (and `podman container cleanup`, conmon's exit command, would not repeat a
+ * --runtime-flag root=... anyway), so the runtime keeps its containers in its default root:
+ * runc's /run/runc, tsrun's /run/tsrun, crun's /run/crun. What is left there is the runtime's.
  */
-// /run/tsrun: as root podman passes no --root, so the runtime makes its default state root.
-export const PODMAN_HOST_PATHS = ['/run/runc', '/run/tsrun', '/run/libpod', '/var/lib/containers', '/run/containers'];
+export const PODMAN_RUNTIME_ROOTS = ['/run/runc', '/run/tsrun', '/run/crun'];
 
+/**
+ * Host paths podman makes for itself although --root, --runroot and containers.conf point every
+ * store and tmp dir into the sandbox. Its files, not the runtime's; removed when new.
+ */
+export const PODMAN_CLIENT_PATHS: Readonly<Record<string, string>> = {
+  // containers/image keeps its blob info cache at /var/lib/containers/cache/blob-info-cache-v1.*
+  // for root whatever the storage root is (pkg/blobinfocache/default.go); it is made by the first
+  // image operation on a machine (here `podman import`).
+  '/var/lib/containers': "podman's blob info cache, made on its first run on a machine",
+  // libpod's default tmp dir for root; tmp_dir in containers.conf moves it into the sandbox.
+  '/run/libpod': "libpod's default tmp dir",
+  // containers/storage's default run root and the default auth file dir (/run/containers/0).
+  '/run/containers': "containers/storage's and containers/image's default run dirs",
+};
 export interface Podman {
   env: NodeJS.ProcessEnv;
   globalArgs: string[];

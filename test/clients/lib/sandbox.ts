@@ -1,12 +1,17 @@
 // One client test file's private world and its cleanup: a temp dir for every root, state and
 // socket dir of the client and its daemons, the daemons themselves (started by the test, stopped
-// at the end), and the leak sweep that both removes and reports what was left outside that dir:
-// mounts naming the dir, processes running from it or in the clients' cgroups, the top-level
-// cgroup dirs the clients create (/sys/fs/cgroup/<ctrl>/<ns>, .../libpod_parent, a docker
-// --cgroup-parent), host paths the clients hard-code (containerd 1.6's shim sockets in
-// /run/containerd/s, dockerd's /run/docker/plugins, runc's default root /run/runc), new network
-// namespaces. A leak is cleaned as well as reported, so one failed check does not spoil the
-// suite's final whole-machine check.
+// at the end), and the sweep at the end, which keeps two things apart:
+//   - what the runtime under test leaves behind, reported as leaks: mounts naming the dir,
+//     processes running from it or in the clients' cgroups, per-container cgroup dirs below the
+//     top-level ones the clients create (/sys/fs/cgroup/<ctrl>/<ns>, .../libpod_parent, a docker
+//     --cgroup-parent), new network namespaces, and container state left in the runtime's state
+//     roots (its private root inside the dir, or its default root /run/tsrun, /run/runc when the
+//     client passes no --root);
+//   - what the client makes for itself on the host although every root of it points into the dir
+//     (caches, first-run files, plugin and shim socket dirs: SandboxOptions.clientPaths): removed
+//     when new, so the machine is left as it was, and listed in clientFiles, never as a leak.
+// A leak is cleaned as well as reported, so one failed check does not spoil the suite's final
+// whole-machine check.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -51,8 +56,21 @@ function filesUnder(p: string): string[] {
 export interface SandboxOptions {
   /** Top-level cgroup names the client creates in each hierarchy (removed when they did not exist before). */
   cgroups: string[];
-  /** Host paths the client may create although every root points into our dir (removed when new). */
-  hostPaths: string[];
+  /**
+   * The runtime's default state roots on the host that the client may make it use (its --root, one
+   * dir per container; private roots inside the dir are added with runtimeRoot()). Every entry
+   * left in one at the end is a container the
+   * runtime did not delete: a leak. The root itself is not (runc and tsrun make it on demand and
+   * keep it); a host root that did not exist before is removed. A host root that already existed
+   * may hold other users' containers, so there only the dirs named with expectGone are checked.
+   */
+  runtimeRoots: string[];
+  /**
+   * Host paths the client itself creates for its own use although its roots point into the dir,
+   * each with the reason (shown with what was found there). Removed when they did not exist
+   * before; their files are the client's, listed in `clientFiles`, not leaks of the runtime.
+   */
+  clientPaths: Readonly<Record<string, string>>;
   /** Shared child cgroups the client never removes (podman's <parent>/conmon): removed, not reported. */
   sharedChildCgroups?: string[];
 }
@@ -67,7 +85,11 @@ export class Sandbox {
   readonly dir: string;
   private readonly daemons: Daemon[] = [];
   private readonly newCgroups: string[];
-  private readonly newHostPaths: string[];
+  private readonly newClientPaths: Array<[string, string]>;
+  private readonly runtimeRootsToSweep: string[] = [];
+  private readonly newRuntimeRoots: string[] = [];
+  /** After teardown: what the client left in its own new host paths (removed; not leaks), "path (why)". */
+  readonly clientFiles: string[] = [];
   private readonly netnsBefore: Set<string>;
   private readonly mustVanish: string[] = [];
   private readonly sharedChildCgroups: string[];
@@ -78,7 +100,8 @@ export class Sandbox {
     // tsrun's. Short, because the daemons' sockets live here and sun_path holds 108 bytes.
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `tsclients-${name}-`));
     this.newCgroups = opts.cgroups.filter((c) => !safeReaddir(CGROUP_ROOT).some((h) => exists(path.join(CGROUP_ROOT, h, c))));
-    this.newHostPaths = opts.hostPaths.filter((p) => !exists(p));
+    this.newClientPaths = Object.entries(opts.clientPaths).filter(([p]) => !exists(p));
+    for (const r of opts.runtimeRoots) this.runtimeRoot(r);
     this.sharedChildCgroups = opts.sharedChildCgroups ?? [];
     this.netnsBefore = new Set(NETNS_DIRS.flatMap((d) => safeReaddir(d).map((n) => path.join(d, n))));
   }
@@ -88,6 +111,18 @@ export class Sandbox {
     const p = path.join(this.dir, rel);
     if (mkdir) fs.mkdirSync(p, { recursive: true });
     return p;
+  }
+
+  /**
+   * Registers a state root of the runtime (the --root the client passes it, or its default root):
+   * every container dir left in it at the end is reported as a leak. Checked only when it does not
+   * exist yet (a host root that already exists may hold other users' containers: use expectGone).
+   */
+  runtimeRoot(root: string): void {
+    if (exists(root)) return;
+    this.runtimeRootsToSweep.push(root);
+    // Private roots go with the dir; a new host root is removed after the sweep.
+    if (!root.startsWith(this.dir + path.sep)) this.newRuntimeRoots.push(root);
   }
 
   /** A host path that must not exist after the teardown (a runtime state dir in a default root). */
@@ -152,9 +187,18 @@ export class Sandbox {
       spawnSync('umount', ['-l', m]);
     }
     for (const c of this.newCgroups) leaks.push(...removeCgroupTree(c, this.sharedChildCgroups));
-    for (const p of this.newHostPaths) {
+    // The runtime's: a container dir (state.json, exec fifo) still in its root.
+    for (const r of this.runtimeRootsToSweep) {
+      for (const e of safeReaddir(r)) {
+        const files = filesUnder(path.join(r, e));
+        leaks.push(`runtime state ${path.join(r, e)}${files.length > 0 ? ` (${files.map((f) => path.relative(r, f)).join(', ')})` : ''}`);
+      }
+    }
+    for (const r of this.newRuntimeRoots) fs.rmSync(r, { recursive: true, force: true });
+    // The client's own: put the machine back as it was, say what was there.
+    for (const [p, why] of this.newClientPaths) {
       const files = filesUnder(p);
-      if (files.length > 0) leaks.push(`host files ${files.join(', ')}`);
+      if (files.length > 0) this.clientFiles.push(`${files.join(', ')} (${why})`);
       fs.rmSync(p, { recursive: true, force: true });
     }
     for (const p of this.mustVanish) {
