@@ -317,3 +317,32 @@ t.test('killAll on v1 (no cgroup.kill): freeze, SIGKILL every listed pid, thaw',
     'frozen around the signals so nothing forks in between',
   );
 });
+
+t.test('v1, concurrent creates: a shared cpuset parent made but not yet filled by another tsrun is filled', async (t) => {
+  const { tree, make } = setup(t, 'v1');
+  // Another create made cpuset/tsrun (empty cpus and mems, as the kernel makes it) and has not
+  // filled it yet: this create finds it there (EEXIST, not its own) and must fill it all the same.
+  fs.mkdirSync(path.join(tree.root, 'cpuset/tsrun'));
+  fs.writeFileSync(path.join(tree.root, 'cpuset/tsrun/cpuset.cpus'), '');
+  fs.writeFileSync(path.join(tree.root, 'cpuset/tsrun/cpuset.mems'), '');
+  const m = make('c1');
+  m.create();
+  t.notOk(m.paths().createdDirs.includes(path.join(tree.root, 'cpuset/tsrun')), 'the parent is not ours');
+  t.equal(read(tree, 'cpuset/tsrun/cpuset.cpus'), '0-3', 'filled from its parent by content, whoever made it');
+  t.equal(read(tree, 'cpuset/tsrun/c1/cpuset.cpus'), '0-3', 'and the leaf from it');
+  t.equal(read(tree, 'cpuset/tsrun/c1/cpuset.mems'), '0');
+});
+
+t.test('v1, concurrent deletes: a shared parent another create has just used is kept, without error or wait', async (t) => {
+  const { tree, make } = setup(t, 'v1');
+  const a = make('a');
+  a.create();
+  // b's mkdir lands between a's look at the parent and a's rmdir of it: rmdir says EBUSY.
+  tree.busyRmdirs.set('pids/tsrun', 1000);
+  const started = Date.now();
+  const res = removeCreatedDirs(tree.fs, a.paths().createdDirs, new Set(Object.values(a.paths().paths)), 2000);
+  t.ok(Date.now() - started < 1000, 'no patient retries on a shared parent');
+  t.same(res.failures, [], 'not an error: someone else uses it');
+  t.ok(res.remaining.includes(path.join(tree.root, 'pids/tsrun')), 'kept, and still recorded for a later retry');
+  t.notOk(exists(tree, 'pids/tsrun/a'), 'the leaf went');
+});

@@ -23,6 +23,23 @@ export function inheritCpuset(cfs: CgroupFs, dirs: readonly string[]): void {
   }
 }
 
+/**
+ * The cpuset dirs from the nearest ancestor of `leaf` whose cpus and mems are both set, down to
+ * `leaf`, each filled from its parent where empty. Judged by content, not by who made the dir:
+ * with concurrent creates, a shared parent such as /tsrun may have been made by another tsrun
+ * that has not filled it yet, and a leaf attached below an empty parent gets ENOSPC (cpusets.rst
+ * 1.9). Two creators filling the same parent write the same values, so the race is harmless.
+ */
+export function fillEmptyCpusets(cfs: CgroupFs, leaf: string): void {
+  const chain: string[] = [];
+  for (let d = leaf; ; d = path.dirname(d)) {
+    if (FILES.every((name) => readCgroupFile(cfs, path.join(d, name)) !== '')) break;
+    chain.unshift(d);
+    if (d === path.dirname(d)) break;
+  }
+  inheritCpuset(cfs, chain);
+}
+
 /** cpusets.rst 1.4: a cpuset's CPUs and nodes must be a subset of its parent's; EINVAL names them. */
 function explainSubset(cfs: CgroupFs, dir: string, name: string): (errno: string | undefined) => string | undefined {
   return (errno) => {

@@ -3,7 +3,6 @@
 // in the cgroup2 hierarchy as well (runc does the same so cgroup2-only tools see the container);
 // resources and the freezer always use the v1 controllers (ARCHITECTURE-NOTES.md section 4:
 // "hybrid is handled as v1").
-import * as path from 'node:path';
 import { BaseCgroupManager } from '../base-manager';
 import type { Stats } from '../stats';
 import type { ResourceController } from '../controller';
@@ -11,7 +10,7 @@ import { CgroupError } from '../errors';
 import type { FreezerState } from '../types';
 import { blkioV1 } from './blkio';
 import { cpuV1 } from './cpu';
-import { cpusetV1, inheritCpuset } from './cpuset';
+import { cpusetV1, fillEmptyCpusets } from './cpuset';
 import { devicesV1 } from './devices';
 import { freezerStateV1, setFreezerV1 } from './freezer';
 import { hugetlbV1 } from './hugetlb';
@@ -36,14 +35,9 @@ export class V1CgroupManager extends BaseCgroupManager {
   // set() runs every controller's check() before the first write of any of them.
   protected readonly controllers: readonly ResourceController[] = V1_CONTROLLERS;
 
-  protected afterMkdir(createdNow: readonly string[]): void {
+  protected afterMkdir(): void {
     const leaf = this.dirs.cpuset;
-    if (leaf === undefined) return;
-    // Our new dirs on the way to the cpuset leaf, top-down, plus the leaf itself when it
-    // pre-existed (it may be just as empty).
-    const chain = createdNow.filter((d) => d === leaf || leaf.startsWith(d + path.sep));
-    if (!chain.includes(leaf)) chain.push(leaf);
-    inheritCpuset(this.cfs, chain);
+    if (leaf !== undefined) fillEmptyCpusets(this.cfs, leaf);
   }
 
   private freezerDir(): string {
