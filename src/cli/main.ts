@@ -8,6 +8,7 @@ import type { VerbGlobals } from './run-verb';
 import { parseGlobals } from './globals';
 import { UsageError } from '../errors';
 import { DEFAULT_ROOT } from '../state/store';
+import { writeOut, writeErr } from './output';
 
 const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
@@ -79,11 +80,11 @@ export async function main(argv: string[]): Promise<number> {
     const { g, verb, rest } = parseGlobals(argv);
     configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
     if (g.version) {
-      process.stdout.write(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
+      writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
       return 0;
     }
     if (g.help || !verb || verb === 'help') {
-      process.stdout.write(USAGE);
+      writeOut(USAGE);
       return verb || g.help ? 0 : 1;
     }
     verbName = verb;
@@ -99,7 +100,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`tsrun: internal error: ${(e as Error)?.message}\n`);
+    writeErr(`tsrun: internal error: ${(e as Error)?.message}\n`);
     process.exitCode = 1;
   },
 );
