@@ -5,7 +5,7 @@
 // Bundling is about start-up: one file parses faster than hundreds of module lookups, and every
 // tsrun command is a fresh Node process. koffi stays external (it is a native addon).
 import { build } from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,10 @@ if (existsSync('scripts/gen-validators.mjs')) {
 
 rmSync('dist', { recursive: true, force: true });
 
+// src/sys/koffi.ts dlopens koffi's prebuilt addon itself and checks that it is the version of the
+// koffi package the code was built against.
+const koffiVersion = JSON.parse(readFileSync('node_modules/koffi/package.json', 'utf8')).version;
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -32,6 +36,7 @@ const common = {
   minify: false,
   legalComments: 'none',
   logLevel: 'warning',
+  define: { TSRUN_KOFFI_VERSION: JSON.stringify(koffiVersion) },
 };
 
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrun.js' });

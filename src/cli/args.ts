@@ -2,6 +2,7 @@
 // too: "flag provided but not defined"), `--flag value` and `--flag=value` both accepted.
 import minimist from 'minimist';
 import { UsageError } from '../errors';
+import { writeOut } from './output';
 
 export interface FlagSpec {
   string?: string[];
@@ -66,6 +67,6 @@ export function oneId(verb: string, args: Parsed, max = 1): string {
 
 /** Prints a command's usage text (for --help) and returns exit status 0. */
 export function help(text: string): number {
-  process.stdout.write(text);
+  writeOut(text);
   return 0;
 }

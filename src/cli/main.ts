@@ -9,6 +9,8 @@ import { parseGlobals } from './globals';
 import { UsageError } from '../errors';
 import { DEFAULT_ROOT } from '../state/store';
 import { SPEC_VERSION } from '../spec/version';
+import { writeOut, writeErr } from './output';
+import { exitNow } from './exit';
 
 const VERSION = '0.1.0';
 
@@ -33,6 +35,15 @@ const VERBS: Record<string, string> = {
   features: 'featuresCommand',
   validate: 'validateCommand',
 };
+
+// Verbs that are done when their handler returns, and so leave through exitNow (exit.ts) rather
+// than Node's teardown. Not create, run and exec: they start children that outlive the handler's
+// promise or relay a terminal, and restore it on 'exit'.
+const EXIT_AT_ONCE = new Set([
+  'state', 'list', 'kill', 'delete', 'start', 'pause', 'resume', 'update', 'ps', 'events', 'spec', 'features', 'validate',
+]);
+// Set by main(): help, version and bad global flags are done at once too.
+let exitAtOnce = true;
 
 type VerbMain = (verb: string, handler: string, argv: string[], g: VerbGlobals) => Promise<number>;
 
@@ -79,14 +90,15 @@ export async function main(argv: string[]): Promise<number> {
     const { g, verb, rest } = parseGlobals(argv);
     configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
     if (g.version) {
-      process.stdout.write(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
+      writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
       return 0;
     }
     if (g.help || !verb || verb === 'help') {
-      process.stdout.write(USAGE);
+      writeOut(USAGE);
       return verb || g.help ? 0 : 1;
     }
     verbName = verb;
+    exitAtOnce = !Object.hasOwn(VERBS, verb) || EXIT_AT_ONCE.has(verb);
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
     return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug });
   } catch (e) {
@@ -96,10 +108,12 @@ export async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    if (exitAtOnce) exitNow(code);
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`tsrun: internal error: ${(e as Error)?.message}\n`);
+    writeErr(`tsrun: internal error: ${(e as Error)?.message}\n`);
+    if (exitAtOnce) exitNow(1);
     process.exitCode = 1;
   },
 );

@@ -4,6 +4,7 @@
 // of the bundle that threw.
 import { RuntimeError } from '../errors';
 import { log } from '../log';
+import { writeErr } from './output';
 
 export function reportError(e: unknown, verb: string): number {
   const msg = e instanceof Error ? e.message : String(e);
@@ -12,7 +13,7 @@ export function reportError(e: unknown, verb: string): number {
   // The log line carries the message alone, as runc's does: clients (containerd's shim, conmon)
   // show its msg to the user, and match on it (podman: "executable file not found" -> 127).
   log.error(line);
-  process.stderr.write(`tsrun${verb ? ` ${verb}` : ''}: ${line}\n`);
-  if (internal && process.env.TSRUN_DEBUG_STACK) process.stderr.write(`${(e as Error)?.stack}\n`);
+  writeErr(`tsrun${verb ? ` ${verb}` : ''}: ${line}\n`);
+  if (internal && process.env.TSRUN_DEBUG_STACK) writeErr(`${(e as Error)?.stack}\n`);
   return 1;
 }

@@ -16,7 +16,7 @@
 //
 // Verified on this host (kernel 6.18, hybrid cgroups): load/attach/query/get-fd/detach against a
 // directory of the cgroup2 mount at /sys/fs/cgroup/unified (test/integration/ebpf-devices.test.ts).
-import koffi from 'koffi';
+import { koffi } from './koffi';
 import { RuntimeError, SyscallError } from '../errors';
 
 /** bpf(2) syscall number (asm/unistd_64.h x86_64: 321; asm-generic/unistd.h arm64: 280). */

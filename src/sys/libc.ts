@@ -6,7 +6,7 @@
 // Everything here is synchronous and runs on the calling (main) thread. That matters: namespaces,
 // credentials, capabilities and no_new_privs are per thread on Linux, and tsrun relies on the main
 // thread being the one that spawns the init stage and later calls execve.
-import koffi from 'koffi';
+import { koffi } from './koffi';
 import { SyscallError } from '../errors';
 import { SYS } from './constants';
 

@@ -3,7 +3,7 @@
 // libseccomp reports errors as negative errno return values (not through errno): each wrapper
 // turns them into SyscallError{syscall: "seccomp_<fn>", errno}. No policy here: what to add and
 // when to load is src/security/seccomp.ts.
-import koffi from 'koffi';
+import { koffi } from './koffi';
 import { RuntimeError, SyscallError } from '../errors';
 
 type Lib = ReturnType<typeof koffi.load>;

@@ -2,7 +2,7 @@
 // final-exec.ts and the relay (src/cli/tty-relay.ts) build on. Thin wrappers only, no policy.
 // The request numbers are asm-generic's (include/uapi/asm-generic/ioctls.h), which x86_64 and
 // arm64 both use; ioctl_tty(2) and pty(7) describe each request.
-import koffi from 'koffi';
+import { koffi } from './koffi';
 import { SyscallError } from '../errors';
 import { libcFunction } from './libc';
 

@@ -2,7 +2,7 @@
 // on the calling thread: handing the seccomp notify fd to a listener, and a pty master to a
 // --console-socket client or to the parent (SCM_RIGHTS, unix(7), cmsg(3)). Layouts are the LP64
 // ones (x86_64, arm64).
-import koffi from 'koffi';
+import { koffi } from './koffi';
 import { SyscallError } from '../errors';
 import { close, libcFunction } from './libc';
 

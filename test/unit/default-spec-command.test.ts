@@ -2,7 +2,7 @@
 // code is only loaded for --rootfs-tar.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { specCommand } from '../../src/cli/commands/spec';
 import { defaultSpec } from '../../src/spec/default-spec';
@@ -48,16 +48,24 @@ t.test('refuses --rootless: user namespaces are not implemented', async (t) => {
 });
 
 t.test('--help prints usage to stdout and succeeds', async (t) => {
-  // Help is written synchronously, before the command's first await, so stdout is swapped only
-  // for that moment (tap's own TAP stream goes to stdout as well).
+  // Help is written synchronously to fd 1 (src/cli/output.ts: fs.writeSync), before the command's
+  // first await, so fd 1 writes are captured only for that moment (tap's own TAP stream goes to
+  // stdout as well).
   const captured: string[] = [];
   const run = (argv: string[]): Promise<number> => {
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => captured.push(String(chunk)) > 0) as typeof process.stdout.write;
+    const writeSync = fs.writeSync;
+    fs.writeSync = ((fd: number, buf: Buffer | string, ...rest: unknown[]) => {
+      if (fd !== 1) return (writeSync as (...a: unknown[]) => number)(fd, buf, ...rest);
+      const b = Buffer.from(buf as Buffer);
+      const off = typeof rest[0] === 'number' ? rest[0] : 0;
+      const len = typeof rest[1] === 'number' ? rest[1] : b.length - off;
+      captured.push(b.subarray(off, off + len).toString());
+      return len;
+    }) as typeof fs.writeSync;
     try {
       return specCommand(argv);
     } finally {
-      process.stdout.write = write;
+      fs.writeSync = writeSync;
     }
   };
   t.equal(await run(['--help']), 0);

@@ -1,5 +1,5 @@
 // `tsrun events [--stats] [--interval 5s] ID` (runc events.go): JSON event lines on stdout.
-import fs from 'node:fs';
+import { writeOut } from '../output';
 import { parseGoDuration, statsEvent, watchEvents, type ContainerEvent } from '../../container/events';
 import { UsageError } from '../../errors';
 import { help, oneId, parseFlags, str } from '../args';
@@ -21,20 +21,7 @@ Options:
  * Returns false once the reader has gone (EPIPE): events then ends quietly, like a pipe to head(1).
  */
 function writeLine(e: ContainerEvent): boolean {
-  const buf = Buffer.from(JSON.stringify(e) + '\n');
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(1, buf, off);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return false;
-      // stdout inherited in non-blocking mode: wait for room instead of losing the line.
-      if (code !== 'EAGAIN') throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-    }
-  }
-  return true;
+  return writeOut(JSON.stringify(e) + '\n');
 }
 
 export async function eventsCommand(argv: string[], g: GlobalOptions): Promise<number> {

@@ -3,6 +3,7 @@ import { listContainers, type StateView } from '../../container/state';
 import { UsageError } from '../../errors';
 import { help, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
+import { writeOut } from '../output';
 
 const usage = `Usage: tsrun list [options]
 
@@ -29,11 +30,11 @@ export async function listCommand(argv: string[], g: GlobalOptions): Promise<num
   if (format !== 'table' && format !== 'json') throw new UsageError(`invalid format option: ${format}`);
   const rows = listContainers(g);
   if (a.quiet) {
-    process.stdout.write(rows.map((r) => r.id + '\n').join(''));
+    writeOut(rows.map((r) => r.id + '\n').join(''));
   } else if (format === 'json') {
-    process.stdout.write(JSON.stringify(rows) + '\n');
+    writeOut(JSON.stringify(rows) + '\n');
   } else {
-    process.stdout.write(formatTable(rows));
+    writeOut(formatTable(rows));
   }
   return 0;
 }

@@ -4,6 +4,7 @@ import { containerProcesses, psTable } from '../../container/ps';
 import { UsageError } from '../../errors';
 import { help, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
+import { writeOut } from '../output';
 
 const usage = `Usage: tsrun ps [options] <container-id> [-- ps options]
 
@@ -49,6 +50,6 @@ export async function psCommand(argv: string[], g: GlobalOptions): Promise<numbe
   if (format !== 'table' && format !== 'json') throw new UsageError(`invalid format option: ${format}`);
   const pids = containerProcesses(g, id);
   // runc prints the JSON array compactly: [1234,1235]
-  process.stdout.write(format === 'json' ? `${JSON.stringify(pids)}\n` : psTable(pids, psArgs));
+  writeOut(format === 'json' ? `${JSON.stringify(pids)}\n` : psTable(pids, psArgs));
   return 0;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import minimist from 'minimist';
 import { defaultSpec } from '../../spec/default-spec';
 import { RuntimeError, UsageError } from '../../errors';
+import { writeOut, writeErr } from '../output';
 
 const USAGE = `Usage: tsrun spec [options]
 
@@ -37,7 +38,7 @@ export async function specCommand(argv: string[]): Promise<number> {
     },
   });
   if (args.help) {
-    process.stdout.write(USAGE);
+    writeOut(USAGE);
     return 0;
   }
   // No "spec:" in the messages: the CLI already prints "tsrun spec: " before them (report.ts), and
@@ -62,7 +63,7 @@ export async function specCommand(argv: string[]): Promise<number> {
   if (rootfsTar !== undefined) {
     // The default spec's root.path is "rootfs", relative to the bundle (config.md "root").
     const { unpackRootfsTar } = await import('../../spec/rootfs-tar');
-    await unpackRootfsTar(rootfsTar, path.join(bundle, 'rootfs'), (msg) => process.stderr.write(`tsrun spec: skipped: ${msg}\n`));
+    await unpackRootfsTar(rootfsTar, path.join(bundle, 'rootfs'), (msg) => writeErr(`tsrun spec: skipped: ${msg}\n`));
   }
   // Tab indentation and no trailing newline, as runc writes it (json.MarshalIndent(spec, "", "\t")).
   // 'wx' fails if config.json appeared meanwhile rather than overwriting it.

@@ -2,12 +2,13 @@
 import { loadBundleConfig } from '../../spec/load';
 import { convertSpec } from '../../spec/convert';
 import { help, parseFlags, str } from '../args';
+import { writeOut } from '../output';
 
 export async function validateCommand(argv: string[]): Promise<number> {
   const a = parseFlags('validate', argv, { string: ['bundle'], alias: { b: 'bundle' } });
   if (a.help) return help('Usage: tsrun validate [--bundle DIR]\n\nCheck a bundle\'s config.json against the runtime-spec and what tsrun supports.\n');
   const { spec, bundle } = loadBundleConfig(str(a, 'bundle') ?? '.');
   convertSpec(spec, 'validate', bundle);
-  process.stdout.write(`${bundle}/config.json is valid\n`);
+  writeOut(`${bundle}/config.json is valid\n`);
   return 0;
 }
