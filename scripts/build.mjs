@@ -1,7 +1,9 @@
-// Builds tsrun into two single-file bundles (esbuild):
-//   dist/tsrun.js  the CLI (every `tsrun` command starts here)
+// Builds tsrun into single-file bundles (esbuild):
+//   dist/tsrun.js  the CLI dispatcher (every `tsrun` command starts here), which loads
+//   dist/verbs/<verb>.js, one bundle per src/cli/commands/<verb>.ts
+//   dist/exec.js   the exec stage (tsrun exec)
 //   dist/init.js   the init stage, spawned into the container's namespaces; it must hold all of its
-//                  code in one file because host paths vanish at pivot_root (ARCHITECTURE-NOTES.md 1).
+//                  code in one file because host paths vanish at pivot_root (docs/ARCHITECTURE.md 1).
 // Bundling is about start-up: one file parses faster than hundreds of module lookups, and every
 // tsrun command is a fresh Node process. koffi stays external (it is a native addon).
 import { build } from 'esbuild';

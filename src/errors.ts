@@ -1,5 +1,5 @@
 // The error types of tsrun. Every failure the runtime reports is a RuntimeError with a stable
-// `code`; only src/cli prints errors and picks exit codes (ARCHITECTURE-NOTES.md section 4).
+// `code`; only src/cli prints errors and picks exit codes (docs/ARCHITECTURE.md section 4).
 import { constants as osConstants } from 'node:os';
 
 export class RuntimeError extends Error {

@@ -1,4 +1,4 @@
-// The shape every resource controller file implements (ARCHITECTURE-NOTES.md section 4: one file
+// The shape every resource controller file implements (docs/ARCHITECTURE.md section 4: one file
 // per controller exposing applies(resources) and write(dir, resources)); v1/ and v2/ each keep a
 // list of them, and the manager of that version walks its list.
 import type { CgroupFs } from './cgroupfs';

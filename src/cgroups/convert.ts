@@ -1,5 +1,5 @@
 // Pure conversions from spec resource values to cgroupfs file contents, shared by v1 and v2
-// (ARCHITECTURE-NOTES.md section 4: share only pure conversions between the two trees).
+// (docs/ARCHITECTURE.md section 4: share only pure conversions between the two trees).
 // v1-only formats live next to their controller in v1/.
 import { SpecError } from '../errors';
 

@@ -1,5 +1,5 @@
 // CgroupError: every failure of the cgroup manager that is not a config problem (those are
-// SpecError/UnsupportedError from src/errors.ts). ARCHITECTURE-NOTES.md section 4 lists it as one
+// SpecError/UnsupportedError from src/errors.ts). docs/ARCHITECTURE.md section 4 lists it as one
 // of the RuntimeError subclasses; it lives here so src/errors.ts stays owned by one person.
 import { RuntimeError, errnoName } from '../errors';
 

@@ -12,7 +12,7 @@ export function freezerStateOf(record: CgroupPaths): FreezerState {
     const dir = record.paths.unified;
     return dir === undefined ? 'thawed' : freezerStateV2(nodeCgroupFs, dir);
   }
-  // v1 and hybrid: the v1 freezer (ARCHITECTURE-NOTES.md: hybrid is handled as v1).
+  // v1 and hybrid: the v1 freezer (docs/ARCHITECTURE.md section 4: hybrid is handled as v1).
   const dir = record.paths.freezer;
   return dir === undefined ? 'thawed' : freezerStateV1(nodeCgroupFs, dir);
 }

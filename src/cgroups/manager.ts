@@ -1,4 +1,4 @@
-// The CgroupManager interface the runtime uses (ARCHITECTURE-NOTES.md section 4) and the factory
+// The CgroupManager interface the runtime uses (docs/ARCHITECTURE.md section 4) and the factory
 // that picks the implementation for the host layout: pure v2 -> v2/manager.ts, pure v1 and hybrid
 // -> v1/manager.ts (hybrid additionally places the process in the cgroup2 hierarchy, as runc does).
 // A manager is either fresh (create verb: detect, resolve linux.cgroupsPath) or rebuilt from the

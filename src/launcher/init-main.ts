@@ -12,7 +12,7 @@ import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
 import type { InitConfig } from './init-config';
 
 // First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
-// host's node binary through /proc/<pid>/exe (CVE-2019-5736, ARCHITECTURE-NOTES.md section 1).
+// host's node binary through /proc/<pid>/exe (CVE-2019-5736, docs/ARCHITECTURE.md section 1).
 libc.prctl(PR_SET_DUMPABLE, 0);
 
 function main(): void {

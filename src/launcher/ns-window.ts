@@ -1,4 +1,4 @@
-// The namespace window (ARCHITECTURE-NOTES.md section 1): on the parent's main thread, enter the
+// The namespace window (docs/ARCHITECTURE.md section 1): on the parent's main thread, enter the
 // container's namespaces (unshare new ones, setns into joined ones), spawn the init stage so it is
 // born inside them, then restore the parent's own namespaces. All synchronous, with a `finally`
 // that always restores: libuv's pool threads stay in the host namespaces, and nothing else may be

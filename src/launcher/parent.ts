@@ -1,6 +1,6 @@
 // The parent's half of the launch: spawn the init stage inside the container's namespaces
 // (ns-window.ts), then drive the protocol (protocol.ts) up to `ready`. The caller persists state
-// and sends `go` (ARCHITECTURE-NOTES.md section 3: state is on disk before `go`, so a crash of
+// and sends `go` (docs/ARCHITECTURE.md section 3: state is on disk before `go`, so a crash of
 // the parent after that still leaves `delete` enough to clean up).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';

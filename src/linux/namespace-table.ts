@@ -2,7 +2,7 @@
 // /proc/<pid>/ns file name of each. This table is what the runtime implements: the namespace
 // window (src/launcher/ns-window.ts) enters exactly these, the converter (src/spec/convert.ts)
 // refuses any other type, and `tsrun features` lists these keys (features-linux.md "namespaces").
-// user is absent: it needs a single-threaded caller to unshare and map (ARCHITECTURE-NOTES.md
+// user is absent: it needs a single-threaded caller to unshare and map (docs/ARCHITECTURE.md
 // section 1). Kept free of runtime imports so `features` and validation load it cheaply.
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS } from '../sys/constants';
 

@@ -21,7 +21,7 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   // scheduler, ioPriority, execCPUAffinity, apparmorProfile, selinuxLabel, linux.personality,
   // linux.memoryPolicy and linux.mountLabel are applied (src/security/); the LSM labels are refused
   // at create when the host does not run that LSM (src/security/lsm.ts).
-  // User namespaces need a single-threaded trampoline (ARCHITECTURE-NOTES.md section 1).
+  // User namespaces need a single-threaded trampoline (docs/ARCHITECTURE.md section 1).
   { path: '/linux/namespaces/*/type', when: (v) => v === 'user', what: 'user namespaces are not supported by tsrun yet' },
   { path: '/linux/uidMappings' },
   { path: '/linux/gidMappings' },

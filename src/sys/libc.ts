@@ -1,7 +1,7 @@
 // libc through FFI (koffi), one thin wrapper per call; the other sys/ modules bind their own few
 // functions through libcFunction, so libc is loaded here only.
 // Each wrapper returns the call's result or throws SyscallError{syscall, errno, path}; it makes no
-// policy decisions (ARCHITECTURE-NOTES.md section 2, "sys").
+// policy decisions (docs/ARCHITECTURE.md section 2, "sys").
 //
 // Everything here is synchronous and runs on the calling (main) thread. That matters: namespaces,
 // credentials, capabilities and no_new_privs are per thread on Linux, and tsrun relies on the main

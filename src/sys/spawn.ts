@@ -5,7 +5,7 @@
 // controlling terminal"), and a forked copy of Node may not run any JS anyway (V8 marks its heap
 // MADV_DONTFORK). glibc's posix_spawn clones with CLONE_VM|CLONE_VFORK from the calling thread
 // and runs only libc code in the child, so the child inherits exactly that thread's namespaces,
-// credentials, capabilities, no_new_privs, seccomp filter, cwd and umask (ARCHITECTURE-NOTES.md
+// credentials, capabilities, no_new_privs, seccomp filter, cwd and umask (docs/ARCHITECTURE.md
 // section 3, "exec").
 import { SyscallError } from '../errors';
 import { libcFunction } from './libc';

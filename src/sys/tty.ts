@@ -1,5 +1,5 @@
 // Terminal ioctls and dup2 through koffi: the raw calls src/linux/pty.ts, the init stage's
-// final-exec.ts and the relay (src/cli/tty-relay.ts) build on. Thin wrappers only, no policy.
+// final-exec.ts and the relay (src/container/tty-relay.ts) build on. Thin wrappers only, no policy.
 // The request numbers are asm-generic's (include/uapi/asm-generic/ioctls.h), which x86_64 and
 // arm64 both use; ioctl_tty(2) and pty(7) describe each request.
 import { koffi } from './koffi';

@@ -1,7 +1,7 @@
 // Manager for cgroup v1 hosts and hybrid hosts. The container gets a cgroup in every mounted v1
 // hierarchy (all controllers plus name=systemd, as runc's fs driver joins them) and, on hybrid,
 // in the cgroup2 hierarchy as well (runc does the same so cgroup2-only tools see the container);
-// resources and the freezer always use the v1 controllers (ARCHITECTURE-NOTES.md section 4:
+// resources and the freezer always use the v1 controllers (docs/ARCHITECTURE.md section 4:
 // "hybrid is handled as v1").
 import { BaseCgroupManager } from '../base-manager';
 import type { Stats } from '../stats';

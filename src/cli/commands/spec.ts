@@ -48,7 +48,7 @@ export async function specCommand(argv: string[]): Promise<number> {
   if (args._.length > 0) throw new UsageError('"tsrun spec" requires exactly 0 argument(s)');
   if (args.rootless) {
     // A rootless spec needs a user namespace with uid/gid mappings, and tsrun cannot create user
-    // namespaces yet (ARCHITECTURE-NOTES.md section 1: it needs a single-threaded trampoline).
+    // namespaces yet (docs/ARCHITECTURE.md section 1: it needs a single-threaded trampoline).
     throw new RuntimeError('unsupported', '--rootless is not supported yet: tsrun does not implement user namespaces');
   }
   const bundle = path.resolve(flagValue(args.bundle, 'bundle') ?? '.');
