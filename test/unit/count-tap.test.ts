@@ -61,8 +61,9 @@ t.test('real tap output of toy test files: tests counted once, failures at any d
   // A fresh tap, not a child of this one: without the variables tap sets for its test processes.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TAP|_TAPJS|TS_NODE)|^NODE_OPTIONS$/.test(k)));
   const files = Object.keys(TOYS).map((f) => path.join(dir, f));
+  // cwd: the toy dir, so tap's own result files (.tap/) land there and go with it, not in the repo.
   const r = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--reporter=tap', ...files], {
-    cwd: REPO,
+    cwd: dir,
     env,
     encoding: 'utf8',
     timeout: 100_000,
