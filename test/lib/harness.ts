@@ -311,18 +311,7 @@ export function pidsInCgroupOf(id: string): number[] {
 }
 
 /** Whole-machine leak view for the final check (zz-leaks.test.ts). */
-export function machineLeaks(): { stateRoots: string[]; mounts: string[]; cgroups: string[]; processes: string[] } {
-  const stateRoots = safeReaddir('/run').filter((n) => n.startsWith('tsrun-test-'))
-    .map((n) => path.join('/run', n)).filter((d) => safeReaddir(d).length > 0);
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .filter((l) => /tsrun|bundles\/[^ ]*rootfs/.test(l)).map((l) => l.split(' ')[4]);
-  // Each tsrun parent with the container cgroups still in it, e.g. "/sys/fs/cgroup/pids/tsrun [c1 c2]".
-  const cgroups = safeReaddir('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, 'tsrun')).filter((p) => fs.existsSync(p))
-    .map((p) => `${p} [${safeReaddir(p).filter((n) => fs.statSync(path.join(p, n)).isDirectory()).join(' ')}]`);
-  const processes = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n')
-    .filter((l) => l.includes('dist/init.js'));
-  return { stateRoots, mounts, cgroups, processes };
-}
+export { machineLeaks } from './machine-leaks';
 
 /** A host directory for talking to a container (bind it in with `bindShared`); removed at teardown. */
 export function sharedDir(t: TestLike): string {
