@@ -9,7 +9,9 @@ const results = JSON.parse(readFileSync(jsonFile, 'utf8')).results;
 const ms = new Map(results.map((r) => [r.command, r.median * 1000]));
 const verbs = ['run', 'create+start+delete', 'state', 'kill', 'list', 'delete', 'exec'];
 const f1 = (x) => (x === undefined ? '—' : x.toFixed(1));
-const node = ms.get('node -e 0');
+// hyperfine ran `node -e 0` first and last: the lower of the two, so load that came and went
+// during the run makes the targets stricter, never looser.
+const node = Math.min(ms.get('node -e 0'), ms.get('node -e 0 (again)') ?? Infinity);
 const med = (rt, verb) => ms.get(`${rt} ${verb}`);
 
 let out = `${readFileSync(hostFile, 'utf8').trim()}\n\n`;
@@ -21,7 +23,7 @@ for (const v of verbs) {
   const ratios = others.map((rt) => `${(med(rt, v) / med('runc', v)).toFixed(2)}×`);
   out += `| \`${v}\` | ${runtimes.map((rt) => f1(med(rt, v))).join(' | ')} | ${ratios.join(' | ')} |\n`;
 }
-out += `| \`node -e 0\` | ${f1(node)} |${runtimes.slice(1).map(() => ' |').join('')}${others.map(() => ' |').join('')}\n\n`;
+out += `\n\`node -e 0\`: ${f1(ms.get('node -e 0'))} ms first, ${f1(ms.get('node -e 0 (again)'))} ms last (the targets use the lower).\n\n`;
 
 // rss.tsv: "<runtime>\twait\tVmHWM:=kB VmRSS:=kB ... Pss:=kB" and "<runtime>\trun\tmaxrss=kB".
 const mem = {};

@@ -13,7 +13,7 @@
 #   list                   with two containers present
 #   delete                 of a stopped container, a fresh one per iteration
 #   exec                   `exec ID true` in a running `sleep` container
-#   node -e 0              the floor: one bare Node start
+#   node -e 0              the floor: one bare Node start (first and again last)
 # Containers a timed command needs are made by hyperfine's --prepare, so only the command itself
 # is timed. The whole hyperfine run goes without NODE_EXTRA_CA_CERTS (env -u): `node -e 0` then
 # measures a bare Node start, which is what bin/tsrun pays (its shebang drops the variable).
@@ -154,19 +154,26 @@ for rt in "${runtimes[@]}"; do
 done
 
 # One hyperfine invocation: every command with its own --prepare (`true` where none is needed).
+# hyperfine runs the commands one after another, so the runtimes of one verb sit next to each other
+# (their ratios see the same load), and `node -e 0` runs first and last: the targets use the lower.
 args=(-N --warmup 3 --runs "$runs" --export-json "$work/hyperfine.json")
 add() { args+=(-n "$1" --prepare "$2" "$3"); }
 add "node -e 0" true "node -e 0"
-for rt in "${runtimes[@]}"; do
-  c=${cli[$rt]}
-  add "$rt run" true "$c run --bundle $work/true $p-run"
-  add "$rt create+start+delete" true "sh -c '$c create --bundle $work/true $p-csd && $c start $p-csd && $c delete --force $p-csd'"
-  add "$rt state" true "$c state $p-created"
-  add "$rt kill" "$work/fresh-running $p-kill $c" "$c kill $p-kill KILL"
-  add "$rt list" true "$c list"
-  add "$rt delete" "$work/fresh-stopped $p-del $c" "$c delete $p-del"
-  add "$rt exec" true "$c exec $p-sleep true"
+for verb in run create+start+delete state kill list delete exec; do
+  for rt in "${runtimes[@]}"; do
+    c=${cli[$rt]}
+    case $verb in
+      run) add "$rt run" true "$c run --bundle $work/true $p-run" ;;
+      create+start+delete) add "$rt $verb" true "sh -c '$c create --bundle $work/true $p-csd && $c start $p-csd && $c delete --force $p-csd'" ;;
+      state) add "$rt state" true "$c state $p-created" ;;
+      kill) add "$rt kill" "$work/fresh-running $p-kill $c" "$c kill $p-kill KILL" ;;
+      list) add "$rt list" true "$c list" ;;
+      delete) add "$rt delete" "$work/fresh-stopped $p-del $c" "$c delete $p-del" ;;
+      exec) add "$rt exec" true "$c exec $p-sleep true" ;;
+    esac
+  done
 done
+add "node -e 0 (again)" true "node -e 0"
 env -u NODE_EXTRA_CA_CERTS hyperfine "${args[@]}" </dev/null >&2
 
 # Memory of the waiting init stage: the process a created container's pid names, before `start`.
