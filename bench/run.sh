@@ -4,8 +4,8 @@
 #   sudo bash bench/run.sh [--install] [--runs N] [--tsrun PATH]
 #
 # The bundle is the demo config (bundles/demo) on the busybox rootfs, running `true`, and a copy
-# running `sleep` for the commands that need a running container. Timed, per runtime, in ONE
-# hyperfine invocation (so load that comes and goes on a shared machine hits every column alike):
+# running `sleep` for the commands that need a running container. Timed in ONE hyperfine
+# invocation, each verb for every runtime back to back (so they see about the same load):
 #   run                    `run` of `true` (create + start + wait + delete)
 #   create+start+delete    three CLI calls through one `sh -c` (the sh start is in every column)
 #   state                  of a created container
