@@ -43,6 +43,10 @@ const rows = [
   ['peak RSS of one `run` (ru_maxrss, descendants included)', 'run.maxrss'],
 ];
 for (const [label, key] of rows) out += `| ${label} | ${runtimes.map((rt) => mib(mem[rt]?.[key])).join(' | ')} |\n`;
+if (mem.node) {
+  out += `\nA bare \`node -e\` peaks at ${mib(mem.node['wait.VmHWM'])} MiB (RssAnon ${mib(mem.node['wait.RssAnon'])}, RssFile ${mib(mem.node['wait.RssFile'])}): `;
+  out += `the floor of any Node process, the init stage included.\n`;
+}
 out += '\n';
 
 out += `## Targets (issue 11; n = \`node -e 0\` = ${f1(node)} ms)\n\n`;

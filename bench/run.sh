@@ -184,6 +184,11 @@ for rt in "${runtimes[@]}"; do
   pss=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup")
   printf '%s\twait\t%s Pss:=%s\n' "$rt" "$st" "$pss" >>"$work/rss.tsv"
 done
+# The floor any Node process starts from: a bare `node` reading its own status once it is up
+# (fs.writeSync: process.stdout on a pipe would load net and streams, 2 MB more than the floor).
+env -u NODE_EXTRA_CA_CERTS node -e 'const fs = require("fs"); fs.writeSync(1, fs.readFileSync("/proc/self/status", "utf8"))' |
+  awk '/^(VmHWM|VmRSS|RssAnon|RssFile):/{printf "%s=%s ", $1, $2} END{print ""}' |
+  { read -r st; printf 'node\twait\t%s\n' "$st"; } >>"$work/rss.tsv"
 # Peak RSS of one `run`, median of 5 (GNU time -f %M: KiB).
 if [ -x /usr/bin/time ]; then
   for rt in "${runtimes[@]}"; do
