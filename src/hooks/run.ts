@@ -4,7 +4,7 @@
 // killed. Synchronous on purpose: the init stage must run hooks without the event loop (it runs
 // createContainer and startContainer hooks itself), and the parent has nothing else to do while
 // a hook runs. Which hooks run when is decided in phases.ts.
-import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
+import type { SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import path from 'node:path';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
@@ -102,6 +102,10 @@ export function runHook(phase: HookPhase, h: Hook, state: HookState): void {
     // too (spawnSync kills only the hook itself; a `sh -c 'sleep 100'` would leave the sleep).
     detached: true,
   };
+  // Loaded here, on first use: node:child_process pulls in net, stream, dgram and more, and this
+  // file is in every init stage's bundle (createContainer and startContainer hooks run there),
+  // which then pays ~2 MB of RSS and its load time for hooks most configs do not have.
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const r = spawnSync(file, rest, options);
   const stderr = tidyOutput(r.stderr ?? '');
   const stdout = tidyOutput(r.stdout ?? '');
