@@ -1,11 +1,14 @@
-// Builds tsrun into single-file bundles (esbuild):
-//   dist/tsrun.js  the CLI dispatcher (every `tsrun` command starts here), which loads
-//   dist/verbs/<verb>.js, one bundle per src/cli/commands/<verb>.ts
-//   dist/exec.js   the exec stage (tsrun exec)
-//   dist/init.js   the init stage, spawned into the container's namespaces; it must hold all of its
-//                  code in one file because host paths vanish at pivot_root (docs/ARCHITECTURE.md 1).
+// Builds tsrun into single-file bundles (esbuild), each loaded bundle with a V8 code cache
+// (<bundle>.cache, src/boot/code-cache.ts):
+//   dist/tsrun.js         the CLI dispatcher (every `tsrun` command starts here, through bin/tsrun),
+//                         which loads dist/verbs/<verb>.js, one bundle per src/cli/commands/<verb>.ts
+//   dist/stages/init.js   the init stage, spawned into the container's namespaces through its entry
+//                         dist/init.js; it must hold all of its code in one file because host paths
+//                         vanish at pivot_root (docs/ARCHITECTURE.md 1)
+//   dist/stages/exec.js   the exec stage (tsrun exec), entry dist/exec.js
 // Bundling is about start-up: one file parses faster than hundreds of module lookups, and every
-// tsrun command is a fresh Node process. koffi stays external (it is a native addon).
+// tsrun command is a fresh Node process. koffi stays external (it is a native addon, loaded by
+// src/sys/koffi.ts).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -65,7 +68,23 @@ for (const v of verbs) {
 
 // The init stage: spawned into the container's namespaces, it must hold all of its code in one
 // file because host paths vanish at pivot_root.
-await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });
+await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/stages/init.js' });
 // The exec stage (tsrun exec): joins a container and spawns the process; one file for the same
 // reason (it loads everything before it enters the container's mount namespace).
-await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'dist/exec.js' });
+await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'dist/stages/exec.js' });
+// The stages' entries, dist/init.js and dist/exec.js (the files src/launcher spawns, and the
+// names the leak checks look for): each loads dist/stages/<its name> through its code cache.
+for (const stage of ['init', 'exec']) {
+  await build({ ...common, entryPoints: ['src/boot/stage-entry.ts'], outfile: `dist/${stage}.js` });
+}
+
+// Code caches, so that the first run after a build starts fast too (src/boot/warm-cache.ts says
+// how warm each one is). One fresh node per bundle, without flags or NODE_OPTIONS: V8 rejects a
+// cache made under other flags, and a process that compiled the source once would reuse its own
+// compile. A failure here fails the build: it means the loader itself is broken.
+const warm = await build({ ...common, entryPoints: ['src/boot/warm-cache.ts'], write: false });
+const env = { ...process.env };
+delete env.NODE_OPTIONS;
+for (const b of ['dist/stages/init.js', 'dist/stages/exec.js', ...verbs.map((v) => `dist/verbs/${v}.js`)]) {
+  execFileSync(process.execPath, ['-e', warm.outputFiles[0].text, b], { stdio: ['ignore', 'ignore', 'inherit'], env });
+}

@@ -11,6 +11,12 @@ import { DEFAULT_ROOT } from '../state/store';
 import { SPEC_VERSION } from '../spec/version';
 import { writeOut, writeErr } from './output';
 import { exitNow } from './exit';
+import { flushCodeCaches, loadBundle, refreshStageCache } from '../boot/code-cache';
+import { configureTrace, trace } from '../trace';
+import { log } from '../log';
+
+// Node's start-up until here (and this small dispatcher's compile, required plainly by bin/tsrun).
+trace('node started, dispatcher running');
 
 const VERSION = '0.1.0';
 
@@ -48,9 +54,29 @@ let exitAtOnce = true;
 type VerbMain = (verb: string, handler: string, argv: string[], g: VerbGlobals) => Promise<number>;
 
 function loadVerb(verb: string): VerbMain {
-  // Each bundle's `main` is run-verb.ts's runVerb around that command's handler.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(path.join(__dirname, 'verbs', `${verb}.js`)) as { main: VerbMain }).main;
+  // Each bundle's `main` is run-verb.ts's runVerb around that command's handler. Loaded through
+  // its V8 code cache (boot/code-cache.ts): the CLI may write caches, the stages never do.
+  return (loadBundle(path.join(__dirname, 'verbs', `${verb}.js`), { write: true }).exports as { main: VerbMain }).main;
+}
+
+// The stage whose bundle a verb spawns: the CLI keeps that bundle's cache usable for it.
+const STAGE_OF: Record<string, string> = { create: 'init', run: 'init', exec: 'exec' };
+let stageBundle: string | undefined;
+
+/**
+ * The end of every command: the caches that missed are written now that the run compiled its
+ * code, then the process leaves. Cache work never changes the exit status or the output.
+ */
+function finish(code: number): void {
+  try {
+    flushCodeCaches(code === 0);
+    if (stageBundle && code === 0) refreshStageCache(stageBundle);
+  } catch {
+    // only an optimisation
+  }
+  trace(`exit, status ${code}`);
+  if (exitAtOnce) exitNow(code);
+  process.exitCode = code;
 }
 
 const USAGE = `tsrun: an OCI container runtime (runc-compatible) written in TypeScript
@@ -89,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { g, verb, rest } = parseGlobals(argv);
     configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+    configureTrace(g.debug, (m) => log.debug(m));
     if (g.version) {
       writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
       return 0;
@@ -100,20 +127,14 @@ export async function main(argv: string[]): Promise<number> {
     verbName = verb;
     exitAtOnce = !Object.hasOwn(VERBS, verb) || EXIT_AT_ONCE.has(verb);
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
+    if (Object.hasOwn(STAGE_OF, verb)) stageBundle = path.join(__dirname, 'stages', `${STAGE_OF[verb]}.js`);
     return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug });
   } catch (e) {
     return reportError(e, verbName);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (exitAtOnce) exitNow(code);
-    process.exitCode = code;
-  },
-  (e) => {
-    writeErr(`tsrun: internal error: ${(e as Error)?.message}\n`);
-    if (exitAtOnce) exitNow(1);
-    process.exitCode = 1;
-  },
-);
+main(process.argv.slice(2)).then(finish, (e) => {
+  writeErr(`tsrun: internal error: ${(e as Error)?.message}\n`);
+  finish(1);
+});
