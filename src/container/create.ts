@@ -25,6 +25,7 @@ import { log } from '../log';
 import type { GlobalOptions } from './context';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
+import { trace } from '../trace';
 
 export interface CreateOptions {
   id: string;
@@ -94,6 +95,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   checkTerminal(terminal, !o.foreground, o.consoleSocket);
   if (terminal && o.foreground && o.consoleSocket === undefined) requireOwnTerminal();
   const conv = convertSpec(spec, o.id, bundle, rootfs);
+  trace('config validated and converted');
   // Devices are always written at create, even when the config has no rules: the cgroup starts
   // from deny-all plus the default devices, as runc does (an absent list is not "allow all").
   const resources = { ...(spec.linux?.resources ?? {}), devices: spec.linux?.resources?.devices ?? [] };
@@ -165,6 +167,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     cgroupMade = true;
     record.cgroup = cg.paths();
     writeRecord(g.root, record);
+    trace('state dir, lock, fifo and cgroup made');
     const needsCgroupMount = conv.init.mounts.some((m) => m.type === 'cgroup');
     // Connected before the spawn, as runc does: a console socket nobody listens on fails create
     // before there is a process (runc passes the connection to its init as an extra file).
@@ -188,8 +191,10 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       onWarning: (m) => log.warn(m),
       onSpawn: (c) => {
         child = c;
+        trace('namespace window closed, init stage spawned');
       },
       onHello: (pid) => {
+        trace('init stage said hello');
         record.pid = pid;
         record.startTime = readProcStat(pid)?.startTime ?? 0;
         writeRecord(g.root, record);
@@ -198,8 +203,10 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         cg.apply(pid);
         cg.set(resources, (m) => log.warn(m));
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
+        trace('init stage in its cgroup (cgroup.procs), limits set');
       },
     });
+    trace('init stage ready (mounts, pivot_root, paths, identity done)');
     if (consoleFds) {
       // Only the init stage may hold the sending end now: if it failed to send, recvFd sees EOF
       // instead of waiting on our own copy.
@@ -211,6 +218,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     record.lastStatus = 'created';
     writeRecord(g.root, record);
     if (o.pidFile) writePidFile(o.pidFile, record.pid);
+    trace('created');
     return { record, handle, cgroup: cg, ptyMaster };
   } catch (e) {
     closeFd(ptyMaster);

@@ -4,6 +4,7 @@
 import { tryReadRecord, containerDir } from '../state/store';
 import { StateError } from '../errors';
 import { destroyContainer, removeBareDir } from './cleanup';
+import { trace } from '../trace';
 import { statusOf } from './state';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
@@ -38,6 +39,7 @@ function deleteLocked(g: GlobalOptions, id: string, force: boolean): void {
     throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`);
   }
   destroyContainer(g.root, rec);
+  trace('container destroyed');
   // runtime.md Lifecycle 13: after the container is destroyed, before delete returns; a failing
   // poststop hook is a warning and the others still run. The hooks are the ones stored at create.
   runPoststopHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), (m) => log.warn(m));

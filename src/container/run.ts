@@ -14,6 +14,7 @@ import { writeRecord } from '../state/store';
 import type { GlobalOptions } from './context';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
 import { SignalForwarder } from './signal-forwarder';
+import { trace } from '../trace';
 
 export async function runContainer(g: GlobalOptions, o: RunOptions): Promise<number> {
   // Listening before anything starts (signal-forwarder.ts); while `create` runs, its own handler
@@ -68,12 +69,14 @@ async function startAndWait(g: GlobalOptions, o: RunOptions, record: ContainerRe
     return 0;
   }
   const exit = await handle.waitExit();
+  trace('container process exited');
   handle.release();
   // Drain what the process wrote before it exited (runc waits for its copy to finish too).
   await relay?.finish();
   // runc run --keep: leave the stopped container for the caller to inspect and delete.
   if (!o.keep) {
     destroyContainer(g.root, record);
+    trace('container destroyed');
     poststop(record);
   }
   if (exit.signal) return 128 + (osConstants.signals[exit.signal] ?? 0);

@@ -14,6 +14,7 @@ import { parseStartReply } from '../hooks/start-fifo';
 import type { Hooks } from '../spec/types';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
+import { trace } from '../trace';
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -54,7 +55,10 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
       }
       if (n > 0) got = Buffer.concat([got, buf.subarray(0, n)]);
       const reply = parseStartReply(got.toString('utf8'), (n === 0 && !eagain && got.length > 0) || !alive);
-      if (reply.kind === 'started') break;
+      if (reply.kind === 'started') {
+        trace('container process started (init answered on the exec fifo)');
+        break;
+      }
       if (reply.kind === 'failed') throw new RuntimeError('hook', reply.message);
       if (reply.kind === 'garbage') throw new RuntimeError('start', `unexpected answer from container init on the exec fifo: ${JSON.stringify(reply.text)}`);
       if (!alive) throw new RuntimeError('start', 'container init exited before the container process started');

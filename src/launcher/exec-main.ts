@@ -11,6 +11,7 @@ import { execInContainer } from './exec-steps';
 import { errorMessage } from './init-errors';
 import { openExecPty, preloadExecPty } from './exec-pty';
 import type { ExecToStage, StageToExec } from './exec-config';
+import { setTraceSink, trace } from '../trace';
 
 // First thing: non-dumpable, so no process can ptrace this stage or open its fds or
 // /proc/<pid>/exe (CVE-2019-5736); the spawned child inherits the flag until its execve.
@@ -23,15 +24,20 @@ function main(): never {
     process.exit(2);
   }
   const ch = new SyncChannel<ExecToStage, StageToExec>(fd);
+  // Under --debug the trace lines go to tsrun exec's log as debug messages (trace.ts).
+  setTraceSink((message) => ch.send({ type: 'debug', message }));
   try {
     ch.send({ type: 'hello' });
+    trace('hello sent');
     const { config } = ch.expect('exec');
+    trace('exec config received');
     const pid = execInContainer(
       config,
       (message) => ch.send({ type: 'warn', message }),
       (message) => ch.send({ type: 'debug', message }),
       { preload: preloadExecPty, open: openExecPty },
     );
+    trace('process spawned');
     ch.send({ type: 'spawned', pid });
     libc.exitNow(0);
   } catch (e) {

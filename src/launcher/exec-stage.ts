@@ -14,6 +14,7 @@ import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
 import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
+import { stageTraceEnv } from '../trace';
 
 export interface ExecStageOptions {
   config: ExecConfig;
@@ -44,8 +45,9 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   const stage = withNamespaces([{ type: 'mount' }], undefined, () => {
     protectRuntimeBinary();
-    // env {}: the stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS).
-    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: {} });
+    // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
+    // the trace switch is passed on (trace.ts).
+    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: stageTraceEnv() });
   });
   o.onSpawn?.(stage);
   const channel = stage.stdio[channelFd] as Socket | null;

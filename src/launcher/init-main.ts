@@ -10,6 +10,7 @@ import { errorMessage } from './init-errors';
 import { finalExec } from './final-exec';
 import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
 import type { InitConfig } from './init-config';
+import { setTraceSink, trace } from '../trace';
 
 // First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
 // host's node binary through /proc/<pid>/exe (CVE-2019-5736, docs/ARCHITECTURE.md section 1).
@@ -22,20 +23,29 @@ function main(): void {
     process.exit(2);
   }
   const ch = new SyncChannel(fd);
+  // Under --debug the trace lines go to the parent's log as debug messages (trace.ts).
+  setTraceSink((message) => ch.send({ type: 'debug', message }));
   let prepared;
   let cfg: InitConfig | undefined;
   try {
     ch.send({ type: 'hello' });
+    trace('hello sent');
     const boot = ch.expect('bootstrap');
+    trace('bootstrap received (the parent has placed this stage in its cgroup)');
     cfg = boot.config;
     const hooks = cfg.hooks;
     prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }), (message) => ch.send({ type: 'debug', message }), () =>
-      runCreateHooks(hooks, () => {
-        ch.send({ type: 'hooks', phases: ['prestart', 'createRuntime'] });
-        ch.expect('hooks-done');
-      }));
+      {
+        trace('mounts done');
+        runCreateHooks(hooks, () => {
+          ch.send({ type: 'hooks', phases: ['prestart', 'createRuntime'] });
+          ch.expect('hooks-done');
+        });
+      });
+    trace('container built (pivot_root, paths, identity), ready sent');
     ch.send({ type: 'ready' });
     ch.expect('go');
+    trace('go received, exec follows');
     ch.close();
   } catch (e) {
     if (!(e instanceof ChannelClosed)) {

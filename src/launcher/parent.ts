@@ -14,6 +14,7 @@ import { StageHandle } from './stage-handle';
 import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
 import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
+import { stageTraceEnv } from '../trace';
 
 export interface LaunchOptions {
   init: InitConfig;
@@ -91,8 +92,9 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     return spawn(process.execPath, [initEntry(), String(channelFd)], {
       stdio,
       // The init stage never inherits the caller's environment (and so never pays for
-      // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json.
-      env: {},
+      // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json. Only the
+      // trace switch is passed on (trace.ts).
+      env: stageTraceEnv(),
       // setsid(2): the container gets a session of its own, as runc's init does.
       detached: true,
     });

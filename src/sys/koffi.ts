@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type KoffiDefault from 'koffi';
+import { trace } from '../trace';
 
 export type Koffi = typeof KoffiDefault;
 
@@ -68,6 +69,7 @@ function loadKoffi(): Koffi {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const k = dlopenKoffi(addonCandidates(__dirname)) ?? (require('koffi') as Koffi);
   g[SHARED] = k;
+  trace('koffi loaded');
   return k;
 }
 
