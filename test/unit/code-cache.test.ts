@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { flushCodeCaches, loadBundle, runtimeKey, writeCompiledCache } from '../../src/boot/code-cache';
+import { flushCodeCaches, loadBundle, refreshStageCache, runtimeKey, writeCompiledCache } from '../../src/boot/code-cache';
 
 let n = 0;
 /** A directory with a CommonJS bundle whose result depends on require, module and __filename. */
@@ -98,16 +98,37 @@ t.test('unwritable cache directory (a read-only install): the same result, nothi
   t.same(run(file, true, cacheFile), { result: expected, cache: 'missing' });
   t.equal(flushCodeCaches(true), 0);
   t.same(fs.readdirSync(dir).sort(), ['bundle.js', 'not-a-dir']);
-  if (process.getuid?.() !== 0) {
-    // and a directory without write permission, where that means something
-    const ro = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-code-cache-ro-'));
-    t.teardown(() => fs.rmSync(ro, { recursive: true, force: true }));
-    fs.copyFileSync(file, path.join(ro, 'bundle.js'));
-    fs.chmodSync(ro, 0o555);
-    t.same(run(path.join(ro, 'bundle.js'), true).result, expected);
-    t.equal(flushCodeCaches(true), 0);
-    fs.chmodSync(ro, 0o755);
-  }
+});
+
+t.test('unwritable: a read-only copy (chmod 555) as a non-root uid, with the cache missing and stale', async (t) => {
+  const { file, expected } = makeBundle(t);
+  const ro = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-code-cache-ro-'));
+  t.teardown(() => fs.rmSync(ro, { recursive: true, force: true }));
+  fs.chmodSync(ro, 0o755);
+  const copy = path.join(ro, 'bundle.js');
+  fs.copyFileSync(file, copy);
+  // As root, in a child under uid/gid 65534 (nobody): root would write the directory anyway.
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const src = path.resolve(__dirname, '..', '..', 'src', 'boot', 'code-cache.ts');
+  const probe = (): { result: string; cache: string; wrote: number } => {
+    const code = `const c = require(${JSON.stringify(src)}); const r = c.loadBundle(${JSON.stringify(copy)}, { write: true });` +
+      ` const result = r.exports.run(7); process.stdout.write(JSON.stringify({ result, cache: r.cache, wrote: c.flushCodeCaches(true) }));`;
+    const r = spawnSync(process.execPath, [...process.execArgv, '-e', code], { encoding: 'utf8', ...asUser, env: { ...process.env, HOME: ro } });
+    t.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout || '{}');
+  };
+  fs.chmodSync(ro, 0o555);
+  t.same(probe(), { result: expected, cache: 'missing', wrote: 0 });
+  t.same(fs.readdirSync(ro), ['bundle.js'], 'nothing written, no temp file');
+  fs.chmodSync(ro, 0o755);
+  t.ok(writeCompiledCache(copy));
+  const buf = fs.readFileSync(`${copy}.cache`);
+  const nl = buf.indexOf(10);
+  fs.writeFileSync(`${copy}.cache`, Buffer.concat([Buffer.from(buf.toString('latin1', 0, nl).replace(/ v8=\S+/, ' v8=0.0') + '\n', 'latin1'), buf.subarray(nl + 1)]));
+  fs.chmodSync(ro, 0o555);
+  t.same(probe(), { result: expected, cache: 'stale', wrote: 0 });
+  t.same(fs.readdirSync(ro).sort(), ['bundle.js', 'bundle.js.cache']);
+  fs.chmodSync(ro, 0o755);
 });
 
 t.test('built (made at build time): used; replaced after a successful run only', async (t) => {
@@ -130,4 +151,25 @@ t.test('moved (touched or copied, same bytes): the CLI checks the content and us
   t.same(run(file, false), { result: expected, cache: 'stale' }, 'a stage never hashes');
   t.same(run(file, true), { result: expected, cache: 'moved' });
   t.equal(flushCodeCaches(true), 1, 'header renewed');
+});
+
+t.test('refreshStageCache (the CLI, for a stage): fresh stays; same bytes in another file renews the header; never under V8 flags', async (t) => {
+  const { dir, file, expected } = makeBundle(t);
+  t.ok(writeCompiledCache(file));
+  t.equal(refreshStageCache(file), 'fresh');
+  const later = new Date(Date.now() + 60_000);
+  fs.utimesSync(file, later, later);
+  t.equal(run(file, false).cache, 'stale', 'the stage cannot use it now');
+  t.equal(refreshStageCache(file), 'renewed');
+  t.equal(refreshStageCache(file), 'fresh');
+  t.same(run(file, false), { result: expected, cache: 'built' }, 'and now it can');
+  // A stale key would be recompiled, but not by a process with V8 flags (this one runs under
+  // tap's loader): the stage, which has none, would reject that cache.
+  const buf = fs.readFileSync(`${file}.cache`);
+  const nl = buf.indexOf(10);
+  fs.writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(buf.toString('latin1', 0, nl).replace(/ node=\S+/, ' node=v0.0.0') + '\n', 'latin1'), buf.subarray(nl + 1)]));
+  if (process.execArgv.length > 0 || process.env.NODE_OPTIONS) t.equal(refreshStageCache(file), 'left');
+  fs.rmSync(`${file}.cache`);
+  if (process.execArgv.length > 0 || process.env.NODE_OPTIONS) t.equal(refreshStageCache(file), 'left');
+  t.same(leftovers(dir), []);
 });
