@@ -70,7 +70,7 @@ let stageBundle: string | undefined;
 function finish(code: number): void {
   try {
     flushCodeCaches(code === 0);
-    if (stageBundle && code === 0) refreshStageCache(stageBundle);
+    if (stageBundle) refreshStageCache(stageBundle);
   } catch {
     // only an optimisation
   }
