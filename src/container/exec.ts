@@ -17,6 +17,7 @@ import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
 import { runExecStage } from '../launcher/exec-stage';
+import { trace } from '../trace';
 import { checkPreservedFds } from '../launcher/preserved-fds';
 import * as unix from '../sys/unix-socket';
 import * as ttySys from '../sys/tty';
@@ -142,11 +143,16 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     const extraFds = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
     if (consoleFd !== undefined) extraFds.push(consoleFd);
     const cg = managerOf(rec);
+    trace('process config built and checked');
     const stage = runExecStage({
       config,
       extraFds,
       // Only the stage's main thread (tid = pid), the one that spawns the process.
-      onHello: (stagePid) => cg?.applyThread(stagePid),
+      onHello: (stagePid) => {
+        trace('exec stage said hello');
+        cg?.applyThread(stagePid);
+        trace('exec stage in the cgroup');
+      },
       onWarning: (m) => log.warn(m),
     });
     // The stage has its copy now (spawn dup2()ed it synchronously); ours would keep a console
@@ -154,6 +160,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     if (consoleFd !== undefined) libc.close(consoleFd);
     consoleFd = undefined;
     const { pid, stageExited } = await stage;
+    trace('process spawned in the container');
     if (relayEnd !== undefined) relay = startTtyRelay(unix.recvFd(relayEnd).fd);
     log.debug(`exec: ${rec.id}: process ${pid} started`);
     if (o.pidFile) writePidFile(o.pidFile, pid);
@@ -166,6 +173,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     signals?.setTarget((sig) => libc.pidfdSendSignal(pidfd, SIGNALS[sig]), relay !== undefined);
     await stageExited;
     const raw = await libc.waitpidAsync(pid);
+    trace('process exited');
     signals?.clearTarget();
     libc.close(pidfd);
     // What the process wrote before it exited is still in the pty's buffer.
