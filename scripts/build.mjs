@@ -63,6 +63,9 @@ for (const v of verbs) {
   });
 }
 
+// The init stage spawned by the dispatcher ahead of the create/run bundle (src/launcher/
+// early-stage.ts): a bundle of its own, so no other verb parses it.
+await build({ ...common, entryPoints: ['src/launcher/early-stage.ts'], outfile: 'dist/early.js' });
 // The init stage: spawned into the container's namespaces, it must hold all of its code in one
 // file because host paths vanish at pivot_root.
 await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/init.js' });

@@ -2,7 +2,7 @@
 // `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
 // printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
 import path from 'node:path';
-import { configureLog } from '../log';
+import { configureLog, log } from '../log';
 import { reportError } from './report';
 import type { VerbGlobals } from './run-verb';
 import { parseGlobals } from './globals';
@@ -11,6 +11,7 @@ import { DEFAULT_ROOT } from '../state/store';
 import { SPEC_VERSION } from '../spec/version';
 import { writeOut, writeErr } from './output';
 import { exitNow } from './exit';
+import type { EarlyStage } from '../launcher/early-stage';
 
 const VERSION = '0.1.0';
 
@@ -51,6 +52,26 @@ function loadVerb(verb: string): VerbMain {
   // Each bundle's `main` is run-verb.ts's runVerb around that command's handler.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(path.join(__dirname, 'verbs', `${verb}.js`)) as { main: VerbMain }).main;
+}
+
+/**
+ * create and run: the init stage spawned now, before the verb bundle loads, so that its Node
+ * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js). Only for the plain
+ * case; the verb validates first and adopts it, or it is killed when the verb is done. Any
+ * failure here leaves everything to the verb, which spawns the stage itself as it always has.
+ */
+function spawnEarly(verb: string, rest: string[]): EarlyStage | undefined {
+  if (verb !== 'create' && verb !== 'run') return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.join(__dirname, 'early.js')) as typeof import('../launcher/early-stage');
+    const early = mod.spawnEarly(verb, rest);
+    if (early) log.debug(`init stage spawned early, before the ${verb} bundle: pid ${early.pid}`);
+    return early;
+  } catch (e) {
+    log.debug(`no early init stage: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 const USAGE = `tsrun: an OCI container runtime (runc-compatible) written in TypeScript
@@ -100,7 +121,13 @@ export async function main(argv: string[]): Promise<number> {
     verbName = verb;
     exitAtOnce = !Object.hasOwn(VERBS, verb) || EXIT_AT_ONCE.has(verb);
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
-    return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug });
+    const early = spawnEarly(verb, rest);
+    try {
+      return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug, early });
+    } finally {
+      // Not taken by launchInit (the verb failed before it, or spawned another shape): gone before we exit.
+      await early?.dispose();
+    }
   } catch (e) {
     return reportError(e, verbName);
   }
