@@ -2,11 +2,12 @@
 // spawned by the dispatcher, and the spawnKey launchInit compares before adopting it.
 import t from 'tap';
 import { earlyBundle, earlyPlan, earlyPlanOf, earlyShape, spawnKey } from '../../src/launcher/early-plan';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 /** A config of the plain case (what `tsrun spec` writes, terminal off). */
 function plain(): Record<string, any> {
   return {
-    ociVersion: '1.3.0',
+    ociVersion: SPEC_VERSION,
     process: { terminal: false, args: ['sh'], cwd: '/' },
     root: { path: 'rootfs' },
     hooks: { prestart: [{ path: '/bin/true' }] },
