@@ -1,6 +1,7 @@
 // tsrun's command line, runc-compatible: global flags first (`--root`, `--log`, `--log-format`,
 // `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
 // printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
+import fs from 'node:fs';
 import path from 'node:path';
 import { configureLog, log } from '../log';
 import { reportError } from './report';
@@ -12,6 +13,7 @@ import { SPEC_VERSION } from '../spec/version';
 import { writeOut, writeErr } from './output';
 import { exitNow } from './exit';
 import type { EarlyStage } from '../launcher/early-stage';
+import { earlyPlan } from '../launcher/early-plan';
 
 const VERSION = '0.1.0';
 
@@ -54,18 +56,28 @@ function loadVerb(verb: string): VerbMain {
   return (require(path.join(__dirname, 'verbs', `${verb}.js`)) as { main: VerbMain }).main;
 }
 
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * create and run: the init stage spawned now, before the verb bundle loads, so that its Node
- * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js). Only for the plain
- * case; the verb validates first and adopts it, or it is killed when the verb is done. Any
- * failure here leaves everything to the verb, which spawns the stage itself as it always has.
+ * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js). Only for the plain case
+ * (early-plan.ts, decided here so that other command lines never load dist/early.js); the verb
+ * validates first and adopts the stage, or it is killed when the verb is done. Any failure here
+ * leaves everything to the verb, which spawns the stage itself as it always has.
  */
 function spawnEarly(verb: string, rest: string[]): EarlyStage | undefined {
-  if (verb !== 'create' && verb !== 'run') return undefined;
+  const plan = earlyPlan(verb, rest, readText);
+  if (!plan) return undefined;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(path.join(__dirname, 'early.js')) as typeof import('../launcher/early-stage');
-    const early = mod.spawnEarly(verb, rest);
+    const early = mod.spawnEarly(plan);
     if (early) log.debug(`init stage spawned early, before the ${verb} bundle: pid ${early.pid}`);
     return early;
   } catch (e) {

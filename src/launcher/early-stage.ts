@@ -1,12 +1,13 @@
 // The init stage spawned by the dispatcher (src/cli/main.ts), before the `create`/`run` verb
 // bundle loads: its Node start-up (tens of ms) then overlaps the parent's bundle compile, koffi,
 // module init, validation and state/cgroup setup instead of following them. Built as its own
-// bundle, dist/early.js, loaded only for create and run, so the other verbs never parse it.
+// bundle, dist/early.js, loaded only when main.ts found the plain case (early-plan.ts), so other
+// command lines never parse it.
 //
 // The stage is spawned by the same function launchInit uses (parent.ts spawnInitStage), after the
 // same close_range of inherited fds and inside the same namespace window, with node bound
 // read-only in its new mount namespace (CVE-2019-5736). It then waits for `bootstrap` as usual.
-// Only the plain case is served (early-plan.ts); launchInit adopts the stage if its spawnKey
+// launchInit adopts the stage if its spawnKey
 // matches, and the dispatcher disposes of it otherwise: a config that turns out invalid, a usage
 // error, a spawn of another shape. It is SIGKILLed and reaped before tsrun exits; it has joined no
 // cgroup and written nothing, and its namespaces and the read-only bind mount die with it (it is
@@ -14,19 +15,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { earlyPlan, earlyShape, spawnKey, type EarlyInit } from './early-plan';
+import { earlyShape, spawnKey, type EarlyInit, type EarlyPlan } from './early-plan';
 import { spawnInitStage } from './parent';
 
 /** How long a SIGKILLed stage may take to be gone (a bound, not an expected duration). */
 const GONE_MS = 5000;
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -128,13 +121,11 @@ export class EarlyStage implements EarlyInit {
 }
 
 /**
- * Spawns the init stage for `tsrun <verb> <argv>` if early-plan.ts says this command line and its
- * config.json are the plain case; undefined otherwise. Throws when the spawn itself fails (the
- * dispatcher then leaves it all to the verb, which reports the failure as it always has).
+ * Spawns the init stage as `plan` (early-plan.ts, which main.ts consulted) says. Throws when the
+ * spawn itself fails (the dispatcher then leaves it all to the verb, which reports the failure as
+ * it always has).
  */
-export function spawnEarly(verb: string, argv: string[]): EarlyStage | undefined {
-  const plan = earlyPlan(verb, argv, readText);
-  if (!plan) return undefined;
+export function spawnEarly(plan: EarlyPlan): EarlyStage | undefined {
   const shape = earlyShape(plan);
   // dist/early.js sits next to dist/init.js.
   const child = spawnInitStage({ ...shape, entry: path.join(__dirname, 'init.js') });
