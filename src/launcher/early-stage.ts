@@ -7,11 +7,10 @@
 // The stage is spawned by the same function launchInit uses (parent.ts spawnInitStage), after the
 // same close_range of inherited fds and inside the same namespace window, with node bound
 // read-only in its new mount namespace (CVE-2019-5736). It then waits for `bootstrap` as usual.
-// launchInit adopts the stage if its spawnKey
-// matches, and the dispatcher disposes of it otherwise: a config that turns out invalid, a usage
-// error, a spawn of another shape. It is SIGKILLed and reaped before tsrun exits; it has joined no
-// cgroup and written nothing, and its namespaces and the read-only bind mount die with it (it is
-// the only process in them).
+// launchInit adopts the stage if its spawnKey matches, and the dispatcher disposes of it
+// otherwise: a config that turns out invalid, a usage error, a spawn of another shape. It is
+// SIGKILLed and reaped before tsrun exits; it has joined no cgroup and written nothing, and its
+// namespaces and the read-only bind mount die with it (it is the only process in them).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
