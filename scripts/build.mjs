@@ -66,6 +66,9 @@ for (const v of verbs) {
   });
 }
 
+// The init stage spawned by the dispatcher ahead of the create/run bundle (src/launcher/
+// early-stage.ts): a bundle of its own, so no other verb parses it.
+await build({ ...common, entryPoints: ['src/launcher/early-stage.ts'], outfile: 'dist/early.js' });
 // The init stage: spawned into the container's namespaces, it must hold all of its code in one
 // file because host paths vanish at pivot_root.
 await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/stages/init.js' });
@@ -85,6 +88,6 @@ for (const stage of ['init', 'exec']) {
 const warm = await build({ ...common, entryPoints: ['src/boot/warm-cache.ts'], write: false });
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
-for (const b of ['dist/stages/init.js', 'dist/stages/exec.js', ...verbs.map((v) => `dist/verbs/${v}.js`)]) {
+for (const b of ['dist/stages/init.js', 'dist/stages/exec.js', 'dist/early.js', ...verbs.map((v) => `dist/verbs/${v}.js`)]) {
   execFileSync(process.execPath, ['-e', warm.outputFiles[0].text, b], { stdio: ['ignore', 'ignore', 'inherit'], env });
 }

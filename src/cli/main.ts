@@ -1,8 +1,9 @@
 // tsrun's command line, runc-compatible: global flags first (`--root`, `--log`, `--log-format`,
 // `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
 // printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
+import fs from 'node:fs';
 import path from 'node:path';
-import { configureLog } from '../log';
+import { configureLog, log } from '../log';
 import { reportError } from './report';
 import type { VerbGlobals } from './run-verb';
 import { parseGlobals } from './globals';
@@ -13,7 +14,8 @@ import { writeOut, writeErr } from './output';
 import { exitNow } from './exit';
 import { flushCodeCaches, loadBundle, refreshStageCache } from '../boot/code-cache';
 import { configureTrace, trace } from '../trace';
-import { log } from '../log';
+import type { EarlyStage } from '../launcher/early-stage';
+import { earlyPlan } from '../launcher/early-plan';
 
 // Node's start-up until here (and this small dispatcher's compile, required plainly by bin/tsrun).
 trace('node started, dispatcher running');
@@ -79,6 +81,36 @@ function finish(code: number): void {
   process.exitCode = code;
 }
 
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * create and run: the init stage spawned now, before the verb bundle loads, so that its Node
+ * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js). Only for the plain case
+ * (early-plan.ts, decided here so that other command lines never load dist/early.js); the verb
+ * validates first and adopts the stage, or it is killed when the verb is done. Any failure here
+ * leaves everything to the verb, which spawns the stage itself as it always has.
+ */
+function spawnEarly(verb: string, rest: string[]): EarlyStage | undefined {
+  const plan = earlyPlan(verb, rest, readText);
+  if (!plan) return undefined;
+  try {
+    // Through its code cache too, as the verbs (boot/code-cache.ts).
+    const mod = loadBundle(path.join(__dirname, 'early.js'), { write: true }).exports as typeof import('../launcher/early-stage');
+    const early = mod.spawnEarly(plan);
+    if (early) log.debug(`init stage spawned early, before the ${verb} bundle: pid ${early.pid}`);
+    return early;
+  } catch (e) {
+    log.debug(`no early init stage: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
 const USAGE = `tsrun: an OCI container runtime (runc-compatible) written in TypeScript
 
 Usage: tsrun [global options] <command> [command options] [arguments]
@@ -128,7 +160,13 @@ export async function main(argv: string[]): Promise<number> {
     exitAtOnce = !Object.hasOwn(VERBS, verb) || EXIT_AT_ONCE.has(verb);
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
     if (Object.hasOwn(STAGE_OF, verb)) stageBundle = path.join(__dirname, 'stages', `${STAGE_OF[verb]}.js`);
-    return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug });
+    const early = spawnEarly(verb, rest);
+    try {
+      return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug, early });
+    } finally {
+      // Not taken by launchInit (the verb failed before it, or spawned another shape): gone before we exit.
+      await early?.dispose();
+    }
   } catch (e) {
     return reportError(e, verbName);
   }

@@ -5,12 +5,15 @@
 import { configureLog, type LogFormat } from '../log';
 import { reportError } from './report';
 import type { GlobalOptions } from '../container/context';
+import type { EarlyInit } from '../launcher/early-plan';
 
 export interface VerbGlobals {
   root: string;
   log?: string;
   logFormat: LogFormat;
   debug: boolean;
+  /** create/run: the init stage main.ts spawned ahead of this bundle, if it did. */
+  early?: EarlyInit;
 }
 
 export type Handler = (argv: string[], g: GlobalOptions) => Promise<number>;
@@ -19,7 +22,7 @@ export async function runVerb(verb: string, handler: Handler | undefined, argv: 
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   try {
     if (typeof handler !== 'function') throw new Error(`verb bundle for ${verb} has no handler`);
-    return await handler(argv, { root: g.root });
+    return await handler(argv, { root: g.root, early: g.early });
   } catch (e) {
     return reportError(e, verb);
   }

@@ -1,4 +1,11 @@
 // What every verb needs: the global options (state root, logging) shared by the CLI.
+import type { EarlyInit } from '../launcher/early-plan';
+
 export interface GlobalOptions {
   root: string;
+  /**
+   * create/run: an init stage the dispatcher spawned before the verb bundle loaded
+   * (src/launcher/early-stage.ts); launchInit adopts it if it fits, the dispatcher kills it otherwise.
+   */
+  early?: EarlyInit;
 }

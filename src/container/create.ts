@@ -173,6 +173,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     // before there is a process (runc passes the connection to its init as an extra file).
     if (terminal) consoleFds = consoleChannel(o);
     handle = await launchInit({
+      early: g.early,
       consoleSocket: consoleFds?.give,
       init: {
         ...conv.init,

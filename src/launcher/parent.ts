@@ -15,6 +15,7 @@ import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
 import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
 import { stageTraceEnv } from '../trace';
+import { spawnKey, type EarlyInit, type SpawnShape } from './early-plan';
 
 export interface LaunchOptions {
   init: InitConfig;
@@ -35,6 +36,8 @@ export interface LaunchOptions {
    * socketpair) the init stage sends the pty master on. The caller keeps and closes its own fd.
    */
   consoleSocket?: number;
+  /** An init stage the dispatcher spawned before the verb bundle loaded (early-stage.ts). */
+  early?: EarlyInit;
 }
 
 /** The init stage's channel (create): its messages, its words in errors. */
@@ -53,43 +56,43 @@ export function initEntry(): string {
   return path.join(__dirname, '..', 'init.js');
 }
 
+/** How the init stage is spawned: its SpawnShape, the console socket's fd, its entry file. */
+export interface InitSpawn extends SpawnShape {
+  /** With a terminal: the connected socket the stage sends the pty master on (our fd). */
+  consoleSocket?: number;
+  entry: string;
+}
+
 /**
- * Spawns the init stage and runs the protocol to `ready`. On any failure the init stage is
- * killed before the error is rethrown; the caller undoes what it made (cgroup, state dir).
+ * Spawns the init stage inside the container's namespaces and returns it (its channel is
+ * `child.stdio[3 + preserveFds]`). launchInit calls it, and so does the dispatcher when it spawns
+ * the stage ahead of the verb bundle (early-stage.ts), so both get the same stage.
  */
-export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
-  const n = opts.init.preserveFds;
-  checkPreservedFds(n);
-  const channelFd = 3 + n;
-  const terminal = opts.init.process?.terminal ?? false;
-  if (terminal && opts.consoleSocket === undefined) throw new RuntimeError('console', 'process.terminal needs a console socket');
+export function spawnInitStage(s: InitSpawn): ChildProcess {
+  const n = s.preserveFds;
   // fds 0-2 are the container's stdio: ours in non-terminal mode (runc passes its own through);
   // with a terminal the pty replaces them (final-exec.ts), so the init stage gets /dev/null and
   // `tsrun create` does not keep its caller's pipes open for the container's lifetime. The next
   // N are --preserve-fds; the channel and then the console socket come after them, so preserved
   // fds keep their numbers.
-  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+  const stdio: StdioOptions = s.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
   for (let i = 0; i < n; i++) stdio.push(3 + i);
   stdio.push('pipe');
-  let init = opts.init;
-  if (terminal) {
-    stdio.push(opts.consoleSocket as number);
-    init = { ...init, consoleSocketFd: channelFd + 1 };
-  }
+  if (s.terminal) stdio.push(s.consoleSocket as number);
   // Whatever our caller left open without FD_CLOEXEC must not reach the init stage: an inherited
   // directory fd is a way out of the container through /proc/self/fd (CVE-2024-21626). The
   // preserved fds still get through: libuv dup2()s each stdio entry into place, which clears the
   // flag on the child's copy.
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
-  const child = withNamespaces(opts.nsRequests, opts.timeOffsets, () => {
+  const newMountNs = s.nsRequests.some((r) => r.type === 'mount' && !r.path);
+  return withNamespaces(s.nsRequests, s.timeOffsets, () => {
     // The init stage runs the host's node binary, and the container's process starts life as it:
     // make it read-only in the container's mount namespace first (CVE-2019-5736). Without a new
     // one there is no mount table of the container's own to do it in; a container without a mount
     // namespace has no /proc to reach /proc/self/exe through (it gets no mounts), and README
     // "Without a mount namespace" says what is left.
     if (newMountNs) protectRuntimeBinary();
-    return spawn(process.execPath, [initEntry(), String(channelFd)], {
+    return spawn(process.execPath, [s.entry, String(3 + n)], {
       stdio,
       // The init stage never inherits the caller's environment (and so never pays for
       // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json. Only the
@@ -99,6 +102,24 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
       detached: true,
     });
   });
+}
+
+/**
+ * Spawns the init stage (or adopts the one the dispatcher spawned ahead, `opts.early`, when it has
+ * the same SpawnShape) and runs the protocol to `ready`. On any failure the init stage is
+ * killed before the error is rethrown; the caller undoes what it made (cgroup, state dir).
+ */
+export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
+  const n = opts.init.preserveFds;
+  checkPreservedFds(n);
+  const channelFd = 3 + n;
+  const terminal = opts.init.process?.terminal ?? false;
+  if (terminal && opts.consoleSocket === undefined) throw new RuntimeError('console', 'process.terminal needs a console socket');
+  let init = opts.init;
+  if (terminal) init = { ...init, consoleSocketFd: channelFd + 1 };
+  const shape: SpawnShape = { nsRequests: opts.nsRequests, timeOffsets: opts.timeOffsets, preserveFds: n, terminal };
+  // An early stage of another shape is killed by take() (it would be the wrong stage).
+  const child = opts.early?.take(spawnKey(shape)) ?? spawnInitStage({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
   opts.onSpawn?.(child);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const channel = child.stdio[channelFd] as Socket | null;
