@@ -2,7 +2,7 @@
 // (create, apply), the pids listing, destroy of only the directories tsrun made, and the
 // serialisable record. Version specifics (controllers, freezer, set-up after mkdir) are the
 // abstract members implemented in v1/manager.ts and v2/manager.ts.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readProcs, readProcsRecursive, writeCgroupFile } from './cgroupfs';
 import type { CgroupWarn, ResourceController } from './controller';
 import { mkdirTracked, removeCreatedDirs } from './dirs';

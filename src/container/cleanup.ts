@@ -1,6 +1,6 @@
 // Tearing a container down to nothing: kill what still runs, remove its cgroups (only the dirs
 // tsrun made), remove its state dir. Used by delete, by a failed create, and by a foreground run.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import { killAll } from '../cgroups/kill';
 import { containerDir, removeContainerDir, type ContainerRecord } from '../state/store';

@@ -2,9 +2,9 @@
 // fifo (runtime.md "create"). Either the container is fully created, or nothing is left: no state
 // dir, cgroup, process or mount (mounts live only in the init stage's mount namespace, so killing
 // it removes them).
-import fs from 'node:fs';
-import path from 'node:path';
-import os from 'node:os';
+import fs = require('node:fs');
+import path = require('node:path');
+import os = require('node:os');
 import * as libc from '../sys/libc';
 import { loadBundleConfig } from '../spec/load';
 import { convertSpec } from '../spec/convert';

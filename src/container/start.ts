@@ -2,8 +2,8 @@
 // (runtime.md "start"). The init stage is blocked opening it for writing; it runs the
 // startContainer hooks, writes '0' just before execve (or a failure line, src/hooks/start-fifo.ts),
 // and we remove the fifo so the status becomes `running`. Then the poststart hooks run.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord } from '../state/store';
 import { isOurProcessAlive } from '../state/status';
 import { statusOf } from './state';

@@ -3,7 +3,7 @@
 // and sends `go` (docs/ARCHITECTURE.md section 3: state is on disk before `go`, so a crash of
 // the parent after that still leaves `delete` enough to clean up).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import path from 'node:path';
+import path = require('node:path');
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { protectRuntimeBinary } from './protect-binary';

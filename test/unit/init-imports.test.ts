@@ -1,6 +1,7 @@
 // What the init stage's bundle (dist/init.js, from src/launcher/init-main.ts) loads at its top
 // level, every module of which runs before the stage can say `hello` (issue 11, "a leaner init
-// entry"). Two rules, checked on the source's import graph:
+// entry"), and the same first rule for the exec stage and every verb bundle, whose top levels
+// run on every command. Two rules, checked on the source's import graph:
 //   - Node builtins through `import x = require('node:...')` or named imports, never a default or
 //     namespace import: esbuild wraps those in __toESM(), which copies every export of the module
 //     into a new object with getters, once per importing file (node:fs has ~100 exports; this
@@ -43,5 +44,16 @@ t.test('the init bundle imports builtins without __toESM and loads child_process
     t.same(wrapped, [], `${rel}: builtins as \`import x = require('node:...')\` or named imports`);
     const childProcess = text.match(/^import\s+(?!type\b)[^;]*from\s+'node:child_process'|^import\s+\w+\s*=\s*require\('node:child_process'\)/gm) ?? [];
     t.same(childProcess, [], `${rel}: no top-level node:child_process`);
+  }
+});
+
+t.test('the exec stage and the verb bundles import builtins without __toESM', async (t) => {
+  const entries = [path.join(SRC, 'launcher', 'exec-main.ts'), path.join(SRC, 'cli', 'run-verb.ts')];
+  for (const f of fs.readdirSync(path.join(SRC, 'cli', 'commands'))) if (f.endsWith('.ts')) entries.push(path.join(SRC, 'cli', 'commands', f));
+  const files = new Set(entries.flatMap(importGraph));
+  t.ok(files.size > 50, `the graphs were followed (${files.size} files)`);
+  for (const file of [...files].sort()) {
+    const wrapped = fs.readFileSync(file, 'utf8').match(/^import\s+(?!type\b)(\*\s+as\s+\w+|\w+)\s+from\s+'node:[^']+'/gm) ?? [];
+    t.same(wrapped, [], `${path.relative(SRC, file)}: builtins as \`import x = require('node:...')\` or named imports`);
   }
 });
