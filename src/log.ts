@@ -2,7 +2,7 @@
 // `--log-format json` writes {"level","msg","time"} objects, text writes
 // `time="..." level=... msg="..."`. containerd's shim and conmon read the JSON lines to show the
 // user the real reason a command failed.
-import fs from 'node:fs';
+import fs = require('node:fs');
 
 export type LogFormat = 'text' | 'json';
 type Level = 'debug' | 'info' | 'warning' | 'error';

@@ -2,12 +2,12 @@
 // (create, apply), the pids listing, destroy of only the directories tsrun made, and the
 // serialisable record. Version specifics (controllers, freezer, set-up after mkdir) are the
 // abstract members implemented in v1/manager.ts and v2/manager.ts.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readProcs, readProcsRecursive, writeCgroupFile } from './cgroupfs';
 import type { CgroupWarn, ResourceController } from './controller';
 import { mkdirTracked, removeCreatedDirs } from './dirs';
 import { CgroupError } from './errors';
-import type { CgroupManager } from './manager';
+import type { CgroupManager, CgroupPlacement } from './manager';
 import { assertResourcesSupported, controllersToWrite } from './resources';
 import { TSRUN_CGROUP_PARENT } from './cgroups-path';
 import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
@@ -68,9 +68,21 @@ export abstract class BaseCgroupManager implements CgroupManager {
     this.created = [...new Set([...this.created, ...createdNow])];
   }
 
-  apply(pid: number): void {
+  apply(pid: number, dirs: readonly string[] = this.uniqueDirs()): void {
     if (!Number.isInteger(pid) || pid <= 0) throw new CgroupError(`invalid pid ${pid}`);
-    for (const dir of this.uniqueDirs()) writeCgroupFile(this.cfs, path.join(dir, 'cgroup.procs'), String(pid));
+    const ours = new Set(this.uniqueDirs());
+    const stray = dirs.find((d) => !ours.has(d));
+    if (stray !== undefined) throw new CgroupError(`${stray} is not one of this container's cgroup directories`, { path: stray });
+    for (const dir of dirs) writeCgroupFile(this.cfs, path.join(dir, 'cgroup.procs'), String(pid));
+  }
+
+  placements(): CgroupPlacement[] {
+    const made = new Set(this.created);
+    return this.uniqueDirs().map((dir) => ({
+      dir,
+      controllers: Object.entries(this.dirs).filter(([, d]) => d === dir).map(([c]) => c),
+      made: made.has(dir),
+    }));
   }
 
   applyThread(tid: number): void {

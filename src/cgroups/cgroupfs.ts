@@ -2,8 +2,8 @@
 // interface so unit tests can run the managers against a fake tree that behaves like the kernel
 // (a mkdir that creates control files, an rmdir that ignores them); `nodeCgroupFs` is the real one.
 // Synchronous node:fs calls are fine here: cgroupfs is in-memory and never blocks on I/O.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CgroupError, fsErrorCode } from './errors';
 
 export interface CgroupFs {

@@ -5,7 +5,7 @@
 //     under its own cgroup instead; a fixed base keeps tsrun's cgroups in one known place)
 //   - absent:   "/tsrun/<container id>"
 // The same value always maps to the same cgroup, as the spec requires.
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError, UnsupportedError } from '../errors';
 import type { CgroupLayout } from './detect';
 import type { CgroupPaths } from './types';

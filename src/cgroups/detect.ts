@@ -6,8 +6,8 @@
 //     the super options name the controllers (co-mounted "cpu,cpuacct" share one directory) or a
 //     named hierarchy ("name=systemd"); a "cgroup2" mount beside them makes it hybrid.
 // The root and the mountinfo text are parameters so unit tests can describe a fake tree.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CgroupError } from './errors';
 import type { CgroupKind } from './types';
 

@@ -1,7 +1,7 @@
 // Creation and removal of cgroup directories, remembering exactly which ones tsrun made so that
 // destroy never removes a cgroup someone else owns (an intermediate parent such as
 // /sys/fs/cgroup/pids/tsrun is removed only by the container that created it, and only once empty).
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, sleepSync } from './cgroupfs';
 import { CgroupError, fsErrorCode } from './errors';
 

@@ -6,9 +6,9 @@
 //   - cgroup.subtree_control "+ctrl" makes the controller's files appear in new children;
 //   - rmdir ignores control files but fails EBUSY with child cgroups or listed processes.
 // Used only by tests; nothing in the runtime imports it.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
 import { constants as osConstants } from 'node:os';
 import { type CgroupFs, nodeCgroupFs } from './cgroupfs';
 import type { CgroupKind } from './types';

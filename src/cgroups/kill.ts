@@ -3,7 +3,7 @@
 // no race against forks, and exists in the cgroup2 hierarchy on hybrid hosts too since tsrun
 // places the container there. Without it, the fallback is runc's signalAllProcesses: freeze so no
 // process can fork, signal every pid, thaw so the frozen tasks can act on the signal and die.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, nodeCgroupFs, writeCgroupFile } from './cgroupfs';
 import { fsErrorCode } from './errors';
 import type { CgroupManager } from './manager';

@@ -23,8 +23,13 @@ export interface CgroupManager {
    * Remembers which dirs it created.
    */
   create(): void;
-  /** Move pid into the cgroup in every hierarchy (cgroup.procs). */
-  apply(pid: number): void;
+  /**
+   * Move pid into the cgroup (cgroup.procs): in every hierarchy, or only in `dirs` (directories
+   * from placements()). create joins in two parts (src/container/cgroup-join.ts says why).
+   */
+  apply(pid: number, dirs?: readonly string[]): void;
+  /** The distinct directories apply() writes, what each stands for and whether this manager made it. */
+  placements(): CgroupPlacement[];
   /**
    * Move one thread: through `tasks` in v1 hierarchies (cgroups.txt: a thread's membership is its
    * own there), through cgroup.procs (its whole process) in the cgroup2 one, which has no per-thread
@@ -50,6 +55,14 @@ export interface CgroupManager {
   destroy(): void;
   /** Serialisable description to store in state.json and rebuild the manager in later commands. */
   paths(): CgroupPaths;
+}
+
+export interface CgroupPlacement {
+  dir: string;
+  /** v1 controllers (and "name=systemd") mounted there; "unified" for the cgroup2 hierarchy. */
+  controllers: string[];
+  /** Made by this manager's create(): no limits in it yet but what set() writes. */
+  made: boolean;
 }
 
 export interface CgroupManagerOptions {

@@ -3,7 +3,7 @@
 // machinery) on first use: about 2.5 ms for a command that prints one JSON document. writeSync
 // also means the text is written when the call returns, so the process may leave with _exit
 // right after (exit.ts) without losing it.
-import fs from 'node:fs';
+import fs = require('node:fs');
 
 // A one-element Int32Array to sleep on: Atomics.wait is a synchronous sleep without a busy loop.
 let sleeper: Int32Array | undefined;

@@ -1,16 +1,14 @@
 // Tearing a container down to nothing: kill what still runs, remove its cgroups (only the dirs
 // tsrun made), remove its state dir. Used by delete, by a failed create, and by a foreground run.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import { killAll } from '../cgroups/kill';
 import { containerDir, removeContainerDir, type ContainerRecord } from '../state/store';
 import { isOurProcessAlive, readProcStat } from '../state/status';
 import { log } from '../log';
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-export function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
+import * as libc from '../sys/libc';
+import { POLLIN } from '../sys/constants';
+import { SyscallError } from '../errors';
 
 export function managerOf(rec: ContainerRecord): CgroupManager | undefined {
   return rec.cgroup ? cgroupManagerFor({ id: rec.id, created: rec.cgroup }) : undefined;
@@ -38,17 +36,47 @@ function signalAll(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
-/** Waits until none of the pids is alive (a zombie counts as dead: its parent reaps it). */
+function exited(pid: number): boolean {
+  const st = readProcStat(pid);
+  return st === undefined || st.state === 'Z' || st.state === 'X';
+}
+
+/** pidfds per poll(2): well below the usual soft limit of 1024 open files (a fork bomb has more). */
+const BATCH = 256;
+
+/**
+ * Waits until none of the pids is alive (a zombie counts as dead: its parent reaps it), in
+ * blocking poll(2)s on their pidfds, each readable once its process has exited (pidfd_open(2)),
+ * instead of sampling /proc in a sleep loop. A pid gone before its pidfd opens (ESRCH) is done.
+ */
 export function waitGone(pids: number[], timeoutMs: number): boolean {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const alive = pids.filter((p) => {
-      const st = readProcStat(p);
-      return st !== undefined && st.state !== 'Z' && st.state !== 'X';
-    });
-    if (alive.length === 0) return true;
-    if (Date.now() > deadline) return false;
-    sleepMs(10);
+  for (let i = 0; i < pids.length; i += BATCH) {
+    if (!waitBatch(pids.slice(i, i + BATCH), deadline)) return pids.every(exited);
+  }
+  return true;
+}
+
+function waitBatch(pids: number[], deadline: number): boolean {
+  const fds: number[] = [];
+  try {
+    for (const pid of pids) {
+      try {
+        fds.push(libc.pidfdOpen(pid));
+      } catch (e) {
+        if (!(e instanceof SyscallError && e.errnoCode === 'ESRCH')) throw e;
+      }
+    }
+    let open = fds.map((fd) => ({ fd, events: POLLIN }));
+    while (open.length > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      const revents = libc.poll(open, left);
+      open = open.filter((_, i) => (revents[i] & POLLIN) === 0);
+    }
+    return true;
+  } finally {
+    for (const fd of fds) libc.close(fd);
   }
 }
 

@@ -2,9 +2,9 @@
 // fifo (runtime.md "create"). Either the container is fully created, or nothing is left: no state
 // dir, cgroup, process or mount (mounts live only in the init stage's mount namespace, so killing
 // it removes them).
-import fs from 'node:fs';
-import path from 'node:path';
-import os from 'node:os';
+import fs = require('node:fs');
+import path = require('node:path');
+import os = require('node:os');
 import * as libc from '../sys/libc';
 import { loadBundleConfig } from '../spec/load';
 import { convertSpec } from '../spec/convert';
@@ -13,6 +13,7 @@ import type { CgroupPaths } from '../cgroups/types';
 import { hostCgroupLayout } from '../cgroups/detect';
 import { cgroupMountPlan } from '../launcher/cgroup-plan';
 import { launchInit, type InitHandle } from '../launcher/parent';
+import { planJoin, type JoinPlan } from './cgroup-join';
 import { checkId, FIFO_NAME, makeContainerDir, removeContainerDir, writeRecord, type ContainerRecord } from '../state/store';
 import { readProcStat } from '../state/status';
 import { lockContainer } from '../state/lock';
@@ -126,6 +127,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   let handle: InitHandle | undefined;
   let child: ChildProcess | undefined;
   let cgroupMade = false;
+  let join: JoinPlan = { early: [], late: [] };
   let consoleFds: { give?: number; keep?: number } | undefined;
   let ptyMaster: number | undefined;
   // A SIGINT/SIGTERM to `tsrun create` must still leave nothing behind (SIGKILL cannot be caught;
@@ -163,11 +165,6 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     // reopens the fifo for writing after the uid switch and got EACCES. runc clears the umask
     // around mkfifo for the same reason (found by test/integration/process.test.ts).
     fs.chmodSync(path.join(dir, FIFO_NAME), 0o622);
-    cg.create();
-    cgroupMade = true;
-    record.cgroup = cg.paths();
-    writeRecord(g.root, record);
-    trace('state dir, lock, fifo and cgroup made');
     const needsCgroupMount = conv.init.mounts.some((m) => m.type === 'cgroup');
     // Connected before the spawn, as runc does: a console socket nobody listens on fails create
     // before there is a process (runc passes the connection to its init as an extra file).
@@ -194,14 +191,27 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         child = c;
         trace('namespace window closed, init stage spawned');
       },
-      onHello: (pid) => {
-        trace('init stage said hello');
+      // While the stage boots Node: the cgroup dirs, and the join of those that can take the
+      // stage before its boot (cgroup-join.ts: whose charges land where, and when). The record
+      // written before the spawn already lists the dirs about to be made.
+      onBoot: (pid) => {
         record.pid = pid;
         record.startTime = readProcStat(pid)?.startTime ?? 0;
+        cg.create();
+        cgroupMade = true;
+        record.cgroup = cg.paths();
         writeRecord(g.root, record);
-        // Into the cgroup before the init stage builds anything, and before its cgroup namespace
-        // exists (the namespace root is the cgroup it is in when it unshares).
-        cg.apply(pid);
+        join = planJoin(cg, resources);
+        cg.apply(pid, join.early);
+        trace('cgroup made, the controllers that can take the booting stage joined');
+      },
+      onHello: (pid) => {
+        trace('init stage said hello');
+        // All of the cgroup before the init stage builds anything, and before its cgroup namespace
+        // exists (the namespace root is the cgroup it is in when it unshares). Limits only now,
+        // after the join and the boot: tiny ones (pids.limit 1, 8 MiB of memory) must not stop
+        // the stage's Node from starting (cgroup-join.ts).
+        if (join.late.length > 0) cg.apply(pid, join.late);
         cg.set(resources, (m) => log.warn(m));
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
         trace('init stage in its cgroup (cgroup.procs), limits set');

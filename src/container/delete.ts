@@ -8,7 +8,7 @@ import { trace } from '../trace';
 import { statusOf } from './state';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { baseStateOf, runPoststopHooks } from '../hooks/phases';
 import type { Hooks } from '../spec/types';
 import { log } from '../log';

@@ -2,7 +2,7 @@
 // the whole process.json given with --process (containerd and conmon write one), or the
 // container's own config.json process (as stored at create: later edits of the bundle have no
 // effect, runtime.md) with the command line's args and overrides.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { RuntimeError, SpecError, UsageError } from '../errors';
 import { validateProcessDoc } from '../spec/validate-process';
 import { processFor } from '../spec/convert';

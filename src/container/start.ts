@@ -2,13 +2,15 @@
 // (runtime.md "start"). The init stage is blocked opening it for writing; it runs the
 // startContainer hooks, writes '0' just before execve (or a failure line, src/hooks/start-fifo.ts),
 // and we remove the fifo so the status becomes `running`. Then the poststart hooks run.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord } from '../state/store';
 import { isOurProcessAlive } from '../state/status';
 import { statusOf } from './state';
-import { RuntimeError, StateError } from '../errors';
-import { killEverything, sleepMs } from './cleanup';
+import { RuntimeError, StateError, SyscallError } from '../errors';
+import * as libc from '../sys/libc';
+import { POLLHUP, POLLIN } from '../sys/constants';
+import { killEverything } from './cleanup';
 import { baseStateOf, isHookFailure, runPoststartHooks, startWaitMs } from '../hooks/phases';
 import { parseStartReply } from '../hooks/start-fifo';
 import type { Hooks } from '../spec/types';
@@ -27,24 +29,55 @@ export function refuseStart(status: string): StateError | undefined {
 }
 
 /**
+ * A pidfd of the container's init, or -1 when it is gone. Opened first, then checked: a pid
+ * recycled before the open has another start time, and after it the pidfd keeps referring to the
+ * process it was opened on (pidfd_open(2)).
+ */
+function initPidfd(rec: ContainerRecord): number {
+  let pidfd: number;
+  try {
+    pidfd = libc.pidfdOpen(rec.pid);
+  } catch (e) {
+    if (e instanceof SyscallError && e.errnoCode === 'ESRCH') return -1;
+    throw e;
+  }
+  if (isOurProcessAlive(rec.pid, rec.startTime)) return pidfd;
+  libc.close(pidfd);
+  return -1;
+}
+
+/**
  * Opens the fifo, waits for init's answer, removes the fifo. A startContainer hook failure comes
  * back as a RuntimeError with code "hook" (the init stage has exited by then).
  */
 export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
   const fifo = path.join(containerDir(g.root, rec.id), FIFO_NAME);
-  // O_NONBLOCK: the open must not hang if init is gone; we poll for the answer instead.
+  // O_NONBLOCK: the open must not hang if init is gone; poll(2) waits for the answer instead.
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const pidfd = initPidfd(rec);
   try {
     const buf = Buffer.alloc(4096);
     let got = Buffer.alloc(0);
     const deadline = Date.now() + startWaitMs(rec.config.hooks as Hooks | undefined, START_TIMEOUT_MS);
+    // One blocking poll(2) on the fifo and on init's pidfd (readable once init has exited) per
+    // round, instead of sleeping: `start` has nothing else to do meanwhile. A fifo opened
+    // O_NONBLOCK before any writer reports nothing until a writer has come (pipe(7), fifo(7): no
+    // POLLHUP before the first writer), then POLLIN for the answer and POLLHUP once init closes
+    // it or execs.
+    let watchFifo = true;
     for (;;) {
-      // n === 0 means "no writer yet" as well as "writer gone": tell them apart by init's life,
-      // sampled BEFORE the read. Init writes its answer and execs, and a quick program (`true`)
-      // can exit at once: sampled after an empty read, that init would be taken for one that died
-      // without answering (seen under load: start failed although the program had run). Sampled
-      // before, whatever a dead init wrote is already in the pipe for this read.
-      const alive = isOurProcessAlive(rec.pid, rec.startTime);
+      const left = deadline - Date.now();
+      // Init's life is sampled BEFORE the read. Init writes its answer and execs, and a quick
+      // program (`true`) can exit at once: sampled after an empty read, that init would be taken
+      // for one that died without answering (seen under load: start failed although the program
+      // had run). Sampled before, whatever a dead init wrote is already in the pipe for this read.
+      let alive = false;
+      let fifoEvents = 0;
+      if (pidfd >= 0) {
+        const [fe, pe] = libc.poll([{ fd: watchFifo ? fd : -1, events: POLLIN }, { fd: pidfd, events: POLLIN }], Math.max(0, left));
+        alive = (pe & POLLIN) === 0;
+        fifoEvents = fe;
+      }
       let n = 0;
       let eagain = false;
       try {
@@ -54,6 +87,8 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
         eagain = true;
       }
       if (n > 0) got = Buffer.concat([got, buf.subarray(0, n)]);
+      // n === 0 is EOF: no writer now. After POLLHUP a writer came and went.
+      const hungUp = n === 0 && !eagain && (fifoEvents & POLLHUP) !== 0;
       const reply = parseStartReply(got.toString('utf8'), (n === 0 && !eagain && got.length > 0) || !alive);
       if (reply.kind === 'started') {
         trace('container process started (init answered on the exec fifo)');
@@ -62,14 +97,17 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
       if (reply.kind === 'failed') throw new RuntimeError('hook', reply.message);
       if (reply.kind === 'garbage') throw new RuntimeError('start', `unexpected answer from container init on the exec fifo: ${JSON.stringify(reply.text)}`);
       if (!alive) throw new RuntimeError('start', 'container init exited before the container process started');
-      if (Date.now() > deadline) throw new RuntimeError('start', 'timed out waiting for the container process to start');
-      sleepMs(1);
+      if (Date.now() >= deadline) throw new RuntimeError('start', 'timed out waiting for the container process to start');
+      // Init closed the fifo with nothing (or half a line) written and lives on: POLLHUP would
+      // wake every poll from now on, so wait on its pidfd alone.
+      if (hungUp) watchFifo = false;
     }
   } catch (e) {
     // The init stage is gone (or will be killed): a fifo left behind would only confuse status.
     if (isHookFailure(e)) fs.rmSync(fifo, { force: true });
     throw e;
   } finally {
+    if (pidfd >= 0) libc.close(pidfd);
     fs.closeSync(fd);
   }
   fs.rmSync(fifo, { force: true });

@@ -1,6 +1,6 @@
 // When a process may have a terminal, and where its master goes: runc's rules for create, run and
 // exec alike.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { UsageError } from '../errors';
 
 /**

@@ -3,7 +3,7 @@
 // master, with stdin in raw mode when it is a terminal (so ^C, ^Z and line editing are the
 // container's business), everything the container writes comes out on our stdout, and SIGWINCH
 // passes our window size on to the pty. Shared by `run` and `exec -t`.
-import tty from 'node:tty';
+import tty = require('node:tty');
 import * as ttySys from '../sys/tty';
 import { setWindowSize } from '../linux/pty';
 

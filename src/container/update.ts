@@ -5,7 +5,7 @@
 // them in its state.json), and the merged set goes to the cgroup manager: several values only
 // make sense together (memory limit and swap, cpu quota and period), so the controllers must see
 // the current value of the ones not being changed.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { cgroupManagerFor } from '../cgroups/manager';
 import { CgroupError } from '../cgroups/errors';
 import type { LinuxResources, LinuxThrottleDevice, LinuxWeightDevice } from '../spec/types';

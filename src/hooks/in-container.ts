@@ -8,8 +8,8 @@
 // (its init runs both phases). Before pivot_root the init stage's mount namespace still shows the
 // runtime's paths, so a createContainer `path` resolves "in the runtime namespace" as config.md
 // asks; after pivot_root a startContainer `path` resolves in the container's root.
-import fs from 'node:fs';
-import { runHooks } from './run';
+import fs = require('node:fs');
+import { loadHookRunner, runHooks } from './run';
 import { PHASE_STATUS, stateOf, type InitHooks } from './phases';
 import { encodeStartFailure } from './start-fifo';
 
@@ -20,6 +20,8 @@ import { encodeStartFailure } from './start-fifo';
  */
 export function runCreateHooks(h: InitHooks | undefined, roundTrip: () => void): void {
   if (!h) return;
+  // Before pivot_root, while the host's view is still ours: the startContainer hooks run after it.
+  if (h.createContainer.length > 0 || h.startContainer.length > 0) loadHookRunner();
   if (h.runtimeRoundTrip) roundTrip();
   // pid "as seen by the container" (runtime.md State): the init stage's own pid in its namespace.
   runHooks('createContainer', h.createContainer, stateOf(h.state, PHASE_STATUS.createContainer, process.pid));

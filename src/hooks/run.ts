@@ -5,7 +5,7 @@
 // createContainer and startContainer hooks itself), and the parent has nothing else to do while
 // a hook runs. Which hooks run when is decided in phases.ts.
 import type { SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
-import path from 'node:path';
+import path = require('node:path');
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { RuntimeError } from '../errors';
@@ -23,6 +23,23 @@ export interface HookState {
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;
+}
+
+type ChildProcessModule = typeof import('node:child_process');
+let childProcess: ChildProcessModule | undefined;
+
+/**
+ * node:child_process on first use instead of at the top of the bundle: it pulls in net, stream
+ * and their dependencies, a good part of the init stage's module start-up, and a container
+ * without createContainer or startContainer hooks never needs it. The init stage calls this
+ * before pivot_root when it has hooks to run (docs/ARCHITECTURE.md section 1, "Load everything
+ * before pivot_root"; builtins come from the node binary, but loading them there keeps that rule
+ * simple to check).
+ */
+export function loadHookRunner(): ChildProcessModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  childProcess ??= require('node:child_process') as ChildProcessModule;
+  return childProcess;
 }
 
 /** A hook that could not run, exited non-zero, was killed or ran over its timeout. */
@@ -102,11 +119,7 @@ export function runHook(phase: HookPhase, h: Hook, state: HookState): void {
     // too (spawnSync kills only the hook itself; a `sh -c 'sleep 100'` would leave the sleep).
     detached: true,
   };
-  // Loaded here, on first use: node:child_process pulls in net, stream, dgram and more, and this
-  // file is in every init stage's bundle (createContainer and startContainer hooks run there),
-  // which then pays ~2 MB of RSS and its load time for hooks most configs do not have.
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(file, rest, options);
+  const r = loadHookRunner().spawnSync(file, rest, options);
   const stderr = tidyOutput(r.stderr ?? '');
   const stdout = tidyOutput(r.stdout ?? '');
   const output = [stderr && `stderr: ${stderr}`, !stderr && stdout && `stdout: ${stdout}`].filter(Boolean).join('; ');

@@ -1,7 +1,7 @@
 // Turns the host's cgroup layout and the container's cgroup paths into the plan for a `cgroup`
 // mount inside the container (linux/cgroup-mount.ts): which hierarchies to show, under which
 // names, with which controllers.
-import path from 'node:path';
+import path = require('node:path');
 import type { CgroupLayout } from '../cgroups/detect';
 import type { CgroupPaths } from '../cgroups/types';
 import type { CgroupMountPlan } from './init-config';

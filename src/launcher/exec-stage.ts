@@ -5,7 +5,7 @@
 // own execve, so a "#!/proc/self/exe" program in the container reaches only a read-only node
 // (CVE-2019-5736). The stage itself never enters the container's PID namespace.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import path from 'node:path';
+import path = require('node:path');
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';

@@ -1,7 +1,7 @@
 // The last steps of the init stage, after `go`: wait for `tsrun start` on the exec fifo, then
 // hand the process over to the user program. Synchronous calls on the main thread only: the
 // thread that calls execve is the one whose credentials, capabilities and no_new_privs were set.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
 import { NSIG } from '../sys/signals';

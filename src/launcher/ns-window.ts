@@ -3,7 +3,7 @@
 // born inside them, then restore the parent's own namespaces. All synchronous, with a `finally`
 // that always restores: libuv's pool threads stay in the host namespaces, and nothing else may be
 // spawned while the main thread is inside.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { CLONE_FS, CLONE_NEWTIME } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';

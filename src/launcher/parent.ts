@@ -3,7 +3,7 @@
 // and sends `go` (docs/ARCHITECTURE.md section 3: state is on disk before `go`, so a crash of
 // the parent after that still leaves `delete` enough to clean up).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import path from 'node:path';
+import path = require('node:path');
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { protectRuntimeBinary } from './protect-binary';
@@ -23,7 +23,13 @@ export interface LaunchOptions {
   timeOffsets?: TimeOffsets;
   /** Called right after the spawn, so a signal handler can kill the child even before `hello`. */
   onSpawn?: (child: ChildProcess) => void;
-  /** Called with the init stage's host pid after `hello`: join the cgroup, oom_score_adj. */
+  /**
+   * Called with the init stage's host pid right after the spawn, while the stage boots Node:
+   * work that can overlap the boot (create.ts: the cgroup mkdirs and the first join). Throwing
+   * fails the launch (the stage is killed).
+   */
+  onBoot?: (pid: number) => void;
+  /** Called with the init stage's host pid after `hello`: the rest of the cgroup join, limits, oom_score_adj. */
   onHello: (pid: number) => void;
   onWarning: (msg: string) => void;
   /**
@@ -129,6 +135,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   }
   const h = new InitHandle(child, channel);
   try {
+    opts.onBoot?.(h.pid);
     await h.expect('hello', opts.onWarning);
     opts.onHello(h.pid);
     h.send({ type: 'bootstrap', config: init });

@@ -8,7 +8,7 @@
 // what can: the runtime's fds are anonymous-inode event objects, or pipes whose both ends are held
 // by this process. A caller passes files, sockets, ttys or one end of a pipe. runc refuses a
 // preserved fd it cannot stat, too ("unable to stat preserved-fd").
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { RuntimeError } from '../errors';
 
 /** Anonymous-inode objects only an event loop holds (fs/anon_inodes.c names). */

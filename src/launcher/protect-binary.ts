@@ -5,7 +5,7 @@
 // read-only onto itself there, so every path to it from that namespace, /proc/<pid>/exe of a
 // process exec'd through it included, goes through a read-only mount and a write fails with EROFS.
 // runc's fallback to its memfd clone uses the same idea (libcontainer/dmz, "ro bind").
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { MS_BIND, MS_NODEV, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE } from '../sys/constants';
 

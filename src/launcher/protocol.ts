@@ -4,8 +4,9 @@
 //
 //  parent (create)                                   init stage (PID 1 in the new pidns)
 //  ns window -> spawn -> restore    ───────────▶     boots, loads all code, non-dumpable
+//  cgroup create, early join (during the boot)
 //                                   ◀── hello
-//  cgroup apply(pid), oom_score_adj
+//  late join, limits, oom_score_adj (src/container/cgroup-join.ts)
 //  bootstrap{config}                ───────────▶     cgroupns, propagation, mounts, devices
 //                                   ◀── hooks{phases}  (only with prestart/createRuntime hooks)
 //  run prestart, createRuntime

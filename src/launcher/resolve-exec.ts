@@ -3,8 +3,8 @@
 // Every candidate is looked up below the container's root fd with RESOLVE_IN_ROOT |
 // RESOLVE_NO_MAGICLINKS (in-root.ts): a path through /proc/self/fd/N cannot name a host file
 // held by an inherited fd (CVE-2024-21626), and the path execve then gets is one we checked.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import * as libc from '../sys/libc';
 import { RuntimeError, SyscallError } from '../errors';
 import { openInRoot } from '../linux/in-root';

@@ -1,11 +1,16 @@
 // The init stage's end of the parent channel: blocking reads and writes on the socket fd, on the
 // main thread. The init stage never runs the event loop while it builds the container, so every
 // step happens in a known order on the thread that will call execve.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { StringDecoder } from 'node:string_decoder';
+import * as libc from '../sys/libc';
+import { POLLIN, POLLOUT } from '../sys/constants';
 import { Decoder, encode, type InitToParent, type Message, type ParentToInit } from './protocol';
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks until `fd` is ready for `events`: the socket is blocking as libuv hands it over, but a non-blocking one (EAGAIN) must not spin. */
+function waitFor(fd: number, events: number): void {
+  libc.poll([{ fd, events }], -1);
+}
 
 /** `In`/`Out`: the messages this side receives/sends (the init stage's by default; the exec stage has its own). */
 export class SyncChannel<In extends { type: string } = ParentToInit, Out extends { type: string } = InitToParent> {
@@ -23,7 +28,7 @@ export class SyncChannel<In extends { type: string } = ParentToInit, Out extends
         off += fs.writeSync(this.fd, buf, off);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        Atomics.wait(sleeper, 0, 0, 1);
+        waitFor(this.fd, POLLOUT);
       }
     }
   }
@@ -37,7 +42,7 @@ export class SyncChannel<In extends { type: string } = ParentToInit, Out extends
         n = fs.readSync(this.fd, buf, 0, buf.length, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
-          Atomics.wait(sleeper, 0, 0, 1);
+          waitFor(this.fd, POLLIN);
           continue;
         }
         throw e;

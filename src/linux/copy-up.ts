@@ -2,7 +2,7 @@
 // the directory it covers. The copy keeps what a container relies on: owner, mode (setuid bits
 // included), timestamps, symlinks verbatim, and device nodes / fifos / sockets recreated with
 // mknod rather than read as files. The mount root itself takes the old directory's owner and mode.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { AT_FDCWD, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } from '../sys/constants';
 

@@ -1,7 +1,7 @@
 // Device nodes and /dev links in the container (runtime-spec config-linux.md "Devices" and
 // runtime-linux.md "Default Devices" / "Dev symbolic links"). Runs before pivot_root; every path
 // is confined to the rootfs (in-root.ts).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, AT_EMPTY_PATH } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';

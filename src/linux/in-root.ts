@@ -7,7 +7,7 @@
 import * as libc from '../sys/libc';
 import { O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFDIR, S_IFMT } from '../sys/constants';
 import { SyscallError } from '../errors';
-import fs from 'node:fs';
+import fs = require('node:fs');
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 

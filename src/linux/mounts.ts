@@ -1,7 +1,7 @@
 // One `mounts` entry of config.json onto the container's rootfs (runtime-spec config.md "Mounts"),
 // in the init stage's mount namespace, before pivot_root. Destinations are resolved inside the
 // rootfs (in-root.ts); the mount is made onto /proc/self/fd/<fd> of that confined O_PATH fd.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_REC, MS_REMOUNT, O } from '../sys/constants';
 import { RuntimeError } from '../errors';

@@ -3,7 +3,7 @@
 import * as libc from '../sys/libc';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MOUNT_ATTR_RDONLY, MS_BIND, MS_RDONLY, MS_REC, O } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { S_IFCHR, S_IFMT } from '../sys/constants';
 import { makedev } from './devices';
 

@@ -2,7 +2,7 @@
 // "/dev/console"): a pty pair from the container's own devpts, and the slave bound onto
 // /dev/console. Used by the init stage (create/run) and reusable by `exec -t`. runc's
 // libcontainer/console_linux.go and init_linux.go (setupConsole, mountConsole) are the model.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import * as tty from '../sys/tty';
 import { MS_BIND, O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFMT } from '../sys/constants';

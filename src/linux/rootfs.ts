@@ -2,7 +2,7 @@
 // pivot_root: propagation, the rootfs bind mount, every `mounts` entry in order, /dev. Without a
 // mount namespace, prepareRootInPlace: /dev only, no mount.
 // (runtime-spec config.md "Root", "Mounts"; config-linux.md "Devices", "rootfsPropagation".)
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O } from '../sys/constants';
 import { mountEntry } from './mounts';

@@ -1,6 +1,6 @@
 // Per-namespace system settings: hostname and domainname (UTS namespace) and sysctl (written to
 // /proc/sys of the container's own /proc, so net.* lands in its network namespace).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { RuntimeError } from '../errors';
 

@@ -1,7 +1,7 @@
 // Capabilities of the container process (runtime-spec config.md "process.capabilities";
 // capabilities(7)). All of it acts on the calling thread: the init stage's main thread, the one
 // that later calls execve.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE } from '../sys/constants';
 import { capabilityName, capsToWords, parseCapabilities } from './capability-table';

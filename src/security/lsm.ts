@@ -12,7 +12,7 @@
 //   create rather than after `start` makes a refused label fail `create`, as runc's does.
 // - mountLabel becomes `context="<label>"` in the data of each mount that takes it (mount(8)
 //   SELinux options); proc, sysfs, cgroup and bind mounts do not (runc's mountToRootfs).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { UnsupportedError } from '../errors';
 import type { InitMount } from '../launcher/init-config';
 import type { Spec } from '../spec/types';

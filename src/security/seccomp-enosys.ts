@@ -10,7 +10,7 @@
 // the filter is then loaded with seccomp(2) directly. The original program's jumps are relative,
 // so they are unaffected. The stub only acts on the native architecture; on x86_64 the x32 ABI
 // (syscall numbers with bit 30 set) is left to the profile.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import * as scmp from '../sys/libseccomp';
 import { SyscallError } from '../errors';

@@ -5,7 +5,7 @@
 // until loadSeccomp installs it. runc's libcontainer/seccomp/seccomp_linux.go is the reference
 // for the semantics (unknown syscalls skipped, rules with the default action skipped, same-index
 // argument conditions split into separate rules).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as scmp from '../sys/libseccomp';
 import * as unix from '../sys/unix-socket';
 import * as libc from '../sys/libc';

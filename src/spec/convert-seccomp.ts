@@ -2,7 +2,7 @@
 // in the parent, so that every problem fails `create` with the field's JSON pointer, and a host
 // without libseccomp refuses the config with a clear message instead of starting a container
 // less confined than asked (config.md: a runtime MUST error on what it cannot apply).
-import path from 'node:path';
+import path = require('node:path');
 import { log } from '../log';
 import { SpecError, RuntimeError } from '../errors';
 import { checkSeccomp, type InitSeccomp } from '../security/seccomp';

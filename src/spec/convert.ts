@@ -2,7 +2,7 @@
 // gets namespace requests for its window and an InitConfig for the init stage (runc's specconv
 // plays this role).
 import { isRuntimeNamespace } from '../linux/ns-identity';
-import path from 'node:path';
+import path = require('node:path');
 import { SpecError } from '../errors';
 import { DEFAULT_DEVICES } from '../linux/devices';
 import type { InitConfig, InitMount, InitProcess } from '../launcher/init-config';

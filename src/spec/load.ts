@@ -3,7 +3,7 @@
 // `.message`, never a stack). runtime-spec bundle.md: the bundle holds config.json and the root
 // filesystem that config.md root.path names (relative paths are relative to the bundle).
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import path from 'node:path';
+import path = require('node:path');
 import { RuntimeError, SpecError } from '../errors';
 import type { Spec } from './types';
 import { validateSpec } from './validate';

@@ -12,7 +12,7 @@
 // (security.capability) are lost. Nothing is ever written outside the rootfs: entries with ".."
 // are refused, and no path is followed through a symlink that leaves the rootfs.
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
+import path = require('node:path');
 import * as tar from 'tar';
 import { RuntimeError } from '../errors';
 

@@ -1,7 +1,7 @@
 // Serialises the verbs that change one container (create, start, delete): an exclusive flock(2)
 // on the container's state directory. Readers (state, list) need no lock: state.json is replaced
 // atomically. The lock dies with the process holding it, so a killed tsrun never leaves it held.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { containerDir } from './store';
 

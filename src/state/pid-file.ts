@@ -1,7 +1,7 @@
 // --pid-file: the host pid of the container's (or an exec'd) process, for the caller (containerd's
 // shim and conmon read it as soon as create or exec --detach returns).
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { RuntimeError } from '../errors';
 
 /** Writes the pid file atomically (temp + rename), as runc does: readers never see a partial pid. */

@@ -1,8 +1,8 @@
 // Container status derived from facts on every read (runc does the same in container_linux.go
 // refreshState): is the recorded pid alive and still the process we started (same start time),
 // does the exec fifo still exist (created: init waits on it), is the cgroup frozen (paused).
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { ContainerRecord } from './store';
 import { FIFO_NAME } from './store';
 

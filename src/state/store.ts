@@ -1,8 +1,8 @@
 // The state store: `<root>/<id>/` holds state.json (written atomically: temp file + rename, so a
 // reader never sees half a document), the exec fifo, and a lock file. Nothing here spawns or
 // signals; status is derived from facts in status.ts, never trusted from disk.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { RuntimeError, StateError, UsageError } from '../errors';
 import type { CgroupPaths } from '../cgroups/types';
 import type { LinuxResources } from '../spec/types';

@@ -133,6 +133,12 @@ export const F_DUPFD_CLOEXEC = 1030;
 export const CLOSE_RANGE_UNSHARE = 0x2;
 export const CLOSE_RANGE_CLOEXEC = 0x4; // since Linux 5.11
 
+// ---- poll(2) events (asm-generic/poll.h). ----
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+
 // ---- sigprocmask(2) `how` (asm-generic/signal-defs.h; x86_64 uses the same values). ----
 export const SIG_BLOCK = 0;
 export const SIG_UNBLOCK = 1;

@@ -14,8 +14,8 @@
 //
 // Anything unexpected (no file, a musl host, another arch, a version mismatch, a failing dlopen)
 // falls back to `require('koffi')`, which does the full detection: never faster, never broken.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type KoffiDefault from 'koffi';
 import { trace } from '../trace';
 

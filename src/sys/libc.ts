@@ -296,6 +296,31 @@ export function exitNow(code: number): never {
   throw new Error('_exit returned');
 }
 /**
+ * poll(2): blocks the calling thread until one of `fds` has one of its `events`, or `timeoutMs`
+ * passes (-1: no limit). A negative fd is ignored (poll(2)), so a caller can drop one from the
+ * set without reshaping it. Returns each fd's revents (all 0 on timeout). EINTR (a signal for
+ * Node's handlers) is retried with what is left of the timeout.
+ */
+export function poll(fds: ReadonlyArray<{ fd: number; events: number }>, timeoutMs: number): number[] {
+  // struct pollfd { int fd; short events; short revents; }: 8 bytes each.
+  const buf = Buffer.alloc(8 * fds.length);
+  fds.forEach((p, i) => {
+    buf.writeInt32LE(p.fd, 8 * i);
+    buf.writeInt16LE(p.events, 8 * i + 4);
+  });
+  const f = fn('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = timeoutMs < 0 ? -1 : Math.max(0, deadline - Date.now());
+    const n = f(buf, fds.length, left) as number;
+    if (n >= 0) break;
+    const e = koffi.errno();
+    if (e !== 4 /* EINTR */) throw new SyscallError('poll', e);
+  }
+  return fds.map((_, i) => buf.readInt16LE(8 * i + 6));
+}
+
+/**
  * waitpid(2) on a libuv pool thread (koffi's async call), so the event loop keeps forwarding
  * signals meanwhile. Resolves with the raw wait status.
  */

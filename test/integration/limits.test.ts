@@ -17,9 +17,10 @@ t.test('the init stage fits in tiny limits: `true` runs under an 8 MiB memory li
   const root = makeStateRoot();
   t.teardown(() => cleanupRoot(root));
   // The init stage (a Node process, ~40 MiB and ~10 threads) joins the cgroup before the limits
-  // are written: its memory was charged before it joined (cgroups do not move existing charges)
-  // and a limit below the current task count only stops new tasks, so only the user program,
-  // after execve, lives inside the limits.
+  // are written: it joins memory only after its Node boot when the config sets memory, so the
+  // boot's pages stay charged to the caller (cgroups do not move existing charges), and a limit
+  // below the current task count only stops new tasks, so only the user program, after execve,
+  // lives inside the limits (src/container/cgroup-join.ts).
   for (const resources of [{ memory: { limit: 8 * MiB } }, { pids: { limit: 1 } }]) {
     const r = runScript(root, 'true', (c) => {
       quiet(c);

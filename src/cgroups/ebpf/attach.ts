@@ -17,7 +17,7 @@
 // Verified on this host's real cgroup2 mount (/sys/fs/cgroup/unified, kernel 6.18): attach, the
 // kernel enforcing it for a process in the cgroup (EPERM on a denied node), replacing on a second
 // attach (one program left), release on rmdir (test/integration/ebpf-devices.test.ts).
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { SyscallError } from '../../errors';
 import {
   BPF_CGROUP_DEVICE,

@@ -5,7 +5,7 @@
 //    runc's cpuset ensureParent does (inheritCpuset).
 //  - Resources: linux.resources.cpu.cpus -> cpuset.cpus, .mems -> cpuset.mems, list syntax
 //    "0-3,7" passed to the kernel as is (cpusets.rst 2.2, bitmap_parselist).
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readCgroupFile, writeCgroupFile } from '../cgroupfs';
 import type { ResourceController } from '../controller';
 import { readOptional, writeExplained } from './files';

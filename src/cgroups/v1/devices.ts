@@ -4,7 +4,7 @@
 // AllowedDevices after the user's rules.
 // Kernel format (Documentation/admin-guide/cgroup-v1/devices.rst): "<type> <major>:<minor> <access>",
 // type a|c|b, "*" for any number, access a subset of "rwm"; one rule per write(2).
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError } from '../../errors';
 import { type CgroupFs, writeCgroupFile } from '../cgroupfs';
 import type { ResourceController } from '../controller';

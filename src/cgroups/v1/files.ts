@@ -3,7 +3,7 @@
 // some kernels have, and writes whose kernel error deserves an explanation (EBUSY on a memory
 // limit below the usage, EINVAL on a cpuset outside the parent's). All access goes through
 // CgroupFs, so the fake cgroupfs can stand in for the kernel.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readCgroupFile, writeCgroupFile } from '../cgroupfs';
 import { CgroupError, fsErrorCode } from '../errors';
 

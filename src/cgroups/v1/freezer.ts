@@ -1,7 +1,7 @@
 // cgroup v1 `freezer` controller (Documentation/admin-guide/cgroup-v1/freezer-subsystem.rst):
 // freezer.state reads THAWED, FREEZING or FROZEN; writing FROZEN starts freezing and the state
 // stays FREEZING until every task is stopped. Used by pause/resume and by killAll on v1.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readCgroupFile, sleepSync, writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';
 import type { FreezerState } from '../types';

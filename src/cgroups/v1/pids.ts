@@ -1,6 +1,6 @@
 // cgroup v1 `pids` controller: linux.resources.pids.limit -> pids.max, and pids.current /
 // pids.max for the stats (Documentation/admin-guide/cgroup-v1/pids.rst).
-import * as path from 'node:path';
+import path = require('node:path');
 import type { CgroupFs } from '../cgroupfs';
 import { writeCgroupFile } from '../cgroupfs';
 import type { ResourceController } from '../controller';

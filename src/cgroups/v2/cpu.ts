@@ -14,7 +14,7 @@
 // cgroup even without the cpu controller.
 // Verified on this host's real cgroup2: cpu.stat usage (no cpu controller there); the limit files
 // only against the fake cgroupfs.
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError, UnsupportedError } from '../../errors';
 import { type CgroupFs, writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';

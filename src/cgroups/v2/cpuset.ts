@@ -5,7 +5,7 @@
 // list is a subset of the parent's effective set; this file only refuses text that is not a
 // list at all ("0-3,7", with the kernel's optional ":used/group" stride), so the error names the field.
 // Verified only against the fake cgroupfs: this host's cgroup2 mount has no cpuset controller.
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError } from '../../errors';
 import { writeCgroupFile } from '../cgroupfs';
 import type { V2Controller } from './controller-v2';

@@ -4,8 +4,8 @@
 // pids.max; this adds the rest per controller and can list extra controllers in
 // cgroup.controllers (hugetlb, rdma are not in the fake's default set).
 // Used only by tests; nothing in the runtime imports it.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 
 /** Initial file contents per controller, as a fresh cgroup shows them (cgroup-v2.rst). */
 const FILES: Record<string, Record<string, string>> = {

@@ -3,7 +3,7 @@
 // stopped. Needs Linux 5.2+; without cgroup.freeze there is no freezer at all.
 // Verified on this host's real cgroup2 mount: a counting process stops while frozen and resumes on
 // thaw (test/integration/cgroups-v2-unified.test.ts).
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readCgroupFile, sleepSync, writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';
 import type { FreezerState } from '../types';

@@ -10,7 +10,7 @@
 // Enabling fails with EBUSY when the parent holds processes itself ("no internal process"
 // constraint), which is why the leaf's own cgroup.subtree_control is never touched.
 // Verified on this host's cgroup2 mount (only hugetlb is free there) and on the fake tree.
-import * as path from 'node:path';
+import path = require('node:path');
 import type { CgroupFs } from '../cgroupfs';
 import { readCgroupFile } from '../cgroupfs';
 import { CgroupError, fsErrorCode } from '../errors';

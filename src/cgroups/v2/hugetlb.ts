@@ -10,8 +10,8 @@
 // failcnt from the "max" count of hugetlb.<size>.events. v2 keeps no peak usage, so `max` stays unset.
 // Verified on this host's real cgroup2 mount (hugetlb is the one controller free there):
 // .max/.rsvd.max writes read back, stats, unified "hugetlb.2MB.max" (test/integration/cgroups-v2-unified.test.ts).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { type CgroupFs, writeCgroupFile } from '../cgroupfs';
 import { hugePageSizeFromSysfs, hugePageSizeName, intString } from '../convert';
 import { CgroupError } from '../errors';

@@ -13,7 +13,7 @@
 // Stats: io.stat -> blkio ioServiceBytesRecursive (rbytes/wbytes as Read/Write) and
 // ioServicedRecursive (rios/wios), as runc maps them.
 // Verified only against the fake cgroupfs: this host's cgroup2 mount has no io controller.
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError, UnsupportedError } from '../../errors';
 import { type CgroupFs, readCgroupFile, writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';

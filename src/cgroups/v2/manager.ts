@@ -20,7 +20,7 @@
 //                 (test/integration/cgroups-v2-unified.test.ts, ebpf-devices.test.ts);
 //   fake only     memory, cpu limits, cpuset, io, pids.max, rdma, subtree_control enabling of those
 //                 controllers, memory/io/pids stats (test/unit/cgroups-v2-*.test.ts).
-import * as path from 'node:path';
+import path = require('node:path');
 import { log } from '../../log';
 import { BaseCgroupManager } from '../base-manager';
 import type { CgroupFs } from '../cgroupfs';

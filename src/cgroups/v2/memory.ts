@@ -12,7 +12,7 @@
 // Stats: memory.current/max/peak, memory.swap.current/max (reported as memory+swap, v1 style, like
 // runc), memory.stat as raw (cache = file), memory.events for failcnt and oom_kill.
 // Verified only against the fake cgroupfs: this host's cgroup2 mount has no memory controller.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';
 import { limitValueV2, memorySwapV2 } from '../convert-v2';

@@ -6,7 +6,7 @@
 // the count of processes in the cgroup (and its children), as runc's statPidsFromCgroupProcs.
 // Verified only against the fake cgroupfs for pids.max (this host's cgroup2 mount has no pids
 // controller); the cgroup.procs fallback of the stats runs on the real unified hierarchy too.
-import * as path from 'node:path';
+import path = require('node:path');
 import { type CgroupFs, readProcsRecursive, writeCgroupFile } from '../cgroupfs';
 import { pidsMaxValue } from '../convert';
 import type { Pids } from '../stats';

@@ -4,7 +4,7 @@
 // config-linux.md "RDMA": an entry MUST set at least one of the two. The device name becomes
 // part of a control line, so whitespace in it is refused.
 // Verified only against the fake cgroupfs: this host has no RDMA devices and no rdma controller on cgroup2.
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError } from '../../errors';
 import { writeCgroupFile } from '../cgroupfs';
 import type { LinuxResources } from '../types';

@@ -17,7 +17,7 @@
 // keyed files like io.max parse one entry per write (runc's WriteFileByLine).
 // Verified on this host's real cgroup2 mount: hugetlb.2MB.max written and read back, "memory.max"
 // refused because this host's cgroup2 has no memory controller, unknown prefixes refused.
-import * as path from 'node:path';
+import path = require('node:path');
 import { SpecError } from '../../errors';
 import { writeCgroupFile } from '../cgroupfs';
 import { CgroupError } from '../errors';

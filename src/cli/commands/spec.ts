@@ -4,7 +4,7 @@
 // Start-up cost matters (every tsrun command is a fresh Node process), so this file imports only
 // what every run needs; the tar code is loaded on demand.
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
+import path = require('node:path');
 import minimist from 'minimist';
 import { defaultSpec } from '../../spec/default-spec';
 import { RuntimeError, UsageError } from '../../errors';
