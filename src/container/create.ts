@@ -25,6 +25,7 @@ import { log } from '../log';
 import type { GlobalOptions } from './context';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
+import { reached } from '../step-hook';
 
 export interface CreateOptions {
   id: string;
@@ -99,7 +100,10 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   const resources = { ...(spec.linux?.resources ?? {}), devices: spec.linux?.resources?.devices ?? [] };
   const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
 
+  // reached(): the points of the test-only step hook (src/step-hook.ts), inert in normal runs.
+  reached('state-dir');
   const dir = makeContainerDir(g.root, o.id);
+  reached('lock');
   // Held until create is done: a concurrent delete of this id waits instead of racing us.
   const unlock = lockContainer(g.root, o.id);
   const record: ContainerRecord = {
@@ -155,15 +159,19 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   process.once('SIGTERM', onSignal);
   try {
     // Written first so that `delete --force` can clean up after a create killed at any point.
+    reached('record');
     writeRecord(g.root, record);
+    reached('fifo');
     libc.mkfifo(path.join(dir, FIFO_NAME), 0o622);
     // mkfifo(3) honours the umask (0622 became 0600): a container whose process.user is not root
     // reopens the fifo for writing after the uid switch and got EACCES. runc clears the umask
     // around mkfifo for the same reason (found by test/integration/process.test.ts).
     fs.chmodSync(path.join(dir, FIFO_NAME), 0o622);
+    reached('cgroup');
     cg.create();
     cgroupMade = true;
     record.cgroup = cg.paths();
+    reached('cgroup-record');
     writeRecord(g.root, record);
     const needsCgroupMount = conv.init.mounts.some((m) => m.type === 'cgroup');
     // Connected before the spawn, as runc does: a console socket nobody listens on fails create
@@ -193,10 +201,13 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         record.pid = pid;
         record.startTime = readProcStat(pid)?.startTime ?? 0;
         writeRecord(g.root, record);
+        reached('cgroup-apply');
         // Into the cgroup before the init stage builds anything, and before its cgroup namespace
         // exists (the namespace root is the cgroup it is in when it unshares).
         cg.apply(pid);
+        reached('cgroup-set');
         cg.set(resources, (m) => log.warn(m));
+        reached('oom-score-adj');
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
       },
     });
@@ -209,7 +220,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       if (consoleFds.keep !== undefined) ptyMaster = recvFd(consoleFds.keep).fd;
     }
     record.lastStatus = 'created';
+    reached('created');
     writeRecord(g.root, record);
+    reached('pid-file');
     if (o.pidFile) writePidFile(o.pidFile, record.pid);
     return { record, handle, cgroup: cg, ptyMaster };
   } catch (e) {

@@ -26,6 +26,7 @@ import type { ExecConfig } from '../launcher/exec-config';
 import type { InitSeccomp } from '../security/seccomp';
 import type { Process } from '../spec/types';
 import type { GlobalOptions } from './context';
+import { reached } from '../step-hook';
 
 export interface ExecOptions extends ExecProcessFlags {
   id: string;
@@ -154,6 +155,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     if (consoleFd !== undefined) libc.close(consoleFd);
     consoleFd = undefined;
     const { pid, stageExited } = await stage;
+    reached('started');
     if (relayEnd !== undefined) relay = startTtyRelay(unix.recvFd(relayEnd).fd);
     log.debug(`exec: ${rec.id}: process ${pid} started`);
     if (o.pidFile) writePidFile(o.pidFile, pid);
@@ -165,7 +167,9 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     const pidfd = libc.pidfdOpen(pid);
     signals?.setTarget((sig) => libc.pidfdSendSignal(pidfd, SIGNALS[sig]), relay !== undefined);
     await stageExited;
+    reached('stage-exited');
     const raw = await libc.waitpidAsync(pid);
+    reached('waited');
     signals?.clearTarget();
     libc.close(pidfd);
     // What the process wrote before it exited is still in the pty's buffer.

@@ -14,6 +14,7 @@ import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
 import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
+import { reached, stageHookEnv } from '../step-hook';
 
 export interface ExecStageOptions {
   config: ExecConfig;
@@ -44,10 +45,12 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   const stage = withNamespaces([{ type: 'mount' }], undefined, () => {
     protectRuntimeBinary();
-    // env {}: the stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS).
-    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: {} });
+    // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
+    // the test-only step hook's variables, when set.
+    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: stageHookEnv() });
   });
   o.onSpawn?.(stage);
+  reached('spawn');
   const channel = stage.stdio[channelFd] as Socket | null;
   if (!channel || stage.pid === undefined) {
     const err = await new Promise<Error | undefined>((resolve) => {
@@ -63,9 +66,12 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   });
   try {
     await h.expect('hello', o.onWarning);
+    reached('hello');
     o.onHello(stage.pid);
     h.send({ type: 'exec', config: o.config });
+    reached('config-sent');
     const { pid } = await h.expect('spawned', o.onWarning);
+    reached('spawned');
     h.closeChannel();
     return { pid, stageExited: h.waitExit().then(() => undefined) };
   } catch (e) {

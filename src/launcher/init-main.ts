@@ -10,12 +10,14 @@ import { errorMessage } from './init-errors';
 import { finalExec } from './final-exec';
 import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
 import type { InitConfig } from './init-config';
+import { reached, setStepRole } from '../step-hook';
 
 // First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
 // host's node binary through /proc/<pid>/exe (CVE-2019-5736, docs/ARCHITECTURE.md section 1).
 libc.prctl(PR_SET_DUMPABLE, 0);
 
 function main(): void {
+  setStepRole('init');
   const fd = Number(process.argv[2]);
   if (!Number.isInteger(fd) || fd < 3) {
     process.stderr.write('tsrun init: this program is started by tsrun create, not by hand\n');
@@ -34,8 +36,10 @@ function main(): void {
         ch.send({ type: 'hooks', phases: ['prestart', 'createRuntime'] });
         ch.expect('hooks-done');
       }));
+    reached('ready');
     ch.send({ type: 'ready' });
     ch.expect('go');
+    reached('go');
     ch.close();
   } catch (e) {
     if (!(e instanceof ChannelClosed)) {

@@ -14,6 +14,7 @@ import { StageHandle } from './stage-handle';
 import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
 import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
+import { reached, stageHookEnv } from '../step-hook';
 
 export interface LaunchOptions {
   init: InitConfig;
@@ -91,13 +92,15 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     return spawn(process.execPath, [initEntry(), String(channelFd)], {
       stdio,
       // The init stage never inherits the caller's environment (and so never pays for
-      // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json.
-      env: {},
+      // NODE_EXTRA_CA_CERTS), only the test-only step hook's variables when set; the user program
+      // gets process.env from config.json.
+      env: stageHookEnv(),
       // setsid(2): the container gets a session of its own, as runc's init does.
       detached: true,
     });
   });
   opts.onSpawn?.(child);
+  reached('spawn');
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const channel = child.stdio[channelFd] as Socket | null;
   if (!channel || child.pid === undefined) {
@@ -107,16 +110,20 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   const h = new InitHandle(child, channel);
   try {
     await h.expect('hello', opts.onWarning);
+    reached('hello');
     opts.onHello(h.pid);
     h.send({ type: 'bootstrap', config: init });
+    reached('bootstrap');
     const next = await h.expect(['ready', 'hooks'], opts.onWarning);
     if (next.type === 'hooks') {
       // The init stage has made the mounts and waits before pivot_root (protocol.ts).
       if (!opts.onHooks) throw new InitStageError('protocol', 'init asked for hooks nobody configured');
+      reached('hooks');
       opts.onHooks(next.phases);
       h.send({ type: 'hooks-done' });
       await h.expect('ready', opts.onWarning);
     }
+    reached('ready');
     return h;
   } catch (e) {
     await h.kill();
