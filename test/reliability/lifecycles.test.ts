@@ -34,7 +34,12 @@ t.test(`${LIFECYCLES} back-to-back lifecycles of the demo bundle`, { skip: skipR
   for (let i = 1; i <= LIFECYCLES; i++) {
     const e = await lifecycle(root, DEMO, uniqueId('rel'), 'exit');
     if (e) errors.push(e);
-    if (i % SAMPLE_EVERY === 0) fdSamples.push(processStats().fds);
+    if (i % SAMPLE_EVERY === 0) {
+      const now = processStats();
+      fdSamples.push(now.fds);
+      // The trend as it goes, for a reader of a long CI log.
+      t.comment(`after ${i}: ${(i / ((Date.now() - started) / 1000)).toFixed(2)} lifecycles/s, fds ${now.fds}, threads ${now.threads}, RSS ${mib(now.rssKiB)} MiB, ${errors.length} failed`);
+    }
   }
   const seconds = (Date.now() - started) / 1000;
   // The last child's pipes are closed on the next turns of the event loop.
