@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { reached, stageHookEnv } from '../../src/step-hook';
 import { mutateConfig, prng } from '../reliability/mutate';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const HOOK = path.resolve(__dirname, '..', '..', 'src', 'step-hook.ts');
 
@@ -44,7 +45,7 @@ t.test('TSRUN_TEST_STEP_LOG lists the steps; TSRUN_TEST_KILL_AT kills at one', a
 });
 
 t.test('mutations: the same seed gives the same configs, another seed others', async (t) => {
-  const base = { ociVersion: '1.3.0', process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' } };
+  const base = { ociVersion: SPEC_VERSION, process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' } };
   const run = (seed: number) => {
     const rand = prng(seed);
     return Array.from({ length: 50 }, () => mutateConfig(base, rand));
