@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, in layers: typecheck, unit tests (no root), integration tests (root, real
 # containers), the container-manager client tests (containerd/ctr, podman, dockerd with tsrun as
-# their runtime; TSRUN_CLIENT_RUNTIME picks another runtime), the whole-machine leak check
-# (test/integration/zz-leaks.test.ts), then the conformance suite.
+# their runtime; TSRUN_CLIENT_RUNTIME picks another runtime), the reliability suite
+# (test/reliability/: many lifecycles, SIGKILL at every step, mutated configs), the whole-machine
+# leak check (test/integration/zz-leaks.test.ts), then the conformance suite.
 # Ends with one line "N passed, M failed" summing every layer, in tests (see the end).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,8 +20,8 @@ echo "== typecheck"
 npx tsc --noEmit -p . || fail=1
 
 tap_out=$(mktemp)
-# One tap run per layer, all into $tap_out. The leak check comes last among them: the client tests
-# must leave nothing behind either. (tap is given files, not test/clients: it would run the
+# One tap run per layer, all into $tap_out. The leak check comes last among them: the client and
+# reliability tests must leave nothing behind either. (tap is given files, not test/clients: it would run the
 # helpers in test/clients/lib as test files.)
 run_tap() {
   npx tap --reporter=tap "$@" 2>&1 | tee -a "$tap_out"
@@ -36,6 +37,11 @@ run_tap test/unit "${integration[@]}"
 echo "== container manager clients (tap)"
 clients=(test/clients/*.test.ts)
 [ "${#clients[@]}" = 0 ] || run_tap "${clients[@]}"
+echo "== reliability (tap)"
+# Its files are independent (own state roots and ids) and mostly wait on tsrun's start-up: two at
+# a time overlap the back-to-back lifecycles with the CPU-bound mutated configs.
+reliability=(test/reliability/*.test.ts)
+[ "${#reliability[@]}" = 0 ] || run_tap --jobs=2 "${reliability[@]}"
 echo "== leak check (tap)"
 leak_checks=(test/integration/zz-leaks*.test.ts)
 [ "${#leak_checks[@]}" = 0 ] || run_tap "${leak_checks[@]}"

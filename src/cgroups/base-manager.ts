@@ -12,6 +12,7 @@ import { assertResourcesSupported, controllersToWrite } from './resources';
 import { TSRUN_CGROUP_PARENT } from './cgroups-path';
 import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
 import type { Stats } from './stats';
+import { reached } from '../step-hook';
 
 export abstract class BaseCgroupManager implements CgroupManager {
   readonly kind: CgroupKind;
@@ -59,7 +60,10 @@ export abstract class BaseCgroupManager implements CgroupManager {
     }
     const createdNow: string[] = [];
     try {
-      for (const dir of dirs) createdNow.push(...mkdirTracked(this.cfs, dir));
+      for (const dir of dirs) {
+        reached('cgroup-mkdir');
+        createdNow.push(...mkdirTracked(this.cfs, dir));
+      }
       this.afterMkdir(createdNow);
     } catch (err) {
       removeCreatedDirs(this.cfs, createdNow, new Set(dirs));

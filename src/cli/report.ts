@@ -6,8 +6,20 @@ import { RuntimeError } from '../errors';
 import { log } from '../log';
 import { writeErr } from './output';
 
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * The message with its control characters escaped (\n, \t, \u0007): messages quote values from
+ * config.json, and a newline in one split the error into two lines (found by
+ * test/reliability/mutated-configs.test.ts: a readonlyPaths entry "\n...").
+ */
+export function oneLine(msg: string): string {
+  // eslint-disable-next-line no-control-regex
+  return msg.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function reportError(e: unknown, verb: string): number {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = oneLine(e instanceof Error ? e.message : String(e));
   const internal = !(e instanceof RuntimeError);
   const line = internal ? `internal error: ${msg}` : msg;
   // The log line carries the message alone, as runc's does: clients (containerd's shim, conmon)

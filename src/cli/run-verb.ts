@@ -4,6 +4,7 @@
 // the RuntimeError class identity) is per bundle.
 import { configureLog, type LogFormat } from '../log';
 import { reportError } from './report';
+import { setStepRole } from '../step-hook';
 import type { GlobalOptions } from '../container/context';
 import type { EarlyInit } from '../launcher/early-plan';
 
@@ -20,6 +21,7 @@ export type Handler = (argv: string[], g: GlobalOptions) => Promise<number>;
 
 export async function runVerb(verb: string, handler: Handler | undefined, argv: string[], g: VerbGlobals): Promise<number> {
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+  setStepRole(verb);
   try {
     if (typeof handler !== 'function') throw new Error(`verb bundle for ${verb} has no handler`);
     return await handler(argv, { root: g.root, early: g.early });

@@ -27,6 +27,7 @@ import type { GlobalOptions } from './context';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { trace } from '../trace';
+import { reached } from '../step-hook';
 
 export interface CreateOptions {
   id: string;
@@ -102,7 +103,10 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   const resources = { ...(spec.linux?.resources ?? {}), devices: spec.linux?.resources?.devices ?? [] };
   const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
 
+  // reached(): the points of the test-only step hook (src/step-hook.ts), inert in normal runs.
+  reached('state-dir');
   const dir = makeContainerDir(g.root, o.id);
+  reached('lock');
   // Held until create is done: a concurrent delete of this id waits instead of racing us.
   const unlock = lockContainer(g.root, o.id);
   const record: ContainerRecord = {
@@ -159,7 +163,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   process.once('SIGTERM', onSignal);
   try {
     // Written first so that `delete --force` can clean up after a create killed at any point.
+    reached('record');
     writeRecord(g.root, record);
+    reached('fifo');
     libc.mkfifo(path.join(dir, FIFO_NAME), 0o622);
     // mkfifo(3) honours the umask (0622 became 0600): a container whose process.user is not root
     // reopens the fifo for writing after the uid switch and got EACCES. runc clears the umask
@@ -197,11 +203,14 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       onBoot: (pid) => {
         record.pid = pid;
         record.startTime = readProcStat(pid)?.startTime ?? 0;
+        reached('cgroup');
         cg.create();
         cgroupMade = true;
         record.cgroup = cg.paths();
+        reached('cgroup-record');
         writeRecord(g.root, record);
         join = planJoin(cg, resources);
+        reached('cgroup-apply');
         cg.apply(pid, join.early);
         trace('cgroup made, the controllers that can take the booting stage joined');
       },
@@ -212,7 +221,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         // after the join and the boot: tiny ones (pids.limit 1, 8 MiB of memory) must not stop
         // the stage's Node from starting (cgroup-join.ts).
         if (join.late.length > 0) cg.apply(pid, join.late);
+        reached('cgroup-set');
         cg.set(resources, (m) => log.warn(m));
+        reached('oom-score-adj');
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
         trace('init stage in its cgroup (cgroup.procs), limits set');
       },
@@ -227,7 +238,9 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       if (consoleFds.keep !== undefined) ptyMaster = recvFd(consoleFds.keep).fd;
     }
     record.lastStatus = 'created';
+    reached('created');
     writeRecord(g.root, record);
+    reached('pid-file');
     if (o.pidFile) writePidFile(o.pidFile, record.pid);
     trace('created');
     return { record, handle, cgroup: cg, ptyMaster };

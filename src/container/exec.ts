@@ -27,6 +27,7 @@ import type { ExecConfig } from '../launcher/exec-config';
 import type { InitSeccomp } from '../security/seccomp';
 import type { Process } from '../spec/types';
 import type { GlobalOptions } from './context';
+import { reached } from '../step-hook';
 
 export interface ExecOptions extends ExecProcessFlags {
   id: string;
@@ -161,6 +162,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     consoleFd = undefined;
     const { pid, stageExited } = await stage;
     trace('process spawned in the container');
+    reached('started');
     if (relayEnd !== undefined) relay = startTtyRelay(unix.recvFd(relayEnd).fd);
     log.debug(`exec: ${rec.id}: process ${pid} started`);
     if (o.pidFile) writePidFile(o.pidFile, pid);
@@ -172,8 +174,10 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     const pidfd = libc.pidfdOpen(pid);
     signals?.setTarget((sig) => libc.pidfdSendSignal(pidfd, SIGNALS[sig]), relay !== undefined);
     await stageExited;
+    reached('stage-exited');
     const raw = await libc.waitpidAsync(pid);
     trace('process exited');
+    reached('waited');
     signals?.clearTarget();
     libc.close(pidfd);
     // What the process wrote before it exited is still in the pty's buffer.

@@ -12,12 +12,14 @@ import { errorMessage } from './init-errors';
 import { openExecPty, preloadExecPty } from './exec-pty';
 import type { ExecToStage, StageToExec } from './exec-config';
 import { setTraceSink, trace } from '../trace';
+import { reached, setStepRole } from '../step-hook';
 
 // First thing: non-dumpable, so no process can ptrace this stage or open its fds or
 // /proc/<pid>/exe (CVE-2019-5736); the spawned child inherits the flag until its execve.
 libc.prctl(PR_SET_DUMPABLE, 0);
 
 function main(): never {
+  setStepRole('exec-stage');
   const fd = Number(process.argv[2]);
   if (!Number.isInteger(fd) || fd < 3) {
     process.stderr.write('tsrun exec stage: this program is started by tsrun exec, not by hand\n');
@@ -38,6 +40,7 @@ function main(): never {
       { preload: preloadExecPty, open: openExecPty },
     );
     trace('process spawned');
+    reached('spawned');
     ch.send({ type: 'spawned', pid });
     libc.exitNow(0);
   } catch (e) {

@@ -15,6 +15,7 @@ import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
 import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
 import { stageTraceEnv } from '../trace';
+import { reached, stageHookEnv } from '../step-hook';
 
 export interface ExecStageOptions {
   config: ExecConfig;
@@ -46,10 +47,11 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   const stage = withNamespaces([{ type: 'mount' }], undefined, () => {
     protectRuntimeBinary();
     // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
-    // the trace switch is passed on (trace.ts).
-    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: stageTraceEnv() });
+    // the trace switch and the test-only step hook's variables, when set (trace.ts, step-hook.ts).
+    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: { ...stageTraceEnv(), ...stageHookEnv() } });
   });
   o.onSpawn?.(stage);
+  reached('spawn');
   const channel = stage.stdio[channelFd] as Socket | null;
   if (!channel || stage.pid === undefined) {
     const err = await new Promise<Error | undefined>((resolve) => {
@@ -65,9 +67,12 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   });
   try {
     await h.expect('hello', o.onWarning);
+    reached('hello');
     o.onHello(stage.pid);
     h.send({ type: 'exec', config: o.config });
+    reached('config-sent');
     const { pid } = await h.expect('spawned', o.onWarning);
+    reached('spawned');
     h.closeChannel();
     return { pid, stageExited: h.waitExit().then(() => undefined) };
   } catch (e) {

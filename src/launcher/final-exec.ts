@@ -51,13 +51,11 @@ export function attachTerminal(slave: number): void {
 /** `afterOpen` runs once `start` has opened the fifo (startContainer hooks), before any final step. */
 export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () => {}): never {
   try {
-    // Blocks until `tsrun start` opens the fifo for reading. Through /proc/self/fd of our O_PATH fd
-    // because the fifo's host path is gone since pivot_root (the runtime's /proc when the root
-    // has none: no mount namespace, init-steps.ts).
+    // Blocks until `tsrun start` opens the fifo for reading. Through /proc/self/fd (held since
+    // before pivot_root, init-steps.ts) and our O_PATH fd, because the fifo's host path is gone.
     let w: number;
     try {
-      w = p.procFd === undefined ? libc.open(`/proc/self/fd/${p.fifoFd}`, O.WRONLY | O.CLOEXEC)
-        : libc.openat(p.procFd, `self/fd/${p.fifoFd}`, O.WRONLY | O.CLOEXEC);
+      w = libc.openat(p.fdDir, String(p.fifoFd), O.WRONLY | O.CLOEXEC);
     } catch (e) {
       // EINTR: a signal Node handles (SIGTERM, SIGINT: `tsrun kill` of a created container)
       // interrupted the wait. Node's handler re-raises it, but PID 1 of a PID namespace ignores

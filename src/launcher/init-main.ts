@@ -11,12 +11,14 @@ import { finalExec } from './final-exec';
 import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
 import type { InitConfig } from './init-config';
 import { setTraceSink, trace } from '../trace';
+import { reached, setStepRole } from '../step-hook';
 
 // First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
 // host's node binary through /proc/<pid>/exe (CVE-2019-5736, docs/ARCHITECTURE.md section 1).
 libc.prctl(PR_SET_DUMPABLE, 0);
 
 function main(): void {
+  setStepRole('init');
   const fd = Number(process.argv[2]);
   if (!Number.isInteger(fd) || fd < 3) {
     process.stderr.write('tsrun init: this program is started by tsrun create, not by hand\n');
@@ -43,8 +45,10 @@ function main(): void {
         });
       });
     trace('container built (pivot_root, paths, identity), ready sent');
+    reached('ready');
     ch.send({ type: 'ready' });
     ch.expect('go');
+    reached('go');
     trace('go received, exec follows');
     ch.close();
   } catch (e) {

@@ -31,8 +31,8 @@ export interface Prepared {
   seal?: Seal;
   /** With process.terminal: the pty slave final-exec.ts makes the controlling terminal and stdio. */
   ttySlave?: number;
-  /** Without a mount namespace: an O_PATH fd of the runtime's /proc, to reopen the fifo through. */
-  procFd?: number;
+  /** An O_PATH fd of our own /proc/self/fd, opened before pivot_root, to reopen the fifo through. */
+  fdDir: number;
 }
 
 export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, debug: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
@@ -61,12 +61,14 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   // has what runc does instead).
   const rootFd = step('rootfs', () => (cfg.ownMountNs ? prepareRootfs(cfg) : prepareRootInPlace(cfg)));
 
-  // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd (reopened for writing in
-  // final-exec.ts through /proc/self/fd).
+  // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd, reopened for writing in
+  // final-exec.ts through the runtime's /proc/self/fd, held here by a second fd (close-on-exec,
+  // never handed to the program: final-exec.ts limitFds). Opened now, not through the container's
+  // /proc: a config may mask /proc/self (or /proc, /proc/1) or mount no /proc at all, and the
+  // container then could never start (found by test/reliability/mutated-configs.test.ts: a masked
+  // /proc/self made init fail right after create with "open /proc/self/fd/N: ENOENT").
   const fifoFd = step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
-  // A chroot without mounts has no /proc: the fifo is reopened through the runtime's /proc, held
-  // by this fd (close-on-exec, never handed to the program: final-exec.ts limitFds).
-  const procFd = cfg.ownMountNs ? undefined : libc.open('/proc', O.PATH | O.DIRECTORY | O.CLOEXEC);
+  const fdDir = step('exec-fifo', () => libc.open('/proc/self/fd', O.PATH | O.DIRECTORY | O.CLOEXEC));
 
   // prestart/createRuntime (parent) and createContainer (here): after the mounts, before pivot_root
   // (config.md POSIX-platform Hooks; src/hooks/phases.ts).
@@ -102,7 +104,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   if (cfg.readonlyRoot) step('readonly-root', () => setReadonly('/', false));
 
   const proc = cfg.process;
-  if (!proc) return { fifoFd, procFd, preserveFds: cfg.preserveFds, args: [], env: [] };
+  if (!proc) return { fifoFd, fdDir, preserveFds: cfg.preserveFds, args: [], env: [] };
   // The process must be able to use its terminal after the uid switch: like runc's
   // fixStdioPermissions, give the slave to the process's uid and keep the gid devpts chose (the
   // spec's default /dev/pts mount says gid=5, "tty"; runc: "the mount may prefer a different gid").
@@ -120,7 +122,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   // Last step of create: LSM exec labels take effect at the next execve of this thread, which is
   // the user program's (src/security/lsm.ts says why this is not after `start`).
   step('lsm-labels', () => applyProcessLabels(proc));
-  return { fifoFd, procFd, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env, seal, ttySlave };
+  return { fifoFd, fdDir, preserveFds: cfg.preserveFds, executable, args: proc.args, env: proc.env, seal, ttySlave };
 }
 
 /**

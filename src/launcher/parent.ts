@@ -16,6 +16,7 @@ import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
 import { stageTraceEnv } from '../trace';
 import { spawnKey, type EarlyInit, type SpawnShape } from './early-plan';
+import { reached, stageHookEnv } from '../step-hook';
 
 export interface LaunchOptions {
   init: InitConfig;
@@ -102,8 +103,9 @@ export function spawnInitStage(s: InitSpawn): ChildProcess {
       stdio,
       // The init stage never inherits the caller's environment (and so never pays for
       // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json. Only the
-      // trace switch is passed on (trace.ts).
-      env: stageTraceEnv(),
+      // trace switch and the test-only step hook's variables are passed on, when set (trace.ts,
+      // step-hook.ts).
+      env: { ...stageTraceEnv(), ...stageHookEnv() },
       // setsid(2): the container gets a session of its own, as runc's init does.
       detached: true,
     });
@@ -127,6 +129,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   // An early stage of another shape is killed by take() (it would be the wrong stage).
   const child = opts.early?.take(spawnKey(shape)) ?? spawnInitStage({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
   opts.onSpawn?.(child);
+  reached('spawn');
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const channel = child.stdio[channelFd] as Socket | null;
   if (!channel || child.pid === undefined) {
@@ -137,16 +140,20 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   try {
     opts.onBoot?.(h.pid);
     await h.expect('hello', opts.onWarning);
+    reached('hello');
     opts.onHello(h.pid);
     h.send({ type: 'bootstrap', config: init });
+    reached('bootstrap');
     const next = await h.expect(['ready', 'hooks'], opts.onWarning);
     if (next.type === 'hooks') {
       // The init stage has made the mounts and waits before pivot_root (protocol.ts).
       if (!opts.onHooks) throw new InitStageError('protocol', 'init asked for hooks nobody configured');
+      reached('hooks');
       opts.onHooks(next.phases);
       h.send({ type: 'hooks-done' });
       await h.expect('ready', opts.onWarning);
     }
+    reached('ready');
     return h;
   } catch (e) {
     await h.kill();

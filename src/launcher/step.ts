@@ -1,5 +1,8 @@
 // A named step of the init or exec stage: a failure is reported to the parent with the step's
 // name (protocol.ts error{step}), so "create failed (pivot_root): ..." says where it happened.
+// Each step is also a point of the test-only step hook (src/step-hook.ts).
+import { reached } from '../step-hook';
+
 export class StepError extends Error {
   constructor(readonly step: string, readonly cause: unknown) {
     super(`${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
@@ -7,6 +10,7 @@ export class StepError extends Error {
 }
 
 export function step<T>(name: string, fn: () => T): T {
+  reached(name);
   try {
     return fn();
   } catch (e) {

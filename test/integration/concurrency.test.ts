@@ -7,25 +7,14 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { assertNoLeaks, bundleFor, cleanupRoot, errorLines, makeStateRoot, quiet, skipReason, stateOf, tsrun, tsrunAsync } from '../lib/harness';
+import { assertNoLeaks, bundleFor, cleanupRoot, errorLines, makeStateRoot, quiet, skipReason, stateOf, tsrun } from '../lib/harness';
+import { cli, lifecycle } from '../lib/lifecycle';
 
 const root = makeStateRoot();
 t.teardown(() => cleanupRoot(root));
 
 const LIFECYCLES = 30;
 const ROUNDS = 5;
-
-interface Done { status: number | null; stdout: string; stderr: string }
-function finish(p: ChildProcess): Promise<Done> {
-  let stdout = '';
-  let stderr = '';
-  p.stdout?.on('data', (d) => (stdout += d));
-  p.stderr?.on('data', (d) => (stderr += d));
-  // 'exit', not 'close': a created container keeps create's stdout and stderr open.
-  return new Promise((resolve) => p.on('exit', (status) => setImmediate(() => resolve({ status, stdout, stderr }))));
-}
-const cli = (args: string[]): Promise<Done> => finish(tsrunAsync(root, args));
 
 /** The empty /tsrun parents of every hierarchy, removed; false when one is in use by others. */
 function removeParents(): string | false {
@@ -39,19 +28,6 @@ function removeParents(): string | false {
     }
   }
   return false;
-}
-
-async function lifecycle(bundle: string, id: string): Promise<string | undefined> {
-  const c = await cli(['create', '-b', bundle, id]);
-  if (c.status !== 0) return `create ${id}: ${c.stderr.trim()}`;
-  const s = await cli(['start', id]);
-  if (s.status !== 0) return `start ${id}: ${s.stderr.trim()}`;
-  const k = await cli(['kill', id, 'KILL']);
-  if (k.status !== 0) return `kill ${id}: ${k.stderr.trim()}`;
-  // The process may still be dying: delete --force waits for it, as a manager's delete would.
-  const d = await cli(['delete', '--force', id]);
-  if (d.status !== 0) return `delete ${id}: ${d.stderr.trim()}`;
-  return undefined;
 }
 
 t.test(`${LIFECYCLES} concurrent lifecycles x ${ROUNDS} rounds, the /tsrun parents absent at each start`, { skip: skipReason }, async (t) => {
@@ -69,7 +45,7 @@ t.test(`${LIFECYCLES} concurrent lifecycles x ${ROUNDS} rounds, the /tsrun paren
       return;
     }
     const ids = Array.from({ length: LIFECYCLES }, (_, i) => `conc-${process.pid}-${round}-${i}`);
-    const errors = (await Promise.all(ids.map((id) => lifecycle(bundle, id)))).filter((e): e is string => e !== undefined);
+    const errors = (await Promise.all(ids.map((id) => lifecycle(root, bundle, id, 'kill')))).filter((e): e is string => e !== undefined);
     ok += LIFECYCLES - errors.length;
     t.same(errors, [], `round ${round}: every lifecycle succeeds`);
   }
@@ -83,7 +59,7 @@ t.test('8 concurrent creates of one id: exactly one succeeds, the others say it 
     c.process.args = ['sleep', '600'];
   });
   const id = `same-${process.pid}`;
-  const results = await Promise.all(Array.from({ length: 8 }, () => cli(['create', '-b', bundle, id])));
+  const results = await Promise.all(Array.from({ length: 8 }, () => cli(root, ['create', '-b', bundle, id])));
   const won = results.filter((r) => r.status === 0);
   t.equal(won.length, 1, 'one create succeeds');
   for (const r of results.filter((x) => x.status !== 0)) {

@@ -201,9 +201,9 @@ export function quiet(c: any): void {
   if (c.process?.capabilities) delete c.process.capabilities.ambient;
 }
 
-/** `tsrun` with a caller-chosen stdio array (extra fds for --preserve-fds, or 'ignore'). */
-export function tsrunSpawn(root: string, args: string[], stdio: import('node:child_process').StdioOptions) {
-  return spawn(ENV, [...NO_TAP_HOOKS, TSRUN, '--root', root, ...args], { stdio });
+/** `tsrun` with a caller-chosen stdio array (extra fds for --preserve-fds, or 'ignore'), and environment. */
+export function tsrunSpawn(root: string, args: string[], stdio: import('node:child_process').StdioOptions, env: NodeJS.ProcessEnv = process.env) {
+  return spawn(ENV, [...NO_TAP_HOOKS, TSRUN, '--root', root, ...args], { stdio, env });
 }
 
 /** Collects a child's stdout/stderr and waits for its exit. */

@@ -43,3 +43,9 @@ t.test('EPIPE: writeOut returns false quietly, the process goes on', async (t) =
   t.match(r.stderr, /result false/);
   t.notMatch(r.stderr, /Error/);
 });
+
+t.test('oneLine: an error message quoting a value with control characters stays one line', async (t) => {
+  const { oneLine } = await import('../../src/cli/report');
+  t.equal(oneLine('got "a\nb\tc\u0007d\u2028e"'), 'got "a\\nb\\tc\\u0007d\\u2028e"');
+  t.equal(oneLine('unicode stays: 日本語 🐳'), 'unicode stays: 日本語 🐳');
+});

@@ -2,6 +2,7 @@
 import { createContainer } from '../../container/create';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
+import { reached } from '../../step-hook';
 
 export const createUsage = `Usage: tsrun create [options] <container-id>
 
@@ -34,6 +35,7 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
     preserveFds: int(a, 'preserve-fds', 0),
     consoleSocket: str(a, 'console-socket'),
   });
+  reached('go');
   created.handle.send({ type: 'go' });
   created.handle.release();
   return 0;
