@@ -13,6 +13,7 @@ import { log } from '../log';
 import { SIGNALS } from '../sys/signals';
 import { managerOf } from './cleanup';
 import { statusOf } from './state';
+import { canExec } from '../state/status';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
@@ -86,10 +87,8 @@ function exitStatus(raw: number): number {
 
 export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const rec = readRecord(g.root, o.id);
-  const status = statusOf(g, rec);
-  if (status === 'stopped') throw new StateError('cannot exec in a stopped container');
-  if (status === 'paused' && !o.ignorePaused) throw new StateError('cannot exec in a paused container (use --ignore-paused to override)');
-  if (status === 'creating') throw new StateError('cannot exec in a container that is still being created');
+  const refused = canExec(statusOf(g, rec), o.ignorePaused);
+  if (refused) throw refused;
   checkPreservedFds(o.preserveFds);
   const proc = buildExecProcess(rec.config.process as Process | undefined, o);
   checkTerminal(proc.terminal, o.detach, o.consoleSocket);

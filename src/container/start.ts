@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord } from '../state/store';
-import { isOurProcessAlive } from '../state/status';
+import { canStart, isOurProcessAlive } from '../state/status';
 import { statusOf } from './state';
-import { RuntimeError, StateError } from '../errors';
+import { RuntimeError } from '../errors';
 import { killEverything, sleepMs } from './cleanup';
 import { baseStateOf, isHookFailure, runPoststartHooks, startWaitMs } from '../hooks/phases';
 import { parseStartReply } from '../hooks/start-fifo';
@@ -16,14 +16,6 @@ import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 
 const START_TIMEOUT_MS = 30_000;
-
-/** runc's words for each refused status (libcontainer/container_linux.go). */
-export function refuseStart(status: string): StateError | undefined {
-  if (status === 'created') return undefined;
-  if (status === 'stopped') return new StateError('cannot start a container that has stopped');
-  if (status === 'running') return new StateError('cannot start an already running container');
-  return new StateError(`cannot start a container in the ${status} state`);
-}
 
 /**
  * Opens the fifo, waits for init's answer, removes the fifo. A startContainer hook failure comes
@@ -91,9 +83,8 @@ export function startContainer(g: GlobalOptions, id: string): void {
 function startLocked(g: GlobalOptions, id: string): void {
   const rec = readRecord(g.root, id);
   // statusOf, not bare facts: a paused (frozen) created container must be refused, not waited on.
-  const refused = refuseStart(statusOf(g, rec));
+  const refused = canStart(statusOf(g, rec), Boolean(rec.config.process));
   if (refused) throw refused;
-  if (!rec.config.process) throw new StateError('cannot start a container without a process (config.json has no "process")');
   try {
     releaseInit(g, rec);
   } catch (e) {

@@ -11,11 +11,12 @@ import { CgroupError } from '../cgroups/errors';
 import type { LinuxResources, LinuxThrottleDevice, LinuxWeightDevice } from '../spec/types';
 import { validateConfig } from '../spec/generated/validators';
 import { describeSchemaError } from '../spec/validate';
-import { RuntimeError, SpecError, StateError, UsageError } from '../errors';
+import { RuntimeError, SpecError, UsageError } from '../errors';
 import { log } from '../log';
 import { lockContainer } from '../state/lock';
 import { readRecord, writeRecord } from '../state/store';
 import { statusOf } from './state';
+import { canUpdate } from '../state/status';
 import type { GlobalOptions } from './context';
 import { SPEC_VERSION } from '../spec/version';
 
@@ -301,8 +302,8 @@ export function updateContainer(g: GlobalOptions, id: string, delta: LinuxResour
   const unlock = lockContainer(g.root, id);
   try {
     const rec = readRecord(g.root, id);
-    const status = statusOf(g, rec);
-    if (status !== 'created' && status !== 'running' && status !== 'paused') throw new StateError('container not running');
+    const refused = canUpdate(statusOf(g, rec));
+    if (refused) throw refused;
     if (!rec.cgroup) throw new CgroupError(`container ${id} has no cgroup recorded; its limits cannot change`, { code: 'cgroup-state' });
     const merged = mergeResources(rec.resources ?? {}, delta, (m) => log.warn(m));
     // set() refuses what this host or tsrun cannot apply before its first write; a value the

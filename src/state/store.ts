@@ -62,6 +62,11 @@ export function fifoPath(root: string, id: string): string {
   return path.join(containerDir(root, id), FIFO_NAME);
 }
 
+/** runc's ErrNotExist text, for a container id with no record. */
+export function notFound(id: string): StateError {
+  return new StateError(`container "${id}" does not exist`, 'not-found');
+}
+
 /** Reads a container's record; a missing container is runc's `container "x" does not exist`. */
 export function readRecord(root: string, id: string): ContainerRecord {
   const file = path.join(containerDir(root, id), STATE_FILE);
@@ -70,7 +75,7 @@ export function readRecord(root: string, id: string): ContainerRecord {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StateError(`container "${id}" does not exist`, 'not-found');
+      throw notFound(id);
     }
     throw new RuntimeError('state', `read ${file}: ${(e as Error).message}`);
   }
