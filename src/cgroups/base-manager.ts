@@ -7,10 +7,9 @@ import { type CgroupFs, readProcs, readProcsRecursive, writeCgroupFile } from '.
 import type { CgroupWarn, ResourceController } from './controller';
 import { mkdirTracked, removeCreatedDirs } from './dirs';
 import { CgroupError } from './errors';
-import type { CgroupManager } from './manager';
+import type { CgroupKind, CgroupManager, CgroupPaths, FreezerState, LinuxResources } from './types';
 import { assertResourcesSupported, controllersToWrite } from './resources';
 import { TSRUN_CGROUP_PARENT } from './cgroups-path';
-import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
 import type { Stats } from './stats';
 
 export abstract class BaseCgroupManager implements CgroupManager {
