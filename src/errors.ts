@@ -21,6 +21,33 @@ export class SpecError extends RuntimeError {
   }
 }
 
+/**
+ * One field of an input object has a wrong value, told by code that does not know where that
+ * object sits in the document (the memory-policy or CPU-list parsers, used by create's checks and
+ * by exec). The caller that knows turns it into a SpecError with `at(pointer)`; the field is a
+ * typed property, never recovered by splitting the message.
+ */
+export class FieldError extends RuntimeError {
+  /** Name of the field inside the object ("nodes", "final"); "" = the value itself. */
+  readonly field: string;
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super('invalid-config', field ? `${field}: ${reason}` : reason);
+    this.field = field;
+    this.reason = reason;
+  }
+
+  /** The SpecError for this field of the object at `pointer`. */
+  at(pointer: string): SpecError {
+    return new SpecError(this.field ? `${pointer}/${this.field}` : pointer, this.reason);
+  }
+
+  /** The same reason, about `field` (a list parser's error placed at the field that held the list). */
+  in(field: string): FieldError {
+    return new FieldError(field, this.reason);
+  }
+}
+
 /** A field the spec defines that tsrun does not implement yet: refused by name, never ignored. */
 export class UnsupportedError extends SpecError {
   constructor(pointer: string, what = 'is not supported by tsrun yet') {
