@@ -9,7 +9,6 @@ import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 import fs from 'node:fs';
 import { baseStateOf, runPoststopHooks } from '../hooks/phases';
-import type { Hooks } from '../spec/types';
 import { log } from '../log';
 
 export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
@@ -36,5 +35,5 @@ function deleteLocked(g: GlobalOptions, id: string, force: boolean): void {
   destroyContainer(g.root, rec);
   // runtime.md Lifecycle 13: after the container is destroyed, before delete returns; a failing
   // poststop hook is a warning and the others still run. The hooks are the ones stored at create.
-  runPoststopHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), (m) => log.warn(m));
+  runPoststopHooks(rec.config.hooks, baseStateOf(rec), (m) => log.warn(m));
 }

@@ -11,7 +11,6 @@ import { RuntimeError } from '../errors';
 import { killEverything, sleepMs } from './cleanup';
 import { baseStateOf, isHookFailure, runPoststartHooks, startWaitMs } from '../hooks/phases';
 import { parseStartReply } from '../hooks/start-fifo';
-import type { Hooks } from '../spec/types';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 
@@ -28,7 +27,7 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
   try {
     const buf = Buffer.alloc(4096);
     let got = Buffer.alloc(0);
-    const deadline = Date.now() + startWaitMs(rec.config.hooks as Hooks | undefined, START_TIMEOUT_MS);
+    const deadline = Date.now() + startWaitMs(rec.config.hooks, START_TIMEOUT_MS);
     for (;;) {
       // n === 0 means "no writer yet" as well as "writer gone": tell them apart by init's life,
       // sampled BEFORE the read. Init writes its answer and execs, and a quick program (`true`)
@@ -68,7 +67,7 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
  * failure fails `start` and stops the container (v1.3.0; runc terminates its init the same way).
  */
 export function runPoststart(rec: ContainerRecord): void {
-  runPoststartHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), rec.pid);
+  runPoststartHooks(rec.config.hooks, baseStateOf(rec), rec.pid);
 }
 
 export function startContainer(g: GlobalOptions, id: string): void {

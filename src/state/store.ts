@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError, StateError, UsageError } from '../errors';
 import type { CgroupPaths } from '../cgroups/types';
-import type { LinuxResources } from '../spec/types';
+import type { Hooks, LinuxResources, Process } from '../spec/types';
+import type { InitSeccomp } from '../security/seccomp';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
@@ -39,7 +40,19 @@ export interface ContainerRecord {
    */
   ownMountNamespace?: boolean;
   /** config.json as it was at create: the spec says later edits have no effect. Only fields later verbs need. */
-  config: { hooks?: unknown; process?: unknown; seccomp?: unknown; newKeyring?: boolean };
+  config: StoredConfig;
+}
+
+/** The parts of config.json (and of create's flags) that later verbs use, as they were at create. */
+export interface StoredConfig {
+  /** Run by start (startContainer wait, poststart), delete and run (poststop). */
+  hooks?: Hooks;
+  /** exec starts from it (env, cwd, user, capabilities...); start refuses a container without one. */
+  process?: Process;
+  /** exec loads the same filter into the process it starts. */
+  seccomp?: InitSeccomp;
+  /** false after create --no-new-keyring: exec joins no new session keyring either. */
+  newKeyring?: boolean;
 }
 
 // runc's id rule (libcontainer/factory_linux.go validateID): letters, digits, _ + - . only, and
