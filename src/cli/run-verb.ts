@@ -2,6 +2,7 @@
 // src/cli/commands/<verb>.ts). main.ts hands over the parsed global options; the verb sets up
 // its own copy of the logger and reports its own errors, because module state (the log config,
 // the RuntimeError class identity) is per bundle.
+import { RuntimeError } from '../errors';
 import { configureLog, type LogFormat } from '../log';
 import { reportError } from './report';
 import type { GlobalOptions } from '../container/context';
@@ -18,7 +19,7 @@ export type Handler = (argv: string[], g: GlobalOptions) => Promise<number>;
 export async function runVerb(verb: string, handler: Handler | undefined, argv: string[], g: VerbGlobals): Promise<number> {
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   try {
-    if (typeof handler !== 'function') throw new Error(`verb bundle for ${verb} has no handler`);
+    if (typeof handler !== 'function') throw new RuntimeError('internal', `verb bundle for ${verb} has no handler`);
     return await handler(argv, { root: g.root });
   } catch (e) {
     return reportError(e, verb);

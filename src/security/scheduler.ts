@@ -4,7 +4,7 @@
 // runs under them. Applied while the init stage still holds the runtime's capabilities: the
 // real-time policies, a lower nice value and SCHED_DEADLINE need CAP_SYS_NICE (sched(7)).
 import * as libc from '../sys/libc';
-import { SyscallError } from '../errors';
+import { FieldError, SyscallError } from '../errors';
 import type { Scheduler, SchedulerFlag, SchedulerPolicy } from '../spec/types';
 
 /** <linux/sched.h> policy numbers. SCHED_ISO (4) is reserved but was never merged into mainline. */
@@ -41,11 +41,11 @@ export const SCHED_ATTR_SIZE = 56;
  */
 export function encodeSchedAttr(s: Scheduler): Buffer {
   const policy = SCHED_POLICIES[s.policy];
-  if (policy === undefined) throw new Error(`unknown scheduler policy "${s.policy}"`);
+  if (policy === undefined) throw new FieldError('policy', `unknown scheduler policy "${s.policy}"`);
   let flags = 0;
   for (const f of s.flags ?? []) {
     const bit = SCHED_FLAGS[f];
-    if (bit === undefined) throw new Error(`unknown scheduler flag "${f}"`);
+    if (bit === undefined) throw new FieldError('flags', `unknown scheduler flag "${f}"`);
     flags |= bit;
   }
   const b = Buffer.alloc(SCHED_ATTR_SIZE);

@@ -12,6 +12,7 @@
 // - runc adds a `cgroup` namespace only on a cgroup v2 unified host. tsrun's default stays
 //   host-independent (the reference host is hybrid, where runc does not list it either).
 
+import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from './version';
 
 /** Hostname in the default spec; runc uses "runc". */
@@ -56,7 +57,7 @@ export interface DefaultSpecOptions {
 export function defaultSpec(opts: DefaultSpecOptions = {}): object {
   // The type already forbids `rootless: true`; this guards JavaScript callers and casts.
   if ((opts as { rootless?: boolean }).rootless) {
-    throw new Error('defaultSpec: rootless specs are not supported (no user namespace support yet)');
+    throw new RuntimeError('unsupported', 'defaultSpec: rootless specs are not supported (no user namespace support yet)');
   }
   return {
     ociVersion: SPEC_VERSION,

@@ -7,7 +7,7 @@
 // credentials, capabilities and no_new_privs are per thread on Linux, and tsrun relies on the main
 // thread being the one that spawns the init stage and later calls execve.
 import { koffi } from './koffi';
-import { SyscallError } from '../errors';
+import { RuntimeError, SyscallError } from '../errors';
 import { SYS } from './constants';
 
 type Lib = ReturnType<typeof koffi.load>;
@@ -293,7 +293,7 @@ export function schedSetaffinity(cpus: number[]): void {
 /** _exit(2): leaves without Node's teardown (the exec stage's last call, maybe under seccomp). */
 export function exitNow(code: number): never {
   fn('void _exit(int status)')(code);
-  throw new Error('_exit returned');
+  throw new RuntimeError('internal', '_exit returned');
 }
 /**
  * waitpid(2) on a libuv pool thread (koffi's async call), so the event loop keeps forwarding
