@@ -40,7 +40,6 @@ export type { HookPhase, HookState } from './run';
 
 /** The phases the parent runs for the init stage's `hooks` message, in this order (prestart first: config.md). */
 export const RUNTIME_CREATE_PHASES = ['prestart', 'createRuntime'] as const;
-export type RuntimeCreatePhase = (typeof RUNTIME_CREATE_PHASES)[number];
 
 export { ALL_PHASES } from './names';
 

@@ -4,10 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { StateError } from '../errors';
+import type { ContainerStatus } from '../spec/types';
 import type { ContainerRecord } from './store';
 import { FIFO_NAME } from './store';
 
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+/** runtime.md "State" status; one union for the whole project (spec/types.ts). */
+export type Status = ContainerStatus;
 
 /** /proc/<pid>/stat fields after the command name: [state, ppid, ..., starttime at index 19]. */
 export function readProcStat(pid: number): { state: string; startTime: number } | undefined {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError, StateError, UsageError } from '../errors';
 import type { CgroupPaths } from '../cgroups/types';
-import type { Hooks, LinuxResources, Process } from '../spec/types';
+import type { ContainerStatus, Hooks, LinuxResources, Process } from '../spec/types';
 import type { InitSeccomp } from '../security/seccomp';
 
 export const DEFAULT_ROOT = '/run/tsrun';
@@ -27,7 +27,7 @@ export interface ContainerRecord {
   /** Start time (clock ticks since boot, /proc/<pid>/stat field 22) of `pid`: tells our process from a later one reusing the pid. */
   startTime: number;
   /** The status the last writer saw; `status.ts` re-derives it from facts on every read. */
-  lastStatus: 'creating' | 'created' | 'running' | 'stopped';
+  lastStatus: Exclude<ContainerStatus, 'paused'>;
   cgroup?: CgroupPaths;
   /** linux.resources as applied (create, then every `update` merged over it). */
   resources?: LinuxResources;

@@ -209,9 +209,6 @@ export function symlinkat(target: string, dirfd: number, name: string, where?: s
 export function fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number, where?: string): void {
   check('fchownat', fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)')(dirfd, path, uid, gid, flags) as number, where ?? path);
 }
-export function fchmod(fd: number, mode: number, where?: string): void {
-  check('fchmod', fn('int fchmod(int fd, uint32_t mode)')(fd, mode) as number, where);
-}
 /** flock(2): advisory lock on an open file or directory, released when the fd is closed. */
 export function flock(fd: number, op: number): void {
   check('flock', fn('int flock(int fd, int op)')(fd, op) as number);

@@ -62,11 +62,6 @@ export function version(): { major: number; minor: number; micro: number } {
   return koffi.decode(v, 'tsrun_scmp_version') as { major: number; minor: number; micro: number };
 }
 
-/** seccomp_api_get(3): the API level libseccomp found the running kernel supports. */
-export function apiLevel(): number {
-  return fn('unsigned int seccomp_api_get(void)')() as number;
-}
-
 /** seccomp_init(3); null when libseccomp refuses the default action (unknown, or not in the kernel). */
 export function init(defaultAction: number): FilterCtx | null {
   return (fn('void *seccomp_init(uint32_t def_action)')(defaultAction) as FilterCtx | null) ?? null;
