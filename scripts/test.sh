@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, in layers: typecheck, unit tests (no root), integration tests (root, real
+# The whole test suite, in layers: typecheck, lint, unit tests (no root), integration tests (root, real
 # containers), the container-manager client tests (containerd/ctr, podman, dockerd with tsrun as
 # their runtime; TSRUN_CLIENT_RUNTIME picks another runtime), the whole-machine leak check
 # (test/integration/zz-leaks.test.ts), then the conformance suite.
@@ -11,6 +11,8 @@ fail=0
 node scripts/gen-validators.mjs >/dev/null
 echo "== typecheck"
 npx tsc --noEmit -p . || fail=1
+echo "== lint"
+npm run --silent lint || fail=1
 
 tap_out=$(mktemp)
 # One tap run per layer, all into $tap_out. The leak check comes last among them: the client tests

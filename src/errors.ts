@@ -32,7 +32,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 const ERROR_CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES);
 
 /** Whether `code` (read from a stage's message, say) is one of ErrorCode's members. */
-export function isErrorCode(code: unknown): code is ErrorCode {
+function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && ERROR_CODE_SET.has(code);
 }
 

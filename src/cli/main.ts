@@ -49,7 +49,6 @@ type VerbMain = (verb: string, handler: string, argv: string[], g: VerbGlobals) 
 
 function loadVerb(verb: string): VerbMain {
   // Each bundle's `main` is run-verb.ts's runVerb around that command's handler.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require(path.join(__dirname, 'verbs', `${verb}.js`)) as { main: VerbMain }).main;
 }
 
@@ -84,7 +83,7 @@ Global options:
   -h, --help             print this help; \`tsrun <command> --help\` for a command
 `;
 
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   let verbName = '';
   try {
     const { g, verb, rest } = parseGlobals(argv);

@@ -11,7 +11,7 @@ import { FieldError } from '../errors';
 import type { ExecCPUAffinity } from '../spec/types';
 
 /** The largest id a list may name: CPU and node masks are bounded by the kernel's NR_CPUS (8192 max). */
-export const MAX_LIST_ID = 8191;
+const MAX_LIST_ID = 8191;
 
 /**
  * Parses a cpuset(7) list ("0-3,7", "", " 1 , 4-5 ") into sorted unique ids. Throws a FieldError

@@ -11,12 +11,12 @@ import { FieldError, SyscallError } from '../errors';
 import type { IOPriorityClass, LinuxIOPriority } from '../spec/types';
 
 /** <linux/ioprio.h>: IOPRIO_CLASS_RT = 1, BE = 2, IDLE = 3. */
-export const IOPRIO_CLASSES: Readonly<Record<IOPriorityClass, number>> = Object.freeze({
+const IOPRIO_CLASSES: Readonly<Record<IOPriorityClass, number>> = Object.freeze({
   IOPRIO_CLASS_RT: 1,
   IOPRIO_CLASS_BE: 2,
   IOPRIO_CLASS_IDLE: 3,
 });
-export const IOPRIO_WHO_PROCESS = 1;
+const IOPRIO_WHO_PROCESS = 1;
 const IOPRIO_CLASS_SHIFT = 13;
 
 /** IOPRIO_PRIO_VALUE(class, level); levels are 0 (highest) .. 7 (lowest) for RT and BE. */

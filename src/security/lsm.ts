@@ -25,7 +25,7 @@ export interface LsmPaths {
   /** selinuxfs: present (with its "enforce" file) when SELinux is enabled. */
   selinuxEnforce: string;
 }
-export const HOST_LSM_PATHS: LsmPaths = {
+const HOST_LSM_PATHS: LsmPaths = {
   apparmorEnabled: '/sys/module/apparmor/parameters/enabled',
   apparmorSecurityfs: '/sys/kernel/security/apparmor',
   selinuxEnforce: '/sys/fs/selinux/enforce',
@@ -92,7 +92,7 @@ export interface AttrPaths {
   /** The shared attribute (older AppArmor, and SELinux). */
   exec: string;
 }
-export const THREAD_ATTR_PATHS: AttrPaths = {
+const THREAD_ATTR_PATHS: AttrPaths = {
   // thread-self: the attribute is per task, and the thread that calls execve is this one.
   apparmorExec: '/proc/thread-self/attr/apparmor/exec',
   exec: '/proc/thread-self/attr/exec',

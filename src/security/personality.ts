@@ -8,7 +8,7 @@ import { FieldError, SyscallError } from '../errors';
 import type { LinuxPersonality, PersonalityDomain } from '../spec/types';
 
 /** <linux/personality.h>: PER_LINUX = 0x0000, PER_LINUX32 = 0x0008. */
-export const PERSONALITY_DOMAINS: Readonly<Record<PersonalityDomain, number>> = Object.freeze({
+const PERSONALITY_DOMAINS: Readonly<Record<PersonalityDomain, number>> = Object.freeze({
   LINUX: 0x0000,
   LINUX32: 0x0008,
 });

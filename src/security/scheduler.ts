@@ -8,7 +8,7 @@ import { FieldError, SyscallError } from '../errors';
 import type { Scheduler, SchedulerFlag, SchedulerPolicy } from '../spec/types';
 
 /** <linux/sched.h> policy numbers. SCHED_ISO (4) is reserved but was never merged into mainline. */
-export const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = Object.freeze({
+const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = Object.freeze({
   SCHED_OTHER: 0,
   SCHED_FIFO: 1,
   SCHED_RR: 2,
@@ -19,7 +19,7 @@ export const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = Object.
 });
 
 /** <linux/sched.h> SCHED_FLAG_* bits of sched_attr.sched_flags. */
-export const SCHED_FLAGS: Readonly<Record<SchedulerFlag, number>> = Object.freeze({
+const SCHED_FLAGS: Readonly<Record<SchedulerFlag, number>> = Object.freeze({
   SCHED_FLAG_RESET_ON_FORK: 0x01,
   SCHED_FLAG_RECLAIM: 0x02,
   SCHED_FLAG_DL_OVERRUN: 0x04,

@@ -24,7 +24,7 @@ export interface SpecCheck {
 }
 
 /** Escapes one JSON-pointer reference token (RFC 6901: "~" -> "~0", "/" -> "~1"). */
-export function pointerToken(key: string): string {
+function pointerToken(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -40,7 +40,7 @@ const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 /** linux.rootfsPropagation: the spec lists the first four; runc also accepts the recursive forms. */
-export const ROOTFS_PROPAGATIONS: readonly string[] = [
+const ROOTFS_PROPAGATIONS: readonly string[] = [
   'shared', 'slave', 'private', 'unbindable', 'rshared', 'rslave', 'rprivate', 'runbindable',
 ];
 

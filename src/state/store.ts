@@ -9,7 +9,7 @@ import type { ContainerStatus, Hooks, LinuxResources, Process } from '../spec/ty
 import type { InitSeccomp } from '../security/seccomp';
 
 export const DEFAULT_ROOT = '/run/tsrun';
-export const STATE_FILE = 'state.json';
+const STATE_FILE = 'state.json';
 export const FIFO_NAME = 'exec.fifo';
 
 /** Everything tsrun remembers about one container between commands. */
@@ -58,7 +58,7 @@ export interface StoredConfig {
 // runc's id rule (libcontainer/factory_linux.go validateID): letters, digits, _ + - . only, and
 // never "." or ".." (they would name the state root itself or its parent).
 const ID_RE = /^[\w+\-.]+$/;
-export const MAX_ID_LENGTH = 1024;
+const MAX_ID_LENGTH = 1024;
 
 export function checkId(id: unknown): string {
   if (typeof id !== 'string' || id === '') throw new UsageError('container id cannot be empty');
@@ -69,10 +69,6 @@ export function checkId(id: unknown): string {
 
 export function containerDir(root: string, id: string): string {
   return path.join(root, checkId(id));
-}
-
-export function fifoPath(root: string, id: string): string {
-  return path.join(containerDir(root, id), FIFO_NAME);
 }
 
 /** runc's ErrNotExist text, for a container id with no record. */

@@ -71,10 +71,6 @@ function syscall(): Fn {
 }
 
 // ---- processes, identity ---------------------------------------------------------------------
-export function getpid(): number {
-  return fn('int getpid(void)')() as number;
-}
-
 export function prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4 = 0, arg5 = 0): number {
   const r = fn('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(
     option, arg2, arg3, arg4, arg5) as number;
@@ -224,9 +220,6 @@ export function closeRange(first: number, last: number, flags: number): void {
 export function accessFd(fd: number, mode: number): boolean {
   return Number(syscall()(SYS.faccessat2, 'int', fd, 'str', '', 'int', mode, 'int', 0x1000 /* AT_EMPTY_PATH */)) === 0;
 }
-export function access(path: string, mode: number): boolean {
-  return (fn('int access(const char *path, int mode)')(path, mode) as number) === 0;
-}
 
 // ---- resources, capabilities, signals ---------------------------------------------------------
 export function prlimit(pid: number, resource: number, soft?: bigint, hard?: bigint): { cur: bigint; max: bigint } {
@@ -274,10 +267,6 @@ export function unblockAllSignals(): void {
 export function execve(path: string, argv: string[], env: string[]): never {
   const r = fn('int execve(const char *path, const char **argv, const char **envp)')(path, [...argv, null], [...env, null]) as number;
   throw new SyscallError('execve', koffi.errno(), path, `exec ${JSON.stringify(argv[0])} (ret ${r})`);
-}
-
-export function errno(): number {
-  return koffi.errno();
 }
 
 // ---- exec (src/launcher/exec-*.ts, src/container/exec.ts) -------------------------------------

@@ -16,7 +16,7 @@ let lib: Lib | undefined;
 let loadError: string | undefined;
 const cache = new Map<string, Fn>();
 
-export const NOT_INSTALLED = 'libseccomp is not installed (libseccomp.so.2 could not be loaded; on Debian: apt-get install libseccomp2)';
+const NOT_INSTALLED = 'libseccomp is not installed (libseccomp.so.2 could not be loaded; on Debian: apt-get install libseccomp2)';
 
 function open(): Lib {
   if (lib) return lib;

@@ -14,7 +14,6 @@ import { splitPsArgv } from '../../src/cli/commands/ps';
 const repo = path.resolve(__dirname, '../..');
 // validateResources uses the generated validators: make sure they match schemas/ as they are now.
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 // (container/update.ts imports them, so it is loaded only now; a static import would run first.)
 const { mergeResources, validateResources } = require('../../src/container/update') as typeof Update;
 

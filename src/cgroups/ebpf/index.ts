@@ -7,7 +7,7 @@ import { buildDeviceFilter } from './device-filter';
 import { emulateDeviceRules } from './device-rules';
 
 export { bpfDeviceFilterAttacher, type DeviceFilterAttacher } from './attach';
-export { buildDeviceFilter, deviceFilterItems, DEVICE_FILTER_LICENSE } from './device-filter';
+export { buildDeviceFilter } from './device-filter';
 export { deviceAllowed, emulateDeviceRules, type DeviceCgroupState, type DeviceException, type DeviceRequest } from './device-rules';
 
 /** The program for `rules` in config order plus the default allowed devices; validates the rules (SpecError). */

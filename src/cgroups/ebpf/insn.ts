@@ -28,7 +28,7 @@ export const BPF_MOV = 0xb0;
 export const BPF_JEQ = 0x10;
 export const BPF_JNE = 0x50;
 export const BPF_EXIT = 0x90;
-export const BPF_K = 0x00;
+const BPF_K = 0x00;
 export const BPF_X = 0x08;
 
 /** Registers r0 (return value) .. r10 (frame pointer); r1 holds the context on entry. */

@@ -20,7 +20,7 @@ const POINTER = '/linux/resources/blockIO';
 type BlockIO = NonNullable<LinuxResources['blockIO']>;
 
 /** The files that carry weights on this kernel: CFQ's when present, else BFQ's. */
-export function weightFiles(cfs: CgroupFs, dir: string): { weight: string; weightDevice: string } {
+function weightFiles(cfs: CgroupFs, dir: string): { weight: string; weightDevice: string } {
   return hasFile(cfs, dir, 'blkio.weight')
     ? { weight: 'blkio.weight', weightDevice: 'blkio.weight_device' }
     : { weight: 'blkio.bfq.weight', weightDevice: 'blkio.bfq.weight_device' };

@@ -14,7 +14,7 @@ import { SpecError } from '../../errors';
 const FILES = ['cpuset.cpus', 'cpuset.mems'];
 
 /** Fill empty cpuset.cpus/mems of `dirs` from their parents; `dirs` must be ordered top-down. */
-export function inheritCpuset(cfs: CgroupFs, dirs: readonly string[]): void {
+function inheritCpuset(cfs: CgroupFs, dirs: readonly string[]): void {
   for (const dir of dirs) {
     for (const name of FILES) {
       const file = path.join(dir, name);

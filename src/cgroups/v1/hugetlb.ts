@@ -16,7 +16,7 @@ import { checkInt } from './values';
 const POINTER = '/linux/resources/hugepageLimits';
 
 /** Where the kernel lists the huge page sizes it supports ("hugepages-2048kB", ...). */
-export const SYSFS_HUGEPAGES = '/sys/kernel/mm/hugepages';
+const SYSFS_HUGEPAGES = '/sys/kernel/mm/hugepages';
 
 export const hugetlbV1: ResourceController = {
   hierarchy: 'hugetlb',

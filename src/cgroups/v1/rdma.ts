@@ -12,7 +12,7 @@ import { checkInt, UINT32 } from './values';
 type Rdma = NonNullable<LinuxResources['rdma']>;
 
 /** The rdma.max lines for `rdma`, in config order. */
-export function rdmaLines(rdma: Rdma): string[] {
+function rdmaLines(rdma: Rdma): string[] {
   return Object.entries(rdma).map(([device, l]) => {
     let line = device;
     if (l.hcaHandles !== undefined) line += ` hca_handle=${l.hcaHandles}`;

@@ -3,7 +3,7 @@ import { createContainer } from '../../container/create';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
 
-export const createUsage = `Usage: tsrun create [options] <container-id>
+const createUsage = `Usage: tsrun create [options] <container-id>
 
 Create a container from the bundle; its process waits until \`tsrun start\`.
 
