@@ -7,8 +7,8 @@
 // text, not just the parsed value.
 //
 // Known differences between runc releases (we follow the runc installed on the reference host, 1.1.5):
-// - runc >= 1.2 no longer lists `ambient` capabilities and adds "/sys/devices/virtual/tpm" to
-//   maskedPaths;
+// - runc >= 1.2 no longer lists `ambient` capabilities (its Example() in
+//   libcontainer/specconv/example.go; test/unit/default-spec-command.test.ts pins the rest of it);
 // - runc adds a `cgroup` namespace only on a cgroup v2 unified host. tsrun's default stays
 //   host-independent (the reference host is hybrid, where runc does not list it either).
 
