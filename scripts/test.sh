@@ -11,6 +11,7 @@ fail=0
 node scripts/gen-validators.mjs >/dev/null
 echo "== typecheck"
 npx tsc --noEmit -p . || fail=1
+npx tsc --noEmit -p conformance || fail=1
 echo "== lint"
 npm run --silent lint || fail=1
 
