@@ -6,6 +6,7 @@ import fs, { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path';
 import { specCommand } from '../../src/cli/commands/spec';
 import { RuntimeError, UsageError } from '../../src/errors';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 /**
  * What `runc spec` writes, written out by hand from runc's own definition of it (Example() in
@@ -23,7 +24,7 @@ import { RuntimeError, UsageError } from '../../src/errors';
  */
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 const RUNC_SPEC_DOCUMENT = {
-  ociVersion: '1.3.0', // runc: specs.Version of the runtime-spec it vendors
+  ociVersion: SPEC_VERSION, // runc: specs.Version of the runtime-spec it vendors
   process: {
     terminal: true,
     user: { uid: 0, gid: 0 },
