@@ -123,6 +123,7 @@ async function main() {
       continue;
     }
     const ctx = new Context(c.name, index);
+    /** @type {unknown} */
     let error;
     try {
       await runCase(c, ctx);
@@ -131,7 +132,7 @@ async function main() {
     }
     const cleanupErrors = ctx.cleanup();
     if (!error && cleanupErrors.length) error = new Error(`cleanup failed: ${cleanupErrors.join('; ')}`);
-    const reason = error ? oneLine(error.message ?? error) : '';
+    const reason = error ? oneLine(error instanceof Error ? error.message : error) : '';
     if (c.name in known) {
       if (error) {
         skipped++;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, in layers: typecheck, unit tests (no root), integration tests (root, real
+# The whole test suite, in layers: typecheck, lint, unit tests (no root), integration tests (root, real
 # containers), the container-manager client tests (containerd/ctr, podman, dockerd with tsrun as
 # their runtime; TSRUN_CLIENT_RUNTIME picks another runtime), the reliability suite
 # (test/reliability/: many lifecycles, SIGKILL at every step, mutated configs), the whole-machine
@@ -18,6 +18,9 @@ export TSRUN_LEAK_BASELINE="$leak_baseline"
 node scripts/gen-validators.mjs >/dev/null
 echo "== typecheck"
 npx tsc --noEmit -p . || fail=1
+npx tsc --noEmit -p conformance || fail=1
+echo "== lint"
+npm run --silent lint || fail=1
 
 tap_out=$(mktemp)
 # One tap run per layer, all into $tap_out. The leak check comes last among them: the client and

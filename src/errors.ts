@@ -2,9 +2,43 @@
 // `code`; only src/cli prints errors and picks exit codes (docs/ARCHITECTURE.md section 4).
 import { constants as osConstants } from 'node:os';
 
+/**
+ * Every `code` a RuntimeError can carry, so that a caller can switch on it (the compiler knows
+ * the members). Grouped by who raises them; a new failure kind gets a member here.
+ */
+const ERROR_CODES = [
+  // Input: the CLI, config.json and the other documents a verb reads.
+  'usage', 'invalid-config', 'unsupported', 'invalid-json', 'invalid-resources', 'invalid-state',
+  'invalid-features', 'config-not-found', 'config-unreadable', 'config-exists', 'bundle-not-found',
+  'spec', 'rootfs-tar', 'resources', 'process', 'preserve-fds', 'pid-file',
+  // Container state (state/): a status that forbids the verb, an id that is missing or taken.
+  'bad-state', 'not-found', 'exists', 'state',
+  // The kernel said no (SyscallError), or the init/exec stage reported a failure (InitStageError).
+  'syscall', 'init-stage', 'protocol', 'spawn',
+  // cgroups (CgroupError): the generic one, then a busy/frozen cgroup, a limit below the usage, a
+  // controller the host lacks, a broken record, a feature the kernel lacks.
+  'cgroup', 'cgroup-busy', 'cgroup-limit', 'cgroup-missing', 'cgroup-state', 'cgroup-unsupported',
+  // Building the container and its process.
+  'mount', 'rootfs', 'masked-paths', 'device', 'namespace', 'sysctl', 'rlimit', 'oom-score-adj', 'lsm',
+  'seccomp', 'seccomp-unavailable', 'seccomp-listener', 'unsupported-arch', 'console', 'pty',
+  // Verbs.
+  'start', 'exec', 'ps', 'hook',
+  // A tsrun bug (an impossible state reached); reported like the others, never as a stack trace.
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const ERROR_CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** Whether `code` (read from a stage's message, say) is one of ErrorCode's members. */
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && ERROR_CODE_SET.has(code);
+}
+
 export class RuntimeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -15,9 +49,36 @@ export class RuntimeError extends Error {
 export class SpecError extends RuntimeError {
   /** JSON pointer of the offending value, e.g. "/process/cwd" ("" = whole document). */
   readonly pointer: string;
-  constructor(pointer: string, message: string, code = 'invalid-config') {
+  constructor(pointer: string, message: string, code: ErrorCode = 'invalid-config') {
     super(code, pointer ? `${pointer}: ${message}` : message);
     this.pointer = pointer;
+  }
+}
+
+/**
+ * One field of an input object has a wrong value, told by code that does not know where that
+ * object sits in the document (the memory-policy or CPU-list parsers, used by create's checks and
+ * by exec). The caller that knows turns it into a SpecError with `at(pointer)`; the field is a
+ * typed property, never recovered by splitting the message.
+ */
+export class FieldError extends RuntimeError {
+  /** Name of the field inside the object ("nodes", "final"); "" = the value itself. */
+  readonly field: string;
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super('invalid-config', field ? `${field}: ${reason}` : reason);
+    this.field = field;
+    this.reason = reason;
+  }
+
+  /** The SpecError for this field of the object at `pointer`. */
+  at(pointer: string): SpecError {
+    return new SpecError(this.field ? `${pointer}/${this.field}` : pointer, this.reason);
+  }
+
+  /** The same reason, about `field` (a list parser's error placed at the field that held the list). */
+  in(field: string): FieldError {
+    return new FieldError(field, this.reason);
   }
 }
 
@@ -37,7 +98,7 @@ export class UsageError extends RuntimeError {
 
 /** The container is not in a state that allows the operation; runc reads "from X to Y". */
 export class StateError extends RuntimeError {
-  constructor(message: string, code = 'bad-state') {
+  constructor(message: string, code: 'bad-state' | 'not-found' | 'exists' = 'bad-state') {
     super(code, message);
   }
 }
@@ -75,7 +136,8 @@ export class InitStageError extends RuntimeError {
   readonly errno?: number;
   readonly path?: string;
   constructor(step: string, message: string, fields: { code?: string; syscall?: string; errno?: number; path?: string } = {}) {
-    super(fields.code ?? 'init-stage', message);
+    // The code crosses the stage protocol as a string: only a known member is kept.
+    super(isErrorCode(fields.code) ? fields.code : 'init-stage', message);
     this.step = step;
     this.syscall = fields.syscall;
     this.errno = fields.errno;

@@ -148,7 +148,9 @@ export default [
       c.process.execCPUAffinity = { initial: '0', final: '0' };
     },
     expect: (r) => {
-      const host = fs.readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:.*$/m)[0];
+      const line = fs.readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:.*$/m);
+      ok(line, 'no Cpus_allowed_list in /proc/self/status');
+      const host = line[0];
       eq(r.stdout.trim(), host, 'Cpus_allowed_list (same as the runtime\'s)');
     },
   },

@@ -74,7 +74,7 @@ export default [
       };
       const r = exec('python3', [client, sock, JSON.stringify(spec)], { timeoutMs: 60_000 });
       succeeded(r, 'console socket client');
-      const got = JSON.parse(r.stdout.trim().split('\n').pop());
+      const got = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
       eq(got.msg, '/dev/ptmx', 'message body');
       eq(got.nfds, 1, 'fds in the message');
       const o = kv(got.out);

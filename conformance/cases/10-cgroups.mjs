@@ -223,7 +223,9 @@ export default [
     rule: 'config-linux.md Block IO: "throttleReadBpsDevice, throttleWriteIOPSDevice ... (array of objects, OPTIONAL) - specify the list of devices which will be bandwidth rate limited" (v1 blkio.throttle.*_device)',
     skip: () => needV1('blkio')() ?? (someBlockDevice() ? undefined : 'no block device on this host'),
     run: (ctx) => {
-      const [major, minor] = someBlockDevice().split(':').map(Number);
+      const dev = someBlockDevice();
+      ok(dev, 'no block device on this host');
+      const [major, minor] = dev.split(':').map(Number);
       ctx.config.linux.resources.blockIO = { throttleReadBpsDevice: [{ major, minor, rate: 1048576 }], throttleWriteIOPSDevice: [{ major, minor, rate: 120 }] };
       sleeper(ctx);
       eq(readV1('blkio', ctx.id, 'blkio.throttle.read_bps_device'), `${major}:${minor} 1048576`, 'blkio.throttle.read_bps_device');

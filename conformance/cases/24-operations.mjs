@@ -108,7 +108,7 @@ export default [
         fs.closeSync(out);
         await new Promise((resolve) => setTimeout(resolve, delay));
         child.kill('SIGKILL');
-        await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+        await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
         const r = ctx.delete(id, true);
         succeeded(r, `tsrun delete --force after SIGKILL at ${delay} ms`);
         const left = ctx.leftovers(id);

@@ -2,7 +2,7 @@
 // warning never changes the flow. (Every *_fail case also checks "nothing left behind".)
 import fs from 'node:fs';
 import path from 'node:path';
-import { eq, match, ok, succeeded } from '../lib/assert.mjs';
+import { eq, match, ok } from '../lib/assert.mjs';
 import { addTmpfs } from '../lib/config.mjs';
 import { ROOTFS } from '../lib/context.mjs';
 import { expectCreateRefused } from '../lib/run-case.mjs';

@@ -19,9 +19,24 @@ function features(ctx) {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * [major, minor, patch] of a version string.
+ * @param {string} v
+ * @returns {number[]}
+ */
+function versionParts(v) {
+  const m = SEMVER.exec(v);
+  if (!m) throw new Error(`not a version: ${JSON.stringify(v)}`);
+  return m.slice(1, 4).map(Number);
+}
+
+/**
+ * @param {string} a
+ * @param {string} b
+ */
 function cmpVersion(a, b) {
-  const x = SEMVER.exec(a).slice(1, 4).map(Number);
-  const y = SEMVER.exec(b).slice(1, 4).map(Number);
+  const x = versionParts(a);
+  const y = versionParts(b);
   for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
   return 0;
 }

@@ -258,7 +258,7 @@ export class Context {
       try {
         fn();
       } catch (e) {
-        errors.push(String(e?.message ?? e));
+        errors.push(String(e instanceof Error ? e.message : e));
       }
     }
     // Never rm -r across a mount point: a leaked bind mount could point at the shared rootfs.
@@ -270,7 +270,7 @@ export class Context {
     try {
       fs.rmSync(this.work, { recursive: true, force: true });
     } catch (e) {
-      errors.push(`rm ${this.work}: ${e.message}`);
+      errors.push(`rm ${this.work}: ${e instanceof Error ? e.message : String(e)}`);
     }
     return errors;
   }

@@ -8,10 +8,15 @@
 //                       expect(result, ctx) checks what the container printed
 import { failed, eq, includes, match, succeeded } from './assert.mjs';
 
-/** Asserts that a result is a refusal whose stderr names every needle. */
+/**
+ * Asserts that a result is a refusal whose stderr names every needle.
+ * @param {import('./assert.mjs').CommandResult} r
+ * @param {string | RegExp | Array<string | RegExp>} needles
+ * @param {string} [what]
+ */
 export function assertRefusal(r, needles, what = 'tsrun create') {
   failed(r, what);
-  for (const n of [].concat(needles)) {
+  for (const n of Array.isArray(needles) ? needles : [needles]) {
     if (n instanceof RegExp) match(r.stderr, n, `${what} stderr`);
     else includes(r.stderr, n, `${what} stderr`);
   }

@@ -2,7 +2,11 @@
 // against the project's own schemas/ (written from runtime-spec v1.3.0). Compiled once per run.
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv from 'ajv';
+// ajv is CommonJS: its module.exports is the Ajv class, which it also exports as `default`, the
+// name the type declarations give it.
+import ajvModule from 'ajv';
+
+const Ajv = ajvModule.default;
 import { REPO } from './context.mjs';
 
 let ajv;

@@ -7,10 +7,9 @@ import { type CgroupFs, readProcs, readProcsRecursive, writeCgroupFile } from '.
 import type { CgroupWarn, ResourceController } from './controller';
 import { mkdirTracked, removeCreatedDirs } from './dirs';
 import { CgroupError } from './errors';
-import type { CgroupManager, CgroupPlacement } from './manager';
-import { assertResourcesSupported, controllersToWrite } from './resources';
+import type { CgroupKind, CgroupManager, CgroupPaths, CgroupPlacement, FreezerState, LinuxResources } from './types';
+import { controllersToWrite, validateResources } from './resources';
 import { TSRUN_CGROUP_PARENT } from './cgroups-path';
-import type { CgroupKind, CgroupPaths, FreezerState, LinuxResources } from './types';
 import type { Stats } from './stats';
 import { reached } from '../step-hook';
 
@@ -95,13 +94,20 @@ export abstract class BaseCgroupManager implements CgroupManager {
     for (const dir of this.uniqueDirs()) writeCgroupFile(this.cfs, path.join(dir, v1.has(dir) && this.kind !== 'v2' ? 'tasks' : 'cgroup.procs'), String(tid));
   }
 
-  set(resources: LinuxResources | undefined, warn: CgroupWarn = () => {}): void {
-    // Everything is validated before the first write, so a refused config changes nothing:
-    // values first (pure), then what the host must have (controller mounted, control files,
-    // usage below a new limit), then the writes.
-    assertResourcesSupported(this.kind, resources);
+  /** Where set() sends warnings when its caller gives no `warn`. */
+  protected defaultWarn: CgroupWarn = () => {};
+
+  /** Version-specific preparation of the controllers set() will write, after validation (v2: enable them). */
+  protected prepare(_todo: ReadonlyArray<readonly [ResourceController, string]>): void {}
+
+  set(resources: LinuxResources | undefined, warn: CgroupWarn = this.defaultWarn): void {
     if (resources === undefined) return;
+    // Everything is decided before the first write, so a refused config changes nothing: the
+    // values first (pure), then what the host must have (controller mounted and enabled, control
+    // files, usage below a new limit), then the writes (controller.ts).
+    validateResources(this.controllers, resources, warn);
     const todo = controllersToWrite(this.controllers, this.dirs, resources);
+    this.prepare(todo);
     for (const [ctl, dir] of todo) ctl.check?.(this.cfs, dir, resources);
     for (const [ctl, dir] of todo) ctl.write(this.cfs, dir, resources, warn);
   }

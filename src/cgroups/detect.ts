@@ -11,7 +11,7 @@ import path = require('node:path');
 import { CgroupError } from './errors';
 import type { CgroupKind } from './types';
 
-export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
+const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 
 export interface CgroupLayout {
   kind: CgroupKind;

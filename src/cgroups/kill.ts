@@ -6,7 +6,7 @@
 import path = require('node:path');
 import { type CgroupFs, nodeCgroupFs, writeCgroupFile } from './cgroupfs';
 import { fsErrorCode } from './errors';
-import type { CgroupManager } from './manager';
+import type { CgroupManager } from './types';
 
 function killPid(pid: number): void {
   try {

@@ -142,7 +142,7 @@ Global options:
   -h, --help             print this help; \`tsrun <command> --help\` for a command
 `;
 
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   let verbName = '';
   try {
     const { g, verb, rest } = parseGlobals(argv);

@@ -18,7 +18,7 @@ function sleepMs(ms: number): void {
  * away (EPIPE: `tsrun list | head -1`; Node ignores SIGPIPE) ends the output quietly, as it would
  * end a Go program's: false is returned. Other errors are thrown.
  */
-export function writeFd(fd: number, text: string): boolean {
+function writeFd(fd: number, text: string): boolean {
   const buf = Buffer.from(text);
   let off = 0;
   while (off < buf.length) {

@@ -2,6 +2,7 @@
 // src/cli/commands/<verb>.ts). main.ts hands over the parsed global options; the verb sets up
 // its own copy of the logger and reports its own errors, because module state (the log config,
 // the RuntimeError class identity) is per bundle.
+import { RuntimeError } from '../errors';
 import { configureLog, type LogFormat } from '../log';
 import { reportError } from './report';
 import { setStepRole } from '../step-hook';
@@ -23,7 +24,7 @@ export async function runVerb(verb: string, handler: Handler | undefined, argv: 
   configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
   setStepRole(verb);
   try {
-    if (typeof handler !== 'function') throw new Error(`verb bundle for ${verb} has no handler`);
+    if (typeof handler !== 'function') throw new RuntimeError('internal', `verb bundle for ${verb} has no handler`);
     return await handler(argv, { root: g.root, early: g.early });
   } catch (e) {
     return reportError(e, verb);

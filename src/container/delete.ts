@@ -1,16 +1,15 @@
 // `delete`: remove a stopped container (runtime.md "delete"): its cgroups and state. A created,
 // running or paused one only with --force (which kills it first). A missing container with
 // --force is not an error (containerd relies on it).
-import { tryReadRecord, containerDir } from '../state/store';
-import { StateError } from '../errors';
+import { tryReadRecord, containerDir, notFound } from '../state/store';
 import { destroyContainer, removeBareDir } from './cleanup';
 import { trace } from '../trace';
 import { statusOf } from './state';
+import { canDelete } from '../state/status';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 import fs = require('node:fs');
 import { baseStateOf, runPoststopHooks } from '../hooks/phases';
-import type { Hooks } from '../spec/types';
 import { log } from '../log';
 
 export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
@@ -30,17 +29,13 @@ function deleteLocked(g: GlobalOptions, id: string, force: boolean): void {
       if (fs.existsSync(containerDir(g.root, id))) removeBareDir(g.root, id);
       return;
     }
-    throw new StateError(`container "${id}" does not exist`, 'not-found');
+    throw notFound(id);
   }
-  const status = statusOf(g, rec);
-  // runtime.md "delete": deleting a container that is not stopped MUST fail and have no effect.
-  // runc kills a `created` one instead; the spec is the contract here, so only --force does that.
-  if (status !== 'stopped' && !force) {
-    throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`);
-  }
+  const refused = canDelete(statusOf(g, rec), force, id);
+  if (refused) throw refused;
   destroyContainer(g.root, rec);
   trace('container destroyed');
   // runtime.md Lifecycle 13: after the container is destroyed, before delete returns; a failing
   // poststop hook is a warning and the others still run. The hooks are the ones stored at create.
-  runPoststopHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), (m) => log.warn(m));
+  runPoststopHooks(rec.config.hooks, baseStateOf(rec), (m) => log.warn(m));
 }

@@ -11,10 +11,11 @@
 import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import { CgroupError } from '../cgroups/errors';
 import type { Stats } from '../cgroups/stats';
-import { StateError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import { log } from '../log';
 import { readRecord, tryReadRecord, type ContainerRecord } from '../state/store';
 import { statusOf } from './state';
+import { canWatchEvents } from '../state/status';
 import type { GlobalOptions } from './context';
 
 /** One output line; field order and omitempty of `data` as runc's types.Event. */
@@ -72,7 +73,8 @@ export function parseGoDuration(text: string): number {
 function liveRecord(g: GlobalOptions, id: string): { rec: ContainerRecord; cg: CgroupManager } {
   const rec = readRecord(g.root, id);
   // runc events.go: checked once, before anything is printed.
-  if (statusOf(g, rec) === 'stopped') throw new StateError(`container with id ${id} is not running`);
+  const refused = canWatchEvents(statusOf(g, rec), id);
+  if (refused) throw refused;
   if (!rec.cgroup) throw new CgroupError(`container ${id} has no cgroup recorded; it has no statistics`, { code: 'cgroup-state' });
   return { rec, cg: cgroupManagerFor({ id: rec.id, created: rec.cgroup }) };
 }

@@ -3,7 +3,7 @@
 // container's own config.json process (as stored at create: later edits of the bundle have no
 // effect, runtime.md) with the command line's args and overrides.
 import fs = require('node:fs');
-import { RuntimeError, SpecError, UsageError } from '../errors';
+import { FieldError, RuntimeError, SpecError, UsageError } from '../errors';
 import { validateProcessDoc } from '../spec/validate-process';
 import { processFor } from '../spec/convert';
 import { planExecCpuAffinity } from '../security/cpu-affinity';
@@ -104,7 +104,7 @@ export function buildExecProcess(stored: Process | undefined, f: ExecProcessFlag
     try {
       ({ initial: cpuAffinityInitial, final: cpuAffinityFinal } = planExecCpuAffinity(p.execCPUAffinity));
     } catch (e) {
-      throw new SpecError('/process/execCPUAffinity', (e as Error).message);
+      throw e instanceof FieldError ? e.at('/process/execCPUAffinity') : e;
     }
   }
   return { ...conv, terminal: p.terminal ?? false, consoleSize: p.consoleSize, cpuAffinityFinal, cpuAffinityInitial };

@@ -13,6 +13,7 @@ import { log } from '../log';
 import { SIGNALS } from '../sys/signals';
 import { managerOf } from './cleanup';
 import { statusOf } from './state';
+import { canExec } from '../state/status';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { buildExecProcess, type ExecProcessFlags } from './exec-process';
@@ -24,8 +25,6 @@ import * as ttySys from '../sys/tty';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
 import { SignalForwarder } from './signal-forwarder';
 import type { ExecConfig } from '../launcher/exec-config';
-import type { InitSeccomp } from '../security/seccomp';
-import type { Process } from '../spec/types';
 import type { GlobalOptions } from './context';
 import { reached } from '../step-hook';
 
@@ -88,12 +87,10 @@ function exitStatus(raw: number): number {
 
 export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const rec = readRecord(g.root, o.id);
-  const status = statusOf(g, rec);
-  if (status === 'stopped') throw new StateError('cannot exec in a stopped container');
-  if (status === 'paused' && !o.ignorePaused) throw new StateError('cannot exec in a paused container (use --ignore-paused to override)');
-  if (status === 'creating') throw new StateError('cannot exec in a container that is still being created');
+  const refused = canExec(statusOf(g, rec), o.ignorePaused);
+  if (refused) throw refused;
   checkPreservedFds(o.preserveFds);
-  const proc = buildExecProcess(rec.config.process as Process | undefined, o);
+  const proc = buildExecProcess(rec.config.process, o);
   checkTerminal(proc.terminal, o.detach, o.consoleSocket);
   if (proc.terminal && !o.consoleSocket) requireOwnTerminal();
   // runtime-linux.md /dev/console, and the pty itself, come from the container's own devpts, a
@@ -103,7 +100,6 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     throw new RuntimeError('exec', 'a terminal needs the container\'s own devpts, and this container has no mount namespace (it has no /dev/pts)');
   }
   const ns = namespaceFlags(rec);
-  const stored = rec.config as { seccomp?: InitSeccomp; newKeyring?: boolean };
   const config: ExecConfig = {
     id: rec.id,
     initPid: rec.pid,
@@ -112,8 +108,8 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     joinsMountNs: ns.mount,
     enterInitRoot: rec.ownMountNamespace === false,
     process: proc,
-    newKeyring: stored.newKeyring ?? true,
-    seccomp: stored.seccomp,
+    newKeyring: rec.config.newKeyring ?? true,
+    seccomp: rec.config.seccomp,
     preserveFds: o.preserveFds,
   };
   // The terminal's master goes over a unix socket: to --console-socket (the caller's), or to us

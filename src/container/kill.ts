@@ -9,8 +9,8 @@ import { SIGNALS } from '../sys/signals';
 import { killAll } from '../cgroups/kill';
 import type { CgroupManager } from '../cgroups/manager';
 import { readRecord, type ContainerRecord } from '../state/store';
-import { isOurProcessAlive } from '../state/status';
-import { StateError, SyscallError } from '../errors';
+import { canKill, isOurProcessAlive, notRunning } from '../state/status';
+import { SyscallError } from '../errors';
 import { log } from '../log';
 import { containerPids, managerOf } from './cleanup';
 import { statusOf } from './state';
@@ -20,7 +20,7 @@ function signalInit(rec: ContainerRecord, sig: number): void {
   const pidfd = libc.pidfdOpen(rec.pid);
   try {
     // The pidfd now refers to one process for good; check it is still the one we started.
-    if (!isOurProcessAlive(rec.pid, rec.startTime)) throw new StateError('container not running');
+    if (!isOurProcessAlive(rec.pid, rec.startTime)) throw notRunning();
     libc.pidfdSendSignal(pidfd, sig);
   } finally {
     libc.close(pidfd);
@@ -82,17 +82,15 @@ function signalAll(rec: ContainerRecord, sig: number): void {
 export function killContainer(g: GlobalOptions, id: string, sig: number, all: boolean): void {
   const rec = readRecord(g.root, id);
   const status = statusOf(g, rec);
-  if (status !== 'created' && status !== 'running' && status !== 'paused') {
-    // runc: "container not running" for a stopped container (kill has no effect then).
-    throw new StateError('container not running');
-  }
+  const refused = canKill(status);
+  if (refused) throw refused;
   if (all) {
     signalAll(rec, sig);
   } else {
     try {
       signalInit(rec, sig);
     } catch (e) {
-      if (e instanceof SyscallError && e.errnoCode === 'ESRCH') throw new StateError('container not running');
+      if (e instanceof SyscallError && e.errnoCode === 'ESRCH') throw notRunning();
       throw e;
     }
   }

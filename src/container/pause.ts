@@ -10,6 +10,7 @@ import { lockContainer } from '../state/lock';
 import { readRecord, type ContainerRecord } from '../state/store';
 import { containerPids, managerOf } from './cleanup';
 import { statusOf } from './state';
+import { canPause, canResume } from '../state/status';
 import type { GlobalOptions } from './context';
 
 function managerFor(rec: ContainerRecord): CgroupManager {
@@ -31,10 +32,8 @@ function withRecord<T>(g: GlobalOptions, id: string, fn: (rec: ContainerRecord) 
 
 export function pauseContainer(g: GlobalOptions, id: string): void {
   withRecord(g, id, (rec) => {
-    const status = statusOf(g, rec);
-    // runc pauses a created container too (its init waits on the exec fifo; freezing it is
-    // harmless and `resume` gives back `created`). Anything else: runc's ErrNotRunning text.
-    if (status !== 'running' && status !== 'created') throw new StateError('container not running');
+    const refused = canPause(statusOf(g, rec));
+    if (refused) throw refused;
     const cg = managerFor(rec);
     cg.freeze('frozen');
     // runc pause.go: the container may have exited between the status check and the freeze;
@@ -48,7 +47,8 @@ export function pauseContainer(g: GlobalOptions, id: string): void {
 
 export function resumeContainer(g: GlobalOptions, id: string): void {
   withRecord(g, id, (rec) => {
-    if (statusOf(g, rec) !== 'paused') throw new StateError('container not paused');
+    const refused = canResume(statusOf(g, rec));
+    if (refused) throw refused;
     managerFor(rec).freeze('thawed');
   });
 }

@@ -6,7 +6,6 @@ import { constants as osConstants } from 'node:os';
 import { createContainer, type CreateOptions, type Created } from './create';
 import { releaseInit, runPoststart } from './start';
 import { baseStateOf, isHookFailure, runPoststopHooks } from '../hooks/phases';
-import type { Hooks } from '../spec/types';
 import type { ContainerRecord } from '../state/store';
 import { log } from '../log';
 import { destroyContainer } from './cleanup';
@@ -85,5 +84,5 @@ async function startAndWait(g: GlobalOptions, o: RunOptions, record: ContainerRe
 
 /** poststop after the container is gone (runtime.md Lifecycle 13): failures are warnings. */
 function poststop(record: ContainerRecord): void {
-  runPoststopHooks(record.config.hooks as Hooks | undefined, baseStateOf(record), (m) => log.warn(m));
+  runPoststopHooks(record.config.hooks, baseStateOf(record), (m) => log.warn(m));
 }

@@ -3,7 +3,7 @@
 // signal's default action, so a SIGTERM that lands before the process exists cannot kill tsrun and
 // orphan it. While tsrun relays a terminal, SIGWINCH is the pty's business: the relay resizes the
 // pty and the kernel signals the foreground process group (runc does not forward it then either).
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU',
 ];
 

@@ -5,28 +5,19 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { containerDir, FIFO_NAME, readRecord, writeRecord, type ContainerRecord } from '../state/store';
-import { isOurProcessAlive } from '../state/status';
+import { canStart, isOurProcessAlive } from '../state/status';
 import { statusOf } from './state';
-import { RuntimeError, StateError, SyscallError } from '../errors';
+import { RuntimeError, SyscallError } from '../errors';
 import * as libc from '../sys/libc';
 import { POLLHUP, POLLIN } from '../sys/constants';
 import { killEverything } from './cleanup';
 import { baseStateOf, isHookFailure, runPoststartHooks, startWaitMs } from '../hooks/phases';
 import { parseStartReply } from '../hooks/start-fifo';
-import type { Hooks } from '../spec/types';
 import { lockContainer } from '../state/lock';
 import type { GlobalOptions } from './context';
 import { trace } from '../trace';
 
 const START_TIMEOUT_MS = 30_000;
-
-/** runc's words for each refused status (libcontainer/container_linux.go). */
-export function refuseStart(status: string): StateError | undefined {
-  if (status === 'created') return undefined;
-  if (status === 'stopped') return new StateError('cannot start a container that has stopped');
-  if (status === 'running') return new StateError('cannot start an already running container');
-  return new StateError(`cannot start a container in the ${status} state`);
-}
 
 /**
  * A pidfd of the container's init, or -1 when it is gone. Opened first, then checked: a pid
@@ -58,7 +49,7 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
   try {
     const buf = Buffer.alloc(4096);
     let got = Buffer.alloc(0);
-    const deadline = Date.now() + startWaitMs(rec.config.hooks as Hooks | undefined, START_TIMEOUT_MS);
+    const deadline = Date.now() + startWaitMs(rec.config.hooks, START_TIMEOUT_MS);
     // One blocking poll(2) on the fifo and on init's pidfd (readable once init has exited) per
     // round, instead of sleeping: `start` has nothing else to do meanwhile. A fifo opened
     // O_NONBLOCK before any writer reports nothing until a writer has come (pipe(7), fifo(7): no
@@ -118,7 +109,7 @@ export function releaseInit(g: GlobalOptions, rec: ContainerRecord): void {
  * failure fails `start` and stops the container (v1.3.0; runc terminates its init the same way).
  */
 export function runPoststart(rec: ContainerRecord): void {
-  runPoststartHooks(rec.config.hooks as Hooks | undefined, baseStateOf(rec), rec.pid);
+  runPoststartHooks(rec.config.hooks, baseStateOf(rec), rec.pid);
 }
 
 export function startContainer(g: GlobalOptions, id: string): void {
@@ -133,9 +124,8 @@ export function startContainer(g: GlobalOptions, id: string): void {
 function startLocked(g: GlobalOptions, id: string): void {
   const rec = readRecord(g.root, id);
   // statusOf, not bare facts: a paused (frozen) created container must be refused, not waited on.
-  const refused = refuseStart(statusOf(g, rec));
+  const refused = canStart(statusOf(g, rec), Boolean(rec.config.process));
   if (refused) throw refused;
-  if (!rec.config.process) throw new StateError('cannot start a container without a process (config.json has no "process")');
   try {
     releaseInit(g, rec);
   } catch (e) {

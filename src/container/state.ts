@@ -29,7 +29,7 @@ export function statusOf(g: GlobalOptions, rec: ContainerRecord): Status {
   return deriveStatus(rec, containerDir(g.root, rec.id), frozen);
 }
 
-export function viewOf(g: GlobalOptions, rec: ContainerRecord): StateView {
+function viewOf(g: GlobalOptions, rec: ContainerRecord): StateView {
   const status = statusOf(g, rec);
   const v: StateView = {
     ociVersion: rec.ociVersion,

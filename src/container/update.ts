@@ -1,112 +1,23 @@
 // `update`: change the cgroup limits of a live container (runc update.go; not in the
 // runtime-spec). The new values come as a linux.resources document (`--resources FILE|-`, what
-// containerd sends) or as runc's flags; either way they are checked against the linux.resources
-// schema, merged over the limits the container already has (kept in state.json, as runc keeps
+// containerd sends) or as runc's flags (both read in src/cli/update-flags.ts); either way they
+// are checked against the linux.resources schema, merged over the limits the container already has (kept in state.json, as runc keeps
 // them in its state.json), and the merged set goes to the cgroup manager: several values only
 // make sense together (memory limit and swap, cpu quota and period), so the controllers must see
 // the current value of the ones not being changed.
-import fs = require('node:fs');
 import { cgroupManagerFor } from '../cgroups/manager';
 import { CgroupError } from '../cgroups/errors';
 import type { LinuxResources, LinuxThrottleDevice, LinuxWeightDevice } from '../spec/types';
 import { validateConfig } from '../spec/generated/validators';
 import { describeSchemaError } from '../spec/validate';
-import { RuntimeError, SpecError, StateError, UsageError } from '../errors';
+import { SpecError } from '../errors';
 import { log } from '../log';
 import { lockContainer } from '../state/lock';
 import { readRecord, writeRecord } from '../state/store';
 import { statusOf } from './state';
+import { canUpdate } from '../state/status';
 import type { GlobalOptions } from './context';
 import { SPEC_VERSION } from '../spec/version';
-
-
-// --- memory sizes -------------------------------------------------------------------------------
-
-const BINARY_UNITS: Readonly<Record<string, number>> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-
-/**
- * A memory size in bytes, read the way runc reads --memory (docker/go-units RAMInBytes): a
- * non-negative decimal number, an optional space, then an optional unit among b, k, m, g, t, p
- * (binary: 1k = 1024), case-insensitive, optionally followed by "b" or "ib" ("512m", "1.5GiB",
- * "100 KB", "4096"). Fractions are truncated to whole bytes, as go-units does.
- */
-export function ramInBytes(text: string): number {
-  const m = /^(\d+(?:\.\d*)?|\.\d+) ?([a-zA-Z]*)$/.exec(text);
-  if (!m) throw new UsageError(`invalid size: '${text}'`);
-  const suffix = m[2].toLowerCase();
-  let mul = 1;
-  if (suffix !== '' && suffix !== 'b') {
-    const unit = BINARY_UNITS[suffix[0]];
-    if (unit === undefined || !['', 'b', 'ib'].includes(suffix.slice(1))) throw new UsageError(`invalid suffix: '${m[2]}'`);
-    mul = unit;
-  }
-  const bytes = Math.trunc(Number(m[1]) * mul);
-  if (!Number.isSafeInteger(bytes)) throw new UsageError(`invalid size: '${text}' (too large)`);
-  return bytes;
-}
-
-// --- runc's flags -------------------------------------------------------------------------------
-
-/** The update flags that take a value (runc update.go), in the order its help lists them. */
-export const UPDATE_FLAGS = [
-  'blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-burst', 'cpu-share', 'cpu-rt-period', 'cpu-rt-runtime',
-  'cpuset-cpus', 'cpuset-mems', 'cpu-idle', 'kernel-memory', 'kernel-memory-tcp', 'memory', 'memory-reservation',
-  'memory-swap', 'pids-limit', 'l3-cache-schema', 'mem-bw-schema',
-] as const;
-export type UpdateFlag = (typeof UPDATE_FLAGS)[number];
-
-function intFlag(name: string, value: string, signed: boolean): number {
-  const re = signed ? /^[+-]?\d+$/ : /^\+?\d+$/;
-  const n = Number(value);
-  if (!re.test(value) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`invalid value "${value}" for flag --${name}: not ${signed ? 'an' : 'a non-negative'} integer`);
-  }
-  return n;
-}
-
-function memFlag(name: string, value: string): number {
-  if (value === '-1') return -1; // runc: "-1" means unlimited, every other value is a size
-  try {
-    return ramInBytes(value);
-  } catch (e) {
-    throw new UsageError(`invalid value for ${name}: ${(e as Error).message}`);
-  }
-}
-
-/**
- * The resources runc's flags ask for (only the flags that are set; runc skips a blkio weight of
- * 0 and empty cpuset strings the same way). Intel RDT flags are refused: tsrun has no intelRdt
- * support, and runc refuses them too on a host without it.
- */
-export function resourcesFromFlags(flags: Partial<Record<UpdateFlag, string>>): LinuxResources {
-  if (flags['l3-cache-schema']) throw new RuntimeError('unsupported', 'Intel RDT/CAT: l3 cache schema is not supported by tsrun');
-  if (flags['mem-bw-schema']) throw new RuntimeError('unsupported', 'Intel RDT/MBA: memory bandwidth schema is not supported by tsrun');
-  const r: Required<Pick<LinuxResources, 'memory' | 'cpu' | 'blockIO'>> & LinuxResources = { memory: {}, cpu: {}, blockIO: {} };
-  const set = (name: UpdateFlag, fn: (v: string) => void): void => {
-    const v = flags[name];
-    if (v !== undefined && v !== '') fn(v);
-  };
-  set('blkio-weight', (v) => {
-    const w = intFlag('blkio-weight', v, false);
-    if (w !== 0) r.blockIO.weight = w;
-  });
-  set('cpuset-cpus', (v) => (r.cpu.cpus = v));
-  set('cpuset-mems', (v) => (r.cpu.mems = v));
-  set('cpu-idle', (v) => (r.cpu.idle = intFlag('cpu-idle', v, true)));
-  set('cpu-burst', (v) => (r.cpu.burst = intFlag('cpu-burst', v, false)));
-  set('cpu-period', (v) => (r.cpu.period = intFlag('cpu-period', v, false)));
-  set('cpu-rt-period', (v) => (r.cpu.realtimePeriod = intFlag('cpu-rt-period', v, false)));
-  set('cpu-share', (v) => (r.cpu.shares = intFlag('cpu-share', v, false)));
-  set('cpu-quota', (v) => (r.cpu.quota = intFlag('cpu-quota', v, true)));
-  set('cpu-rt-runtime', (v) => (r.cpu.realtimeRuntime = intFlag('cpu-rt-runtime', v, true)));
-  set('memory', (v) => (r.memory.limit = memFlag('memory', v)));
-  set('memory-swap', (v) => (r.memory.swap = memFlag('memory-swap', v)));
-  set('memory-reservation', (v) => (r.memory.reservation = memFlag('memory-reservation', v)));
-  set('kernel-memory', (v) => (r.memory.kernel = memFlag('kernel-memory', v)));
-  set('kernel-memory-tcp', (v) => (r.memory.kernelTCP = memFlag('kernel-memory-tcp', v)));
-  set('pids-limit', (v) => (r.pids = { limit: intFlag('pids-limit', v, true) }));
-  return pruneEmpty(r);
-}
 
 function pruneEmpty(r: LinuxResources): LinuxResources {
   const out: Record<string, unknown> = {};
@@ -119,15 +30,6 @@ function pruneEmpty(r: LinuxResources): LinuxResources {
 }
 
 // --- the resources document ---------------------------------------------------------------------
-
-/** Parses the text of `--resources` (a linux.resources JSON object). */
-export function parseResourcesJson(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new SpecError('', `${source}: invalid JSON: ${(e as Error).message}`, 'invalid-resources');
-  }
-}
 
 /**
  * Checks a linux.resources document against schemas/config-linux-resources.json. The generated
@@ -260,39 +162,6 @@ function withoutDevices(r: LinuxResources): LinuxResources {
 
 // --- the verb -----------------------------------------------------------------------------------
 
-/** Reads `--resources` from a file, or stdin for "-" (containerd: `update --resources -`). */
-export function readResourcesSource(source: string): unknown {
-  let text: string;
-  try {
-    text = source === '-' ? readStdin() : fs.readFileSync(source, 'utf8');
-  } catch (e) {
-    throw new RuntimeError('resources', `read ${source === '-' ? 'stdin' : source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseResourcesJson(text, source === '-' ? 'stdin' : source);
-}
-
-/** All of stdin; waits through EAGAIN when fd 0 was inherited in non-blocking mode. */
-function readStdin(): string {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(64 * 1024);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(0, buf, 0, buf.length, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-        continue;
-      }
-      if ((e as NodeJS.ErrnoException).code === 'EOF') break;
-      throw e;
-    }
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Applies `delta` (already validated) to the container's cgroup and records the merged limits.
  * Only a created, running or paused container (runc: ErrNotRunning for a stopped one).
@@ -301,8 +170,8 @@ export function updateContainer(g: GlobalOptions, id: string, delta: LinuxResour
   const unlock = lockContainer(g.root, id);
   try {
     const rec = readRecord(g.root, id);
-    const status = statusOf(g, rec);
-    if (status !== 'created' && status !== 'running' && status !== 'paused') throw new StateError('container not running');
+    const refused = canUpdate(statusOf(g, rec));
+    if (refused) throw refused;
     if (!rec.cgroup) throw new CgroupError(`container ${id} has no cgroup recorded; its limits cannot change`, { code: 'cgroup-state' });
     const merged = mergeResources(rec.resources ?? {}, delta, (m) => log.warn(m));
     // set() refuses what this host or tsrun cannot apply before its first write; a value the

@@ -39,8 +39,7 @@ import { SPEC_VERSION } from '../spec/version';
 export type { HookPhase, HookState } from './run';
 
 /** The phases the parent runs for the init stage's `hooks` message, in this order (prestart first: config.md). */
-export const RUNTIME_CREATE_PHASES = ['prestart', 'createRuntime'] as const;
-export type RuntimeCreatePhase = (typeof RUNTIME_CREATE_PHASES)[number];
+const RUNTIME_CREATE_PHASES = ['prestart', 'createRuntime'] as const;
 
 export { ALL_PHASES } from './names';
 

@@ -78,7 +78,6 @@ export function tidyOutput(s: string): string {
   const kept = t.length > OUTPUT_KEPT ? `...${t.slice(-OUTPUT_KEPT)}` : t;
   // Hook output can come from an image (startContainer resolves in the container root): keep
   // terminal control characters out of what tsrun prints to the operator's terminal and log.
-  // eslint-disable-next-line no-control-regex
   return kept.replace(/\s*\n\s*/g, ' | ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 }
 

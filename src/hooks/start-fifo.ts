@@ -7,7 +7,7 @@
 //   'E' <message> '\n'   a startContainer hook failed; the init stage exits, the program never runs
 //
 // The failure line is written with one write(2) of at most PIPE_BUF bytes, so it arrives whole.
-export const STARTED = '0';
+const STARTED = '0';
 const FAILED = 'E';
 /** PIPE_BUF (pipe(7)): writes up to this size are atomic on a pipe or fifo. */
 const PIPE_BUF = 4096;

@@ -14,7 +14,7 @@ const SIGKILL = 9;
 const SIGSTOP = 19;
 
 /** Node ignores SIGPIPE and SIGXFSZ, and ignored signals survive execve(2): put every one back. */
-export function resetSignals(): void {
+function resetSignals(): void {
   for (let sig = 1; sig < NSIG; sig++) {
     // 32 and 33 are glibc's internal real-time signals (SIGCANCEL, SIGSETXID); signal() refuses them.
     if (sig === SIGKILL || sig === SIGSTOP || sig === 32 || sig === 33) continue;
@@ -24,7 +24,7 @@ export function resetSignals(): void {
 }
 
 /** Only 0-2 and the preserved fds survive execve (runtime-spec runtime.md, "Errors, warnings, fds"). */
-export function limitFds(preserveFds: number): void {
+function limitFds(preserveFds: number): void {
   // Mark, don't close: libuv still owns some fds and closing them under it is undefined behaviour.
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   // Node sets FD_CLOEXEC on 0-2; the program must get them.
@@ -43,7 +43,7 @@ export function limitFds(preserveFds: number): void {
  * and stderr, as runc's init does (system.Setctty, dupStdio). Anything written to 0-2 after this,
  * our own last words included, goes to the terminal.
  */
-export function attachTerminal(slave: number): void {
+function attachTerminal(slave: number): void {
   tty.setControllingTty(slave);
   for (const fd of [0, 1, 2]) tty.dup2(slave, fd);
 }

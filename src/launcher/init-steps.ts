@@ -2,6 +2,7 @@
 // a failure is reported to the parent as error{step, ...} and `create` fails with nothing left.
 // Order constraints are commented where they are: those are the lines people later "fix".
 import * as libc from '../sys/libc';
+import { RuntimeError } from '../errors';
 import { CLONE_NEWCGROUP, O } from '../sys/constants';
 import { prepareRootfs, prepareRootInPlace, applyRootPropagationAfterPivot } from '../linux/rootfs';
 import { chrootInto, moveInto, pivotInto } from '../linux/pivot';
@@ -133,6 +134,6 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
  */
 function setupConsole(root: number, cfg: InitConfig, proc: InitProcess): number {
   const sock = cfg.consoleSocketFd;
-  if (sock === undefined) throw new Error('process.terminal is set but no console socket was passed');
+  if (sock === undefined) throw new RuntimeError('console', 'process.terminal is set but no console socket was passed');
   return makeConsole(root, sock, proc.consoleSize, (slave) => mountConsole(root, slave));
 }

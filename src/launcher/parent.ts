@@ -59,7 +59,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** The init stage's entry file: this code runs from dist/verbs/<verb>.js, init is dist/init.js. */
-export function initEntry(): string {
+function initEntry(): string {
   return path.join(__dirname, '..', 'init.js');
 }
 

@@ -27,6 +27,7 @@
 //
 // A hook failing in the parent: it kills the init stage (no answer), and create fails.
 // Before `ready`, an unexpected message, EOF or timeout is a failure on either side.
+import { RuntimeError } from '../errors';
 import type { InitConfig } from './init-config';
 
 export interface HelloMsg { type: 'hello' }
@@ -68,9 +69,14 @@ export class Decoder {
       const line = this.tail.slice(0, nl);
       this.tail = this.tail.slice(nl + 1);
       if (line.trim() === '') continue;
-      const msg = JSON.parse(line) as Message;
+      let msg: Message;
+      try {
+        msg = JSON.parse(line) as Message;
+      } catch {
+        throw new RuntimeError('protocol', `malformed message (not JSON): ${line.slice(0, 200)}`);
+      }
       if (typeof msg !== 'object' || msg === null || typeof (msg as { type?: unknown }).type !== 'string') {
-        throw new Error(`malformed message: ${line.slice(0, 200)}`);
+        throw new RuntimeError('protocol', `malformed message: ${line.slice(0, 200)}`);
       }
       out.push(msg);
     }

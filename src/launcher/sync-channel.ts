@@ -1,6 +1,7 @@
 // The init stage's end of the parent channel: blocking reads and writes on the socket fd, on the
 // main thread. The init stage never runs the event loop while it builds the container, so every
 // step happens in a known order on the thread that will call execve.
+import { RuntimeError } from '../errors';
 import fs = require('node:fs');
 import { StringDecoder } from 'node:string_decoder';
 import * as libc from '../sys/libc';
@@ -55,7 +56,7 @@ export class SyncChannel<In extends { type: string } = ParentToInit, Out extends
 
   expect<T extends In['type']>(type: T): Extract<In, { type: T }> {
     const msg = this.receive();
-    if (msg.type !== type) throw new Error(`protocol: expected ${type}, got ${msg.type}`);
+    if (msg.type !== type) throw new RuntimeError('protocol', `protocol: expected ${type}, got ${msg.type}`);
     return msg as Extract<In, { type: T }>;
   }
 

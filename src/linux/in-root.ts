@@ -5,9 +5,8 @@
 // Results are O_PATH fds; callers mount onto "/proc/self/fd/<fd>", which names exactly the object
 // the fd holds, so no second path walk can race with a rename.
 import * as libc from '../sys/libc';
-import { O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFDIR, S_IFMT } from '../sys/constants';
+import { O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../sys/constants';
 import { SyscallError } from '../errors';
-import fs = require('node:fs');
 
 const RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
@@ -93,7 +92,3 @@ export function ensureFileInRoot(rootFd: number, rel: string, where?: string): n
   }
 }
 
-/** Is the object behind an fd a directory? (fstat through /proc/self/fd follows to the object). */
-export function isDirFd(fd: number): boolean {
-  return (fs.statSync(fdPath(fd)).mode & S_IFMT) === S_IFDIR;
-}

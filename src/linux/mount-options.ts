@@ -47,7 +47,7 @@ const atimeMode = (mode: number): MountOptionEffect => flags(mode, ATIME_MODES &
 const recAtime = (mode: number): MountOptionEffect => rec(mode, MOUNT_ATTR__ATIME);
 
 /** The option table of config.md "Mounts", plus the runtime extensions tsrun implements. */
-export const MOUNT_OPTIONS: ReadonlyMap<string, MountOptionEffect> = new Map<string, MountOptionEffect>([
+const MOUNT_OPTIONS: ReadonlyMap<string, MountOptionEffect> = new Map<string, MountOptionEffect>([
   // mount(2) flags (spec: MUST be supported).
   ['async', flags(0, MS_SYNCHRONOUS)],
   ['atime', flags(0, MS_NOATIME)],

@@ -13,7 +13,7 @@ import type { InitConfig, InitMount } from '../launcher/init-config';
 import { RuntimeError, SyscallError } from '../errors';
 
 /** Names the mount entry in the message: "mount proc to /proc (type proc): EINVAL ...". */
-export class MountError extends RuntimeError {
+class MountError extends RuntimeError {
   constructor(m: InitMount, cause: unknown) {
     const why = cause instanceof SyscallError ? `${cause.syscall}: ${cause.errnoCode}` : (cause as Error).message;
     super('mount', `mount ${m.source || m.type} to ${m.destination}${m.type ? ` (type ${m.type})` : ''}: ${why}`, { cause });
@@ -21,7 +21,7 @@ export class MountError extends RuntimeError {
 }
 
 /** The mount point in /proc/self/mountinfo that holds `p` (longest prefix) and its optional fields. */
-export function findMountOf(mountinfo: string, p: string): { mountPoint: string; shared: boolean } | undefined {
+function findMountOf(mountinfo: string, p: string): { mountPoint: string; shared: boolean } | undefined {
   let best: { mountPoint: string; shared: boolean } | undefined;
   for (const line of mountinfo.split('\n')) {
     const f = line.split(' ');

@@ -10,7 +10,7 @@ export function setHostnames(hostname?: string, domainname?: string): void {
 }
 
 /** config-linux.md "Sysctl": key "net.ipv4.ip_forward" is /proc/sys/net/ipv4/ip_forward. */
-export function sysctlPath(key: string): string {
+function sysctlPath(key: string): string {
   if (key.split(/[./]/).some((c) => c === '..' || c === '')) {
     throw new RuntimeError('sysctl', `invalid sysctl key ${JSON.stringify(key)}`);
   }

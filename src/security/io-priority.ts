@@ -7,24 +7,24 @@
 // container's processes get it; IOPRIO_WHO_PGRP would instead reach whatever process group the
 // init stage was started in, which is the caller's on the host (tsrun's own, or the shell's).
 import * as libc from '../sys/libc';
-import { SyscallError } from '../errors';
+import { FieldError, SyscallError } from '../errors';
 import type { IOPriorityClass, LinuxIOPriority } from '../spec/types';
 
 /** <linux/ioprio.h>: IOPRIO_CLASS_RT = 1, BE = 2, IDLE = 3. */
-export const IOPRIO_CLASSES: Readonly<Record<IOPriorityClass, number>> = Object.freeze({
+const IOPRIO_CLASSES: Readonly<Record<IOPriorityClass, number>> = Object.freeze({
   IOPRIO_CLASS_RT: 1,
   IOPRIO_CLASS_BE: 2,
   IOPRIO_CLASS_IDLE: 3,
 });
-export const IOPRIO_WHO_PROCESS = 1;
+const IOPRIO_WHO_PROCESS = 1;
 const IOPRIO_CLASS_SHIFT = 13;
 
 /** IOPRIO_PRIO_VALUE(class, level); levels are 0 (highest) .. 7 (lowest) for RT and BE. */
 export function ioprioValue(p: LinuxIOPriority): number {
   const cls = IOPRIO_CLASSES[p.class];
-  if (cls === undefined) throw new Error(`unknown I/O priority class "${p.class}"`);
+  if (cls === undefined) throw new FieldError('class', `unknown I/O priority class "${p.class}"`);
   const level = p.priority ?? 0;
-  if (!Number.isInteger(level) || level < 0 || level > 7) throw new Error(`I/O priority ${level} is outside 0..7`);
+  if (!Number.isInteger(level) || level < 0 || level > 7) throw new FieldError('priority', `I/O priority ${level} is outside 0..7`);
   return (cls << IOPRIO_CLASS_SHIFT) | level;
 }
 

@@ -13,7 +13,7 @@
 // - mountLabel becomes `context="<label>"` in the data of each mount that takes it (mount(8)
 //   SELinux options); proc, sysfs, cgroup and bind mounts do not (runc's mountToRootfs).
 import fs = require('node:fs');
-import { UnsupportedError } from '../errors';
+import { RuntimeError, UnsupportedError } from '../errors';
 import type { InitMount } from '../launcher/init-config';
 import type { Spec } from '../spec/types';
 
@@ -25,7 +25,7 @@ export interface LsmPaths {
   /** selinuxfs: present (with its "enforce" file) when SELinux is enabled. */
   selinuxEnforce: string;
 }
-export const HOST_LSM_PATHS: LsmPaths = {
+const HOST_LSM_PATHS: LsmPaths = {
   apparmorEnabled: '/sys/module/apparmor/parameters/enabled',
   apparmorSecurityfs: '/sys/kernel/security/apparmor',
   selinuxEnforce: '/sys/fs/selinux/enforce',
@@ -92,7 +92,7 @@ export interface AttrPaths {
   /** The shared attribute (older AppArmor, and SELinux). */
   exec: string;
 }
-export const THREAD_ATTR_PATHS: AttrPaths = {
+const THREAD_ATTR_PATHS: AttrPaths = {
   // thread-self: the attribute is per task, and the thread that calls execve is this one.
   apparmorExec: '/proc/thread-self/attr/apparmor/exec',
   exec: '/proc/thread-self/attr/exec',
@@ -107,7 +107,7 @@ export function writeAttr(target: string, value: string): void {
   try {
     const buf = Buffer.from(value);
     const n = fs.writeSync(fd, buf, 0, buf.length);
-    if (n !== buf.length) throw new Error(`short write to ${target} (${n} of ${buf.length} bytes)`);
+    if (n !== buf.length) throw new RuntimeError('lsm', `short write to ${target} (${n} of ${buf.length} bytes)`);
   } finally {
     fs.closeSync(fd);
   }
@@ -119,7 +119,7 @@ export function applyApparmorProfile(profile: string, paths: AttrPaths = THREAD_
   try {
     writeAttr(target, `exec ${profile}`);
   } catch (e) {
-    throw new Error(`apparmor: cannot set profile "${profile}" for exec (${target}): ${(e as Error).message}`);
+    throw new RuntimeError('lsm', `apparmor: cannot set profile "${profile}" for exec (${target}): ${(e as Error).message}`);
   }
 }
 
@@ -128,7 +128,7 @@ export function applySelinuxLabel(label: string, paths: AttrPaths = THREAD_ATTR_
   try {
     writeAttr(paths.exec, label);
   } catch (e) {
-    throw new Error(`selinux: cannot set exec label "${label}" (${paths.exec}): ${(e as Error).message}`);
+    throw new RuntimeError('lsm', `selinux: cannot set exec label "${label}" (${paths.exec}): ${(e as Error).message}`);
   }
 }
 

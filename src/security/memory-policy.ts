@@ -4,7 +4,7 @@
 // calls execve. The kernel is the judge of what this host can take (nodes that do not exist or
 // are not in the cpuset, a mode the kernel predates): its EINVAL becomes a create error.
 import * as libc from '../sys/libc';
-import { SyscallError } from '../errors';
+import { FieldError, SyscallError } from '../errors';
 import { parseIdList } from './cpu-affinity';
 import type { LinuxMemoryPolicy, MemoryPolicyFlag, MemoryPolicyMode } from '../spec/types';
 
@@ -41,30 +41,30 @@ export interface MempolicyArgs {
 }
 
 /**
- * Checks a policy the kernel would refuse for sure and builds the syscall's arguments. Throws
- * Error whose message starts with the field it is about ("nodes: ...", "flags: ...").
+ * Checks a policy the kernel would refuse for sure and builds the syscall's arguments. Throws a
+ * FieldError naming the field it is about ("mode", "nodes", "flags").
  */
 export function mempolicyArgs(p: LinuxMemoryPolicy): MempolicyArgs {
   const mode = MPOL_MODES[p.mode];
-  if (mode === undefined) throw new Error(`mode: unknown memory policy mode "${p.mode}"`);
+  if (mode === undefined) throw new FieldError('mode', `unknown memory policy mode "${p.mode}"`);
   let nodes: number[];
   try {
     nodes = parseIdList(p.nodes ?? '', 'node');
   } catch (e) {
-    throw new Error(`nodes: ${(e as Error).message}`);
+    throw e instanceof FieldError ? e.in('nodes') : e;
   }
   const flags = p.flags ?? [];
   let bits = 0;
   for (const f of flags) {
     const bit = MPOL_FLAGS[f];
-    if (bit === undefined) throw new Error(`flags: unknown memory policy flag "${f}"`);
+    if (bit === undefined) throw new FieldError('flags', `unknown memory policy flag "${f}"`);
     bits |= bit;
   }
-  if (NO_NODES.includes(p.mode) && nodes.length) throw new Error(`nodes: must be empty with ${p.mode}`);
-  if (NEED_NODES.includes(p.mode) && !nodes.length) throw new Error(`nodes: ${p.mode} needs at least one node`);
-  if (p.mode === 'MPOL_DEFAULT' && flags.length) throw new Error('flags: MPOL_DEFAULT takes no flags');
+  if (NO_NODES.includes(p.mode) && nodes.length) throw new FieldError('nodes', `must be empty with ${p.mode}`);
+  if (NEED_NODES.includes(p.mode) && !nodes.length) throw new FieldError('nodes', `${p.mode} needs at least one node`);
+  if (p.mode === 'MPOL_DEFAULT' && flags.length) throw new FieldError('flags', 'MPOL_DEFAULT takes no flags');
   if (flags.includes('MPOL_F_STATIC_NODES') && flags.includes('MPOL_F_RELATIVE_NODES')) {
-    throw new Error('flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES cannot be combined');
+    throw new FieldError('flags', 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES cannot be combined');
   }
   if (!nodes.length) return { mode: mode | bits, nodemask: null, maxnode: 0 };
   const words = Math.floor(nodes[nodes.length - 1] / 64) + 1;

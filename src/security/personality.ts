@@ -4,11 +4,11 @@
 // thread before execve gives it to the user program: LINUX32 makes uname(2) report a 32-bit
 // machine ("i686" on x86_64, "armv8l" on arm64), as `setarch linux32` does.
 import * as libc from '../sys/libc';
-import { SyscallError } from '../errors';
+import { FieldError, SyscallError } from '../errors';
 import type { LinuxPersonality, PersonalityDomain } from '../spec/types';
 
 /** <linux/personality.h>: PER_LINUX = 0x0000, PER_LINUX32 = 0x0008. */
-export const PERSONALITY_DOMAINS: Readonly<Record<PersonalityDomain, number>> = Object.freeze({
+const PERSONALITY_DOMAINS: Readonly<Record<PersonalityDomain, number>> = Object.freeze({
   LINUX: 0x0000,
   LINUX32: 0x0008,
 });
@@ -20,8 +20,8 @@ export const PERSONALITY_DOMAINS: Readonly<Record<PersonalityDomain, number>> = 
  */
 export function personalityValue(p: LinuxPersonality): number {
   const value = PERSONALITY_DOMAINS[p.domain];
-  if (value === undefined) throw new Error(`unknown personality domain "${p.domain}" (expected LINUX or LINUX32)`);
-  if (p.flags?.length) throw new Error(`personality flags are not supported (got ${p.flags.join(', ')}); runtime-spec defines none`);
+  if (value === undefined) throw new FieldError('domain', `unknown personality domain "${p.domain}" (expected LINUX or LINUX32)`);
+  if (p.flags?.length) throw new FieldError('flags', `personality flags are not supported (got ${p.flags.join(', ')}); runtime-spec defines none`);
   return value;
 }
 

@@ -7,7 +7,7 @@ import { RLIM_INFINITY, rlimitResource } from './rlimit-table';
 import type { POSIXRlimit } from '../spec/types';
 
 /** JSON numbers lose precision past 2^53; anything at or past 2^64-1 means RLIM_INFINITY. */
-export function toRlim(v: number): bigint {
+function toRlim(v: number): bigint {
   if (!Number.isFinite(v) || v >= 2 ** 64 - 1) return RLIM_INFINITY;
   return BigInt(Math.trunc(v));
 }

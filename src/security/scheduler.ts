@@ -4,11 +4,11 @@
 // runs under them. Applied while the init stage still holds the runtime's capabilities: the
 // real-time policies, a lower nice value and SCHED_DEADLINE need CAP_SYS_NICE (sched(7)).
 import * as libc from '../sys/libc';
-import { SyscallError } from '../errors';
+import { FieldError, SyscallError } from '../errors';
 import type { Scheduler, SchedulerFlag, SchedulerPolicy } from '../spec/types';
 
 /** <linux/sched.h> policy numbers. SCHED_ISO (4) is reserved but was never merged into mainline. */
-export const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = Object.freeze({
+const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = Object.freeze({
   SCHED_OTHER: 0,
   SCHED_FIFO: 1,
   SCHED_RR: 2,
@@ -19,7 +19,7 @@ export const SCHED_POLICIES: Readonly<Record<SchedulerPolicy, number>> = Object.
 });
 
 /** <linux/sched.h> SCHED_FLAG_* bits of sched_attr.sched_flags. */
-export const SCHED_FLAGS: Readonly<Record<SchedulerFlag, number>> = Object.freeze({
+const SCHED_FLAGS: Readonly<Record<SchedulerFlag, number>> = Object.freeze({
   SCHED_FLAG_RESET_ON_FORK: 0x01,
   SCHED_FLAG_RECLAIM: 0x02,
   SCHED_FLAG_DL_OVERRUN: 0x04,
@@ -41,11 +41,11 @@ export const SCHED_ATTR_SIZE = 56;
  */
 export function encodeSchedAttr(s: Scheduler): Buffer {
   const policy = SCHED_POLICIES[s.policy];
-  if (policy === undefined) throw new Error(`unknown scheduler policy "${s.policy}"`);
+  if (policy === undefined) throw new FieldError('policy', `unknown scheduler policy "${s.policy}"`);
   let flags = 0;
   for (const f of s.flags ?? []) {
     const bit = SCHED_FLAGS[f];
-    if (bit === undefined) throw new Error(`unknown scheduler flag "${f}"`);
+    if (bit === undefined) throw new FieldError('flags', `unknown scheduler flag "${f}"`);
     flags |= bit;
   }
   const b = Buffer.alloc(SCHED_ATTR_SIZE);

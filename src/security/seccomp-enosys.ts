@@ -85,7 +85,7 @@ export function enosysStub(nativeArch: number, maxNr: number): Buffer {
 }
 
 /** libseccomp's compiled program, as an array of struct sock_filter. */
-export function exportProgram(ctx: scmp.FilterCtx): Buffer {
+function exportProgram(ctx: scmp.FilterCtx): Buffer {
   const fd = libc.memfdCreate('tsrun-seccomp');
   try {
     scmp.exportBpf(ctx, fd);

@@ -40,7 +40,7 @@ const FLAG_TSYNC = 1;
 const FLAG_NEW_LISTENER = 8;
 const FLAG_TSYNC_ESRCH = 16;
 
-export const ATTR = { CTL_NNP: 3, CTL_TSYNC: 4, CTL_LOG: 6, CTL_SSB: 7, CTL_WAITKILL: 10 } as const;
+const ATTR = { CTL_NNP: 3, CTL_TSYNC: 4, CTL_LOG: 6, CTL_SSB: 7, CTL_WAITKILL: 10 } as const;
 
 /** linux.seccomp.flags -> the libseccomp attribute that makes seccomp(2) use that filter flag,
  *  and the libseccomp version that introduced the attribute. */
@@ -94,7 +94,7 @@ function toU64(v: unknown, at: string): bigint {
 }
 
 /** Does any rule (or the default) use SCMP_ACT_NOTIFY? */
-export function usesNotify(s: LinuxSeccomp): boolean {
+function usesNotify(s: LinuxSeccomp): boolean {
   return (s.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY');
 }
 

@@ -5,7 +5,7 @@
 // mount namespace cannot have.
 // Each check is small, named and pure (no filesystem access); it throws SpecError with the JSON
 // pointer of the offending value. runSemanticChecks() runs them in table order.
-import { SpecError } from '../errors';
+import { FieldError, SpecError } from '../errors';
 import { ALL_RLIMIT_NAMES, rlimitResource } from '../security/rlimit-table';
 import { planExecCpuAffinity } from '../security/cpu-affinity';
 import { mempolicyArgs } from '../security/memory-policy';
@@ -24,7 +24,7 @@ export interface SpecCheck {
 }
 
 /** Escapes one JSON-pointer reference token (RFC 6901: "~" -> "~0", "/" -> "~1"). */
-export function pointerToken(key: string): string {
+function pointerToken(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -40,7 +40,7 @@ const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 /** linux.rootfsPropagation: the spec lists the first four; runc also accepts the recursive forms. */
-export const ROOTFS_PROPAGATIONS: readonly string[] = [
+const ROOTFS_PROPAGATIONS: readonly string[] = [
   'shared', 'slave', 'private', 'unbindable', 'rshared', 'rslave', 'rprivate', 'runbindable',
 ];
 
@@ -348,8 +348,7 @@ export const CHECKS: readonly SpecCheck[] = [
       try {
         planExecCpuAffinity(a);
       } catch (e) {
-        const [field, ...rest] = (e as Error).message.split(': ');
-        throw new SpecError(`/process/execCPUAffinity/${field}`, rest.join(': '));
+        throw e instanceof FieldError ? e.at('/process/execCPUAffinity') : e;
       }
     },
   },
@@ -363,7 +362,7 @@ export const CHECKS: readonly SpecCheck[] = [
       try {
         personalityValue(p);
       } catch (e) {
-        throw new SpecError(p.flags?.length ? '/linux/personality/flags' : '/linux/personality/domain', (e as Error).message);
+        throw e instanceof FieldError ? e.at('/linux/personality') : e;
       }
     },
   },
@@ -378,8 +377,7 @@ export const CHECKS: readonly SpecCheck[] = [
       try {
         mempolicyArgs(p);
       } catch (e) {
-        const [field, ...rest] = (e as Error).message.split(': ');
-        throw new SpecError(`/linux/memoryPolicy/${field}`, rest.join(': '));
+        throw e instanceof FieldError ? e.at('/linux/memoryPolicy') : e;
       }
     },
   },

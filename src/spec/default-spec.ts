@@ -7,11 +7,12 @@
 // text, not just the parsed value.
 //
 // Known differences between runc releases (we follow the runc installed on the reference host, 1.1.5):
-// - runc >= 1.2 no longer lists `ambient` capabilities and adds "/sys/devices/virtual/tpm" to
-//   maskedPaths;
+// - runc >= 1.2 no longer lists `ambient` capabilities (its Example() in
+//   libcontainer/specconv/example.go; test/unit/default-spec-command.test.ts pins the rest of it);
 // - runc adds a `cgroup` namespace only on a cgroup v2 unified host. tsrun's default stays
 //   host-independent (the reference host is hybrid, where runc does not list it either).
 
+import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from './version';
 
 /** Hostname in the default spec; runc uses "runc". */
@@ -56,7 +57,7 @@ export interface DefaultSpecOptions {
 export function defaultSpec(opts: DefaultSpecOptions = {}): object {
   // The type already forbids `rootless: true`; this guards JavaScript callers and casts.
   if ((opts as { rootless?: boolean }).rootless) {
-    throw new Error('defaultSpec: rootless specs are not supported (no user namespace support yet)');
+    throw new RuntimeError('unsupported', 'defaultSpec: rootless specs are not supported (no user namespace support yet)');
   }
   return {
     ociVersion: SPEC_VERSION,

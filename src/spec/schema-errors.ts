@@ -1,7 +1,7 @@
 // How a schema validator's first error becomes one line: the JSON pointer of the failing value and
 // what was expected there, in plain words (shared by validate.ts and validate-process.ts, which use
 // different generated validators).
-import { SpecError } from '../errors';
+import { type ErrorCode, SpecError } from '../errors';
 import type { CompiledValidator, ValidatorError } from './generated/validators';
 
 /** Integer widths of schemas/defs.json, for messages like "must be a uint32 (0..4294967295)". */
@@ -75,7 +75,7 @@ export function describeSchemaError(e: ValidatorError): [string, string] {
 }
 
 /** Throws SpecError for the first schema error; combinator wrappers ("if") are skipped. */
-export function runSchema(validate: CompiledValidator, doc: unknown, what: string, code?: string): void {
+export function runSchema(validate: CompiledValidator, doc: unknown, what: string, code?: ErrorCode): void {
   if (validate(doc)) return;
   const errors = validate.errors ?? [];
   const first = errors.find((e) => e.keyword !== 'if') ?? errors[0];

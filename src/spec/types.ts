@@ -202,7 +202,6 @@ export interface Linux {
 }
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
-export const NAMESPACE_TYPES: readonly NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
 export interface LinuxNamespace {
   type: NamespaceType;
@@ -443,7 +442,6 @@ export interface LinuxSeccompArg {
 // ---------------------------------------------------------------------------------------------
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
-export const CONTAINER_STATUSES: readonly ContainerStatus[] = ['creating', 'created', 'running', 'paused', 'stopped'];
 
 export interface State {
   ociVersion: string;

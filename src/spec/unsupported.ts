@@ -32,7 +32,7 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   { path: '/linux/intelRdt' },
   { path: '/linux/netDevices' },
   // cgroups: every linux.resources field is applied by the cgroup manager, which refuses what the
-  // host layout lacks (src/cgroups/resources.ts, src/cgroups/v2/manager.ts).
+  // host layout lacks (the controllers' validate(), src/cgroups/controller.ts).
 ];
 
 /** "Set" means present with content: not null/undefined, false, "", [] or {}. */

@@ -5,10 +5,11 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { RuntimeError, StateError, UsageError } from '../errors';
 import type { CgroupPaths } from '../cgroups/types';
-import type { LinuxResources } from '../spec/types';
+import type { ContainerStatus, Hooks, LinuxResources, Process } from '../spec/types';
+import type { InitSeccomp } from '../security/seccomp';
 
 export const DEFAULT_ROOT = '/run/tsrun';
-export const STATE_FILE = 'state.json';
+const STATE_FILE = 'state.json';
 export const FIFO_NAME = 'exec.fifo';
 
 /** Everything tsrun remembers about one container between commands. */
@@ -26,7 +27,7 @@ export interface ContainerRecord {
   /** Start time (clock ticks since boot, /proc/<pid>/stat field 22) of `pid`: tells our process from a later one reusing the pid. */
   startTime: number;
   /** The status the last writer saw; `status.ts` re-derives it from facts on every read. */
-  lastStatus: 'creating' | 'created' | 'running' | 'stopped';
+  lastStatus: Exclude<ContainerStatus, 'paused'>;
   cgroup?: CgroupPaths;
   /** linux.resources as applied (create, then every `update` merged over it). */
   resources?: LinuxResources;
@@ -39,13 +40,25 @@ export interface ContainerRecord {
    */
   ownMountNamespace?: boolean;
   /** config.json as it was at create: the spec says later edits have no effect. Only fields later verbs need. */
-  config: { hooks?: unknown; process?: unknown; seccomp?: unknown; newKeyring?: boolean };
+  config: StoredConfig;
+}
+
+/** The parts of config.json (and of create's flags) that later verbs use, as they were at create. */
+export interface StoredConfig {
+  /** Run by start (startContainer wait, poststart), delete and run (poststop). */
+  hooks?: Hooks;
+  /** exec starts from it (env, cwd, user, capabilities...); start refuses a container without one. */
+  process?: Process;
+  /** exec loads the same filter into the process it starts. */
+  seccomp?: InitSeccomp;
+  /** false after create --no-new-keyring: exec joins no new session keyring either. */
+  newKeyring?: boolean;
 }
 
 // runc's id rule (libcontainer/factory_linux.go validateID): letters, digits, _ + - . only, and
 // never "." or ".." (they would name the state root itself or its parent).
 const ID_RE = /^[\w+\-.]+$/;
-export const MAX_ID_LENGTH = 1024;
+const MAX_ID_LENGTH = 1024;
 
 export function checkId(id: unknown): string {
   if (typeof id !== 'string' || id === '') throw new UsageError('container id cannot be empty');
@@ -58,8 +71,9 @@ export function containerDir(root: string, id: string): string {
   return path.join(root, checkId(id));
 }
 
-export function fifoPath(root: string, id: string): string {
-  return path.join(containerDir(root, id), FIFO_NAME);
+/** runc's ErrNotExist text, for a container id with no record. */
+export function notFound(id: string): StateError {
+  return new StateError(`container "${id}" does not exist`, 'not-found');
 }
 
 /** Reads a container's record; a missing container is runc's `container "x" does not exist`. */
@@ -70,7 +84,7 @@ export function readRecord(root: string, id: string): ContainerRecord {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StateError(`container "${id}" does not exist`, 'not-found');
+      throw notFound(id);
     }
     throw new RuntimeError('state', `read ${file}: ${(e as Error).message}`);
   }

@@ -23,7 +23,7 @@ import { RuntimeError, SyscallError } from '../errors';
 const SYS_BPF: Readonly<Record<string, number>> = Object.freeze({ x64: 321, arm64: 280 });
 
 /** enum bpf_cmd (uapi/linux/bpf.h). */
-export const BPF_CMD = Object.freeze({
+const BPF_CMD = Object.freeze({
   PROG_LOAD: 5,
   PROG_ATTACH: 8,
   PROG_DETACH: 9,

@@ -66,7 +66,6 @@ function loadKoffi(): Koffi {
   const g = globalThis as Record<symbol, Koffi | undefined>;
   const shared = g[SHARED];
   if (shared) return shared;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const k = dlopenKoffi(addonCandidates(__dirname)) ?? (require('koffi') as Koffi);
   g[SHARED] = k;
   trace('koffi loaded');

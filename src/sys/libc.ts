@@ -7,7 +7,7 @@
 // credentials, capabilities and no_new_privs are per thread on Linux, and tsrun relies on the main
 // thread being the one that spawns the init stage and later calls execve.
 import { koffi } from './koffi';
-import { SyscallError } from '../errors';
+import { RuntimeError, SyscallError } from '../errors';
 import { SYS } from './constants';
 
 type Lib = ReturnType<typeof koffi.load>;
@@ -71,10 +71,6 @@ function syscall(): Fn {
 }
 
 // ---- processes, identity ---------------------------------------------------------------------
-export function getpid(): number {
-  return fn('int getpid(void)')() as number;
-}
-
 export function prctl(option: number, arg2: number | bigint = 0, arg3: number | bigint = 0, arg4 = 0, arg5 = 0): number {
   const r = fn('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(
     option, arg2, arg3, arg4, arg5) as number;
@@ -209,9 +205,6 @@ export function symlinkat(target: string, dirfd: number, name: string, where?: s
 export function fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number, where?: string): void {
   check('fchownat', fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)')(dirfd, path, uid, gid, flags) as number, where ?? path);
 }
-export function fchmod(fd: number, mode: number, where?: string): void {
-  check('fchmod', fn('int fchmod(int fd, uint32_t mode)')(fd, mode) as number, where);
-}
 /** flock(2): advisory lock on an open file or directory, released when the fd is closed. */
 export function flock(fd: number, op: number): void {
   check('flock', fn('int flock(int fd, int op)')(fd, op) as number);
@@ -226,9 +219,6 @@ export function closeRange(first: number, last: number, flags: number): void {
 /** faccessat2(fd, "", mode, AT_EMPTY_PATH) (Linux 5.8): may the caller use the file `fd` holds (an O_PATH fd works)? */
 export function accessFd(fd: number, mode: number): boolean {
   return Number(syscall()(SYS.faccessat2, 'int', fd, 'str', '', 'int', mode, 'int', 0x1000 /* AT_EMPTY_PATH */)) === 0;
-}
-export function access(path: string, mode: number): boolean {
-  return (fn('int access(const char *path, int mode)')(path, mode) as number) === 0;
 }
 
 // ---- resources, capabilities, signals ---------------------------------------------------------
@@ -279,10 +269,6 @@ export function execve(path: string, argv: string[], env: string[]): never {
   throw new SyscallError('execve', koffi.errno(), path, `exec ${JSON.stringify(argv[0])} (ret ${r})`);
 }
 
-export function errno(): number {
-  return koffi.errno();
-}
-
 // ---- exec (src/launcher/exec-*.ts, src/container/exec.ts) -------------------------------------
 /** sched_setaffinity(2) of the calling thread (pid 0) to exactly `cpus`. */
 export function schedSetaffinity(cpus: number[]): void {
@@ -293,7 +279,7 @@ export function schedSetaffinity(cpus: number[]): void {
 /** _exit(2): leaves without Node's teardown (the exec stage's last call, maybe under seccomp). */
 export function exitNow(code: number): never {
   fn('void _exit(int status)')(code);
-  throw new Error('_exit returned');
+  throw new RuntimeError('internal', '_exit returned');
 }
 /**
  * poll(2): blocks the calling thread until one of `fds` has one of its `events`, or `timeoutMs`

@@ -16,7 +16,7 @@ let lib: Lib | undefined;
 let loadError: string | undefined;
 const cache = new Map<string, Fn>();
 
-export const NOT_INSTALLED = 'libseccomp is not installed (libseccomp.so.2 could not be loaded; on Debian: apt-get install libseccomp2)';
+const NOT_INSTALLED = 'libseccomp is not installed (libseccomp.so.2 could not be loaded; on Debian: apt-get install libseccomp2)';
 
 function open(): Lib {
   if (lib) return lib;
@@ -60,11 +60,6 @@ export function available(): boolean {
 export function version(): { major: number; minor: number; micro: number } {
   const v = fn('const tsrun_scmp_version *seccomp_version(void)')() as unknown;
   return koffi.decode(v, 'tsrun_scmp_version') as { major: number; minor: number; micro: number };
-}
-
-/** seccomp_api_get(3): the API level libseccomp found the running kernel supports. */
-export function apiLevel(): number {
-  return fn('unsigned int seccomp_api_get(void)')() as number;
 }
 
 /** seccomp_init(3); null when libseccomp refuses the default action (unknown, or not in the kernel). */

@@ -7,15 +7,15 @@ import { SyscallError } from '../errors';
 import { libcFunction } from './libc';
 
 /** Unlock (0) or lock the slave of a pty master: int * argument (unlockpt(3)). */
-export const TIOCSPTLCK = 0x40045431;
+const TIOCSPTLCK = 0x40045431;
 /** Number of the slave of a pty master: unsigned int * result (ptsname(3)). */
-export const TIOCGPTN = 0x80045430;
+const TIOCGPTN = 0x80045430;
 /** Open the slave of a pty master by fd, with the open flags as argument (Linux 4.13+). */
-export const TIOCGPTPEER = 0x5441;
-export const TIOCGWINSZ = 0x5413;
-export const TIOCSWINSZ = 0x5414;
+const TIOCGPTPEER = 0x5441;
+const TIOCGWINSZ = 0x5413;
+const TIOCSWINSZ = 0x5414;
 /** Make the terminal the controlling terminal of the calling session leader. */
-export const TIOCSCTTY = 0x540e;
+const TIOCSCTTY = 0x540e;
 
 type Fn = (...args: unknown[]) => unknown;
 let fns: { ioctl: Fn; dup2: Fn; isatty: Fn; fchown: Fn; fstatfs: Fn; tcgetattr: Fn; tcsetattr: Fn; cfmakeraw: Fn } | undefined;

@@ -123,7 +123,7 @@ t.test('a second attach replaces the program (update) instead of stacking a seco
 
 t.test('applyDeviceRules: config rules then the default devices; /dev/kmsg stays denied', { skip }, async (t) => {
   const dir = makeCgroup(t);
-  applyDeviceRules(dir, [DENY_ALL]);
+  applyDeviceRules(dir, [DENY_ALL], bpfDeviceFilterAttacher);
   const r = await runIn(t, dir, `${PROBE}; true < /dev/kmsg && echo kmsg-open || echo kmsg-denied; true < /dev/zero && echo zero-ok`);
   t.match(r.stdout, /null-ok/, '/dev/null is a default device');
   t.match(r.stdout, /full=0/, '/dev/full is a default device');
@@ -133,7 +133,7 @@ t.test('applyDeviceRules: config rules then the default devices; /dev/kmsg stays
 
 t.test('the program is released when the cgroup is removed', { skip }, async (t) => {
   const dir = makeCgroup(t);
-  applyDeviceRules(dir, [DENY_ALL]);
+  applyDeviceRules(dir, [DENY_ALL], bpfDeviceFilterAttacher);
   const [id] = attachedIds(dir);
   fs.closeSync(bpfProgGetFdById(id)); // alive while attached
   fs.rmdirSync(dir);

@@ -17,7 +17,6 @@ import {
 const root = makeStateRoot();
 t.teardown(() => cleanupRoot(root));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 /** The host's mount table as a multiset: one "mount point, root, fs type, source, propagation" per line. */

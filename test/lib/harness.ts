@@ -1,7 +1,7 @@
 // Test harness for integration and conformance tests (root): build a bundle from the default spec
 // plus a patch, run the real `tsrun` CLI with a private state root, and check that nothing is
 // left behind (mounts, cgroups, processes, state dirs).
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,11 +9,11 @@ import type { Test } from 'tap';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const TSRUN = path.join(REPO, 'bin', 'tsrun');
-export const ROOTFS = path.join(REPO, 'bundles', 'busybox', 'rootfs');
+const ROOTFS = path.join(REPO, 'bundles', 'busybox', 'rootfs');
 
-export const isRoot = process.getuid?.() === 0;
-export const haveRootfs = fs.existsSync(path.join(ROOTFS, 'bin', 'busybox'));
-export const haveBuild = fs.existsSync(path.join(REPO, 'dist', 'tsrun.js'));
+const isRoot = process.getuid?.() === 0;
+const haveRootfs = fs.existsSync(path.join(ROOTFS, 'bin', 'busybox'));
+const haveBuild = fs.existsSync(path.join(REPO, 'dist', 'tsrun.js'));
 /** Reason to skip a root integration test, or false when it can run. */
 export const skipReason: string | false = !isRoot ? 'needs root' : !haveBuild ? 'run `npm run build` first'
   : !haveRootfs ? 'run scripts/setup-bundles.sh first' : false;
@@ -88,7 +88,7 @@ export function tsrunAsync(root: string, args: string[]) {
 type Json = Record<string, unknown>;
 
 /** runc's default spec as `tsrun spec` writes it, with terminal off and the shared busybox rootfs. */
-export function baseConfig(): Json {
+function baseConfig(): Json {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-spec-'));
   try {
     const r = spawnSync(TSRUN, ['spec', '--bundle', dir], { encoding: 'utf8' });
@@ -103,7 +103,7 @@ export function baseConfig(): Json {
 }
 
 /** Makes a bundle dir whose config is base + `mutate`; returns its path. */
-export function makeBundle(mutate: (c: any) => void = () => {}): string {
+function makeBundle(mutate: (c: any) => void = () => {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bundle-'));
   ownDirs.add(dir);
   const c = baseConfig();
@@ -202,12 +202,12 @@ export function quiet(c: any): void {
 }
 
 /** `tsrun` with a caller-chosen stdio array (extra fds for --preserve-fds, or 'ignore'), and environment. */
-export function tsrunSpawn(root: string, args: string[], stdio: import('node:child_process').StdioOptions, env: NodeJS.ProcessEnv = process.env) {
+export function tsrunSpawn(root: string, args: string[], stdio: StdioOptions, env: NodeJS.ProcessEnv = process.env) {
   return spawn(ENV, [...NO_TAP_HOOKS, TSRUN, '--root', root, ...args], { stdio, env });
 }
 
 /** Collects a child's stdout/stderr and waits for its exit. */
-export function collect(child: import('node:child_process').ChildProcess): Promise<Result> {
+export function collect(child: ChildProcess): Promise<Result> {
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -347,12 +347,12 @@ export function isAlive(pid: number): boolean {
 // which case it checked or why it skipped.
 
 /** SwapTotal of /proc/meminfo in kB (0: no swap). */
-export function hostSwapKiB(): number {
+function hostSwapKiB(): number {
   return Number(/^SwapTotal:\s+(\d+)/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
 }
 
 /** Whether the v1 memory hierarchy accounts swap per cgroup (memory.memsw.*, memory.rst 2.4: CONFIG_MEMCG_SWAP and swapaccount=1). */
-export function hasMemswAccounting(memoryRoot = '/sys/fs/cgroup/memory'): boolean {
+function hasMemswAccounting(memoryRoot = '/sys/fs/cgroup/memory'): boolean {
   return fs.existsSync(path.join(memoryRoot, 'memory.memsw.limit_in_bytes'));
 }
 
@@ -378,7 +378,7 @@ export function oomMemory(limit: number, memoryRoot = '/sys/fs/cgroup/memory'): 
 }
 
 /** The first number of a cpuset list ("0-3,8" -> 0; "" -> undefined). */
-export function firstOfCpuList(list: string): number | undefined {
+function firstOfCpuList(list: string): number | undefined {
   const m = /^\s*(\d+)/.exec(list);
   return m ? Number(m[1]) : undefined;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import * as scmp from '../../src/sys/libseccomp';
 
-export const PODMAN_PROFILE = '/usr/share/containers/seccomp.json';
+const PODMAN_PROFILE = '/usr/share/containers/seccomp.json';
 
 /** Why a test built on these profiles cannot run here, or false. */
 export const profileSkip: string | false = !fs.existsSync(PODMAN_PROFILE) ? `${PODMAN_PROFILE} missing (apt-get install golang-github-containers-common)`
@@ -30,7 +30,7 @@ export function podmanRulesFor(keep: (name: string, nr: number) => boolean): Arr
 }
 
 /** The last x86_64 syscall number of Linux 4.14 (statx is 332; io_pgetevents, 333, came in 4.18). */
-export const LAST_NR_OF_4_14 = 332;
+const LAST_NR_OF_4_14 = 332;
 
 /**
  * An older deny-by-default profile, as an OCI config generator of the 4.14 era writes it:

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
-import { makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
+import { makeFakeCgroupTree } from '../lib/fake-cgroupfs';
 import { cgroupManagerFor } from '../../src/cgroups/manager';
 import type { CgroupKind } from '../../src/cgroups/types';
 import { planJoin, setsMemory } from '../../src/container/cgroup-join';

@@ -6,7 +6,7 @@ import t from 'tap';
 import { cgroupPathsFor, resolveCgroupsPath } from '../../src/cgroups/cgroups-path';
 import { detectCgroupLayout, parseMountinfo } from '../../src/cgroups/detect';
 import { CgroupError } from '../../src/cgroups/errors';
-import { makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
+import { makeFakeCgroupTree } from '../lib/fake-cgroupfs';
 import { SpecError, UnsupportedError } from '../../src/errors';
 
 t.test('parseMountinfo reads optional fields, fstype, super options and octal escapes', async (t) => {

@@ -2,9 +2,11 @@
 // fields each layout refuses.
 import t from 'tap';
 import { pidsMaxValue } from '../../src/cgroups/convert';
-import { assertResourcesSupported } from '../../src/cgroups/resources';
+import { validateResources } from '../../src/cgroups/resources';
+import { V1_CONTROLLERS } from '../../src/cgroups/v1/manager';
 import { DEFAULT_ALLOWED_DEVICES, deviceWrites } from '../../src/cgroups/v1/devices';
 import { SpecError, UnsupportedError } from '../../src/errors';
+import type { LinuxResources } from '../../src/cgroups/types';
 
 // Every list starts from deny-all (a new v1 devices cgroup inherits its parent's list, usually
 // allow-all), as runc does on v1 and tsrun's eBPF program does on v2.
@@ -88,16 +90,16 @@ t.test('pids.max values', async (t) => {
   t.throws(() => pidsMaxValue(Number.NaN), SpecError);
 });
 
-t.test('assertResourcesSupported (the v1 manager\'s pre-write check; v2 validates in v2/manager.ts)', async (t) => {
-  t.doesNotThrow(() => assertResourcesSupported('v1', undefined));
-  t.doesNotThrow(() => assertResourcesSupported('v1', { pids: { limit: 5 }, devices: [{ allow: false }] }));
-  t.doesNotThrow(() => assertResourcesSupported('hybrid', { devices: [{ allow: false }] }));
-  t.doesNotThrow(() => assertResourcesSupported('v1', { pids: { limit: 5 }, devices: [] }), 'an empty device list (deny-all plus the defaults) is fine');
-  const uni = t.throws(() => assertResourcesSupported('v1', { pids: { limit: 1 }, unified: { 'memory.high': '1M' } }));
+t.test('validateResources with the v1 controllers (the v1 manager\'s pre-write check; v2 has its own list)', async (t) => {
+  const validateV1 = (r: LinuxResources) => validateResources(V1_CONTROLLERS, r, () => {});
+  t.doesNotThrow(() => validateV1({ pids: { limit: 5 }, devices: [{ allow: false }] }));
+  t.doesNotThrow(() => validateV1({ devices: [{ allow: false }] }));
+  t.doesNotThrow(() => validateV1({ pids: { limit: 5 }, devices: [] }), 'an empty device list (deny-all plus the defaults) is fine');
+  const uni = t.throws(() => validateV1({ pids: { limit: 1 }, unified: { 'memory.high': '1M' } }));
   t.type(uni, UnsupportedError);
   t.match(uni, { pointer: '/linux/resources/unified', code: 'unsupported', message: /cannot be applied on a cgroup v1 host/ });
-  t.throws(() => assertResourcesSupported('hybrid', { unified: { 'io.max': 'x' } }), { pointer: '/linux/resources/unified', message: /hybrid hosts keep their controllers in v1/ });
-  t.throws(() => assertResourcesSupported('v1', { devices: [{ allow: true, access: 'z' }] }), { pointer: '/linux/resources/devices/0/access', message: /"z"/ });
-  t.throws(() => assertResourcesSupported('hybrid', { devices: [{ allow: true, type: 'c', major: -2 }] }), { pointer: '/linux/resources/devices/0/major', message: /device number/ });
-  t.doesNotThrow(() => assertResourcesSupported('v1', { memory: undefined }), 'explicitly undefined fields are absent');
+  t.throws(() => validateV1({ unified: { 'io.max': 'x' } }), { pointer: '/linux/resources/unified', message: /hybrid hosts keep their controllers in v1/ });
+  t.throws(() => validateV1({ devices: [{ allow: true, access: 'z' }] }), { pointer: '/linux/resources/devices/0/access', message: /"z"/ });
+  t.throws(() => validateV1({ devices: [{ allow: true, type: 'c', major: -2 }] }), { pointer: '/linux/resources/devices/0/major', message: /device number/ });
+  t.doesNotThrow(() => validateV1({ memory: undefined }), 'explicitly undefined fields are absent');
 });

@@ -1,4 +1,4 @@
-// The managers against a fake cgroupfs (src/cgroups/fake-cgroupfs.ts) for v1, hybrid and v2:
+// The managers against a fake cgroupfs (test/lib/fake-cgroupfs.ts) for v1, hybrid and v2:
 // which dirs are created and removed, what is written where and in which order, refusals, and
 // (v2) the device program handed to a recording filter attacher.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { CgroupError } from '../../src/cgroups/errors';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 import { removeCreatedDirs } from '../../src/cgroups/dirs';
-import { type FakeCgroupTree, makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
+import { type FakeCgroupTree, makeFakeCgroupTree } from '../lib/fake-cgroupfs';
 import { killAll } from '../../src/cgroups/kill';
 import { deviceAllowed, deviceFilterProgram, emulateDeviceRules } from '../../src/cgroups/ebpf';
 import { ACC_READ, ACC_WRITE } from '../../src/cgroups/ebpf/device-rules';

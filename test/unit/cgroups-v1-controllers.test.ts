@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import t, { type Test } from 'tap';
 import type { CgroupFs } from '../../src/cgroups/cgroupfs';
 import { CgroupError } from '../../src/cgroups/errors';
-import { type FakeCgroupTree, makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
+import { type FakeCgroupTree, makeFakeCgroupTree } from '../lib/fake-cgroupfs';
 import { type CgroupManager, cgroupManagerFor } from '../../src/cgroups/manager';
 import type { LinuxResources } from '../../src/cgroups/types';
 import { SpecError, UnsupportedError } from '../../src/errors';

@@ -1,5 +1,6 @@
-// The refusals of src/cgroups/resources.ts (values the spec forbids, fields a layout does not
-// implement, controllers the host lacks) and the shared conversions of src/cgroups/convert.ts.
+// The refusals before set() writes anything on a v1 or hybrid host (src/cgroups/resources.ts and
+// the v1 controllers' validate(): values the spec forbids, fields v1 does not implement,
+// controllers the host lacks) and the shared conversions of src/cgroups/convert.ts.
 import t from 'tap';
 import type { ResourceController } from '../../src/cgroups/controller';
 import {
@@ -10,9 +11,13 @@ import {
   intString,
 } from '../../src/cgroups/convert';
 import { CgroupError } from '../../src/cgroups/errors';
-import { SUPPORTED_RESOURCES, assertResourcesSupported, controllersToWrite } from '../../src/cgroups/resources';
+import { controllersToWrite, validateResources } from '../../src/cgroups/resources';
+import { V1_CONTROLLERS } from '../../src/cgroups/v1/manager';
 import type { LinuxResources } from '../../src/cgroups/types';
 import { SpecError, UnsupportedError } from '../../src/errors';
+
+/** What the v1 manager's set() decides before anything is written (v1 and hybrid hosts alike). */
+const validateV1 = (r: LinuxResources): void => validateResources(V1_CONTROLLERS, r, () => {});
 
 t.test('every v1 field is accepted with valid values', async (t) => {
   const all: LinuxResources = {
@@ -26,8 +31,10 @@ t.test('every v1 field is accepted with valid values', async (t) => {
     rdma: { mlx5_1: { hcaObjects: 0 } },
     unified: {},
   };
-  for (const kind of ['v1', 'hybrid'] as const) t.doesNotThrow(() => assertResourcesSupported(kind, all), kind);
-  t.same([...SUPPORTED_RESOURCES].sort(), ['blockIO', 'cpu', 'devices', 'hugepageLimits', 'memory', 'network', 'pids', 'rdma']);
+  t.doesNotThrow(() => validateV1(all));
+  const fields = ['blockIO', 'cpu', 'devices', 'hugepageLimits', 'memory', 'network', 'pids', 'rdma'];
+  const written = (f: string) => V1_CONTROLLERS.some((c) => c.hierarchy !== 'unified' && (c.pointer === `/linux/resources/${f}` || c.pointer.startsWith(`/linux/resources/${f}/`)));
+  t.same(fields.filter(written), fields, 'a v1 controller writes each field');
 });
 
 t.test('values the spec or the kernel forbid are SpecErrors at their pointer', async (t) => {
@@ -55,22 +62,23 @@ t.test('values the spec or the kernel forbid are SpecErrors at their pointer', a
     [{ devices: [{ allow: true, type: 'x' as 'a' }] }, '/linux/resources/devices/0/type', /"x"/],
   ];
   for (const [r, pointer, message] of cases) {
-    const err = t.throws(() => assertResourcesSupported('v1', r), pointer);
+    const err = t.throws(() => validateV1(r), pointer);
     t.type(err, SpecError, pointer);
     t.match(err, { pointer, message }, pointer);
   }
 });
 
 t.test('layout support', async (t) => {
-  const err = t.throws(() => assertResourcesSupported('hybrid', { unified: { 'memory.high': '1G' } }));
+  const err = t.throws(() => validateV1({ unified: { 'memory.high': '1G' } }));
   t.type(err, UnsupportedError);
   t.match(err, { pointer: '/linux/resources/unified', message: /cannot be applied on a cgroup v1 host/ });
-  t.throws(() => assertResourcesSupported('v1', { unified: { 'pids.max': '5' } }), UnsupportedError);
-  // Only the v1 manager (v1 and hybrid) calls this; pure v2 validates in v2/manager.ts, where the
-  // v1-only network field is refused (test/unit/cgroups-v2-controllers.test.ts).
-  for (const kind of ['v1', 'hybrid'] as const) {
-    t.doesNotThrow(() => assertResourcesSupported(kind, { pids: { limit: 1 }, network: {}, memory: { limit: undefined }, unified: {} }), `${kind}: empty fields are absent`);
-  }
+  t.throws(() => validateV1({ unified: { 'pids.max': '5' } }), UnsupportedError);
+  // Pure v2 has its own list, where the v1-only network field is refused
+  // (test/unit/cgroups-v2-controllers.test.ts).
+  t.doesNotThrow(() => validateV1({ pids: { limit: 1 }, network: {}, memory: { limit: undefined }, unified: {} }), 'empty fields are absent');
+  const unknown = t.throws(() => validateV1({ future: { x: 1 } } as LinuxResources));
+  t.type(unknown, UnsupportedError);
+  t.match(unknown, { pointer: '/linux/resources/future', message: /not supported by tsrun yet/ }, 'a field no controller implements is refused by name');
 });
 
 t.test('controllersToWrite: order kept, a missing hierarchy named', async (t) => {
@@ -78,6 +86,7 @@ t.test('controllersToWrite: order kept, a missing hierarchy named', async (t) =>
     hierarchy,
     pointer,
     applies: (r) => r[wants] !== undefined,
+    validate: () => {},
     write: () => {},
   });
   const list = [ctl('memory', '/linux/resources/memory', 'memory'), ctl('hugetlb', '/linux/resources/hugepageLimits', 'hugepageLimits'), ctl('pids', '/linux/resources/pids', 'pids')];

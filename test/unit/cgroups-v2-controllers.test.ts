@@ -1,5 +1,5 @@
 // Every file the cgroup v2 controllers write, through V2CgroupManager.set() on the fake cgroupfs
-// (src/cgroups/fake-cgroupfs.ts + v2/fake-v2-files.ts): values, conversions, order, refusals.
+// (test/lib/fake-cgroupfs.ts + fake-v2-files.ts): values, conversions, order, refusals.
 // A refused config must leave the write log empty.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,8 +9,8 @@ import { cgroupPathsFor } from '../../src/cgroups/cgroups-path';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
 import { deviceFilterProgram } from '../../src/cgroups/ebpf';
 import { CgroupError } from '../../src/cgroups/errors';
-import { type FakeCgroupTree, makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
-import { addV2ControllerFiles, setFakeFile } from '../../src/cgroups/v2/fake-v2-files';
+import { type FakeCgroupTree, makeFakeCgroupTree } from '../lib/fake-cgroupfs';
+import { addV2ControllerFiles, setFakeFile } from '../lib/fake-v2-files';
 import { V2CgroupManager } from '../../src/cgroups/v2/manager';
 import { SpecError, UnsupportedError } from '../../src/errors';
 

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import t, { type Test } from 'tap';
 import { cgroupPathsFor } from '../../src/cgroups/cgroups-path';
 import { detectCgroupLayout } from '../../src/cgroups/detect';
-import { makeFakeCgroupTree } from '../../src/cgroups/fake-cgroupfs';
+import { makeFakeCgroupTree } from '../lib/fake-cgroupfs';
 import { cgroupManagerFor } from '../../src/cgroups/manager';
-import { addV2ControllerFiles, setFakeFile } from '../../src/cgroups/v2/fake-v2-files';
+import { addV2ControllerFiles, setFakeFile } from '../lib/fake-v2-files';
 import { V2CgroupManager } from '../../src/cgroups/v2/manager';
 import { UNLIMITED } from '../../src/cgroups/v2/stat-files';
 

@@ -7,16 +7,15 @@ import path from 'node:path';
 import { SpecError, UsageError } from '../../src/errors';
 import { parseGoDuration } from '../../src/container/events';
 import { filterPsOutput, pidColumn } from '../../src/container/ps';
-import { mergeResources, parseResourcesJson, ramInBytes, resourcesFromFlags } from '../../src/container/update';
+import { joinFlagValues, parseResourcesJson, ramInBytes, resourcesFromFlags } from '../../src/cli/update-flags';
 import type * as Update from '../../src/container/update';
 import { splitPsArgv } from '../../src/cli/commands/ps';
-import { joinFlagValues } from '../../src/cli/commands/update';
 
 const repo = path.resolve(__dirname, '../..');
 // validateResources uses the generated validators: make sure they match schemas/ as they are now.
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { validateResources } = require('../../src/container/update') as typeof Update;
+// (container/update.ts imports them, so it is loaded only now; a static import would run first.)
+const { mergeResources, validateResources } = require('../../src/container/update') as typeof Update;
 
 const MiB = 1024 * 1024;
 

@@ -5,10 +5,60 @@ import { execFileSync } from 'node:child_process';
 import fs, { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { specCommand } from '../../src/cli/commands/spec';
-import { defaultSpec } from '../../src/spec/default-spec';
 import { RuntimeError, UsageError } from '../../src/errors';
+import { SPEC_VERSION } from '../../src/spec/version';
 
-const RUNC_LIKE_TEXT = JSON.stringify(defaultSpec(), null, '\t');
+/**
+ * What `runc spec` writes, written out by hand from runc's own definition of it (Example() in
+ * libcontainer/specconv/example.go, runc main after v1.5.0-rc.1), in the field order of the
+ * runtime-spec Go structs, which is the order runc's JSON has. The file `tsrun spec` writes must be
+ * this document, tab-indented like runc's, except for the differences that tsrun documents
+ * (src/spec/default-spec.ts, README "Using it like runc"):
+ *   - ociVersion: the runtime-spec version tsrun implements, not the one runc was built with;
+ *   - hostname: "tsrun" instead of "runc";
+ *   - capabilities.ambient: runc 1.1 listed the three capabilities as ambient too (runc 1.2
+ *     stopped: "runc spec, libct/int: do not add ambient capabilities"); tsrun keeps runc 1.1's list;
+ *   - no cgroup namespace: runc adds one only on a cgroup v2 host; tsrun's default does not depend
+ *     on the host.
+ * Not computed from src/spec/default-spec.ts: this is the reference that code is held to.
+ */
+const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+const RUNC_SPEC_DOCUMENT = {
+  ociVersion: SPEC_VERSION, // runc: specs.Version of the runtime-spec it vendors
+  process: {
+    terminal: true,
+    user: { uid: 0, gid: 0 },
+    args: ['sh'],
+    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+    cwd: '/',
+    capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS, ambient: CAPS }, // runc >= 1.2: no ambient
+    rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+    noNewPrivileges: true,
+  },
+  root: { path: 'rootfs', readonly: true },
+  hostname: 'tsrun', // runc: "runc"
+  mounts: [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+  ],
+  linux: {
+    resources: { devices: [{ allow: false, access: 'rwm' }] },
+    // runc appends { type: 'cgroup' } on a cgroup v2 host.
+    namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+    maskedPaths: [
+      '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+      '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
+    ],
+    readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+  },
+};
+/** runc writes its document with json.MarshalIndent(spec, "", "\t") and no trailing newline. */
+const RUNC_LIKE_TEXT = JSON.stringify(RUNC_SPEC_DOCUMENT, null, '\t');
 
 function tarLoaded(): boolean {
   return Object.keys(require.cache).some((k) => k.includes(`${path.sep}node_modules${path.sep}tar${path.sep}`));

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { buildDeviceFilter, deviceAllowed, deviceFilterProgram, emulateDeviceRules, type DeviceCgroupState } from '../../src/cgroups/ebpf';
 import { ACC_ALL, ACC_MKNOD, ACC_READ, ACC_WRITE } from '../../src/cgroups/ebpf/device-rules';
-import { disassemble } from '../../src/cgroups/ebpf/insn';
+import { disassemble } from '../lib/bpf-disassemble';
 import type { LinuxDeviceCgroup } from '../../src/cgroups/types';
 import { DEFAULT_ALLOWED_DEVICES } from '../../src/cgroups/v1/devices';
 import { SpecError } from '../../src/errors';

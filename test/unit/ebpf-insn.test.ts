@@ -4,8 +4,9 @@
 // [0x61,0x12,0,0,0,0,0,0], "if r1 != r3 goto +2" -> [0x5d,0x31,0x02,0,0,0,0,0]).
 import t from 'tap';
 import {
-  and32Imm, assemble, disassemble, encodeInsn, exit, jeqImm, jneImm, jneReg, label, ldxW, mov32Imm, mov32Reg, resolve, rsh32Imm,
+  and32Imm, assemble, encodeInsn, exit, jeqImm, jneImm, jneReg, label, ldxW, mov32Imm, mov32Reg, resolve, rsh32Imm,
 } from '../../src/cgroups/ebpf/insn';
+import { disassemble } from '../lib/bpf-disassemble';
 
 const hex = (b: Buffer) => b.toString('hex');
 

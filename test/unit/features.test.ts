@@ -5,7 +5,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildFeatures } from '../../src/features';
-import { NAMESPACE_TYPES, type Spec } from '../../src/spec/types';
+import type { NamespaceType, Spec } from '../../src/spec/types';
 import { refuseUnsupported } from '../../src/spec/unsupported';
 import { convertSpec } from '../../src/spec/convert';
 import { KNOWN_MOUNT_OPTIONS } from '../../src/linux/mount-options';
@@ -36,8 +36,9 @@ function accepted(spec: Partial<Spec>): boolean {
 
 t.test('namespaces: exactly the types the schema allows and tsrun does not refuse', async (t) => {
   const schema = JSON.parse(fs.readFileSync(path.join(repo, 'schemas', 'config-linux.json'), 'utf8'));
-  t.same([...NAMESPACE_TYPES].sort(), [...schema.properties.namespaces.items.properties.type.enum].sort(), 'NAMESPACE_TYPES is the schema enum');
-  for (const type of NAMESPACE_TYPES) {
+  const types = schema.properties.namespaces.items.properties.type.enum as NamespaceType[];
+  t.ok(types.length >= 8, 'the schema lists the namespace types');
+  for (const type of types) {
     const ok = accepted({ linux: { namespaces: [{ type: 'mount' }, ...(type === 'mount' ? [] : [{ type }])] } });
     t.equal(linux.namespaces?.includes(type), ok, `${type}: ${ok ? 'accepted, so listed' : 'refused, so not listed'}`);
   }

@@ -19,7 +19,6 @@ const prebuilt = dlopenKoffi(addonCandidates(path.join(REPO, 'dist')));
 
 t.test('the dlopened addon is the API require("koffi") gives', { skip: !prebuilt && 'no prebuilt koffi addon for this platform' }, async (t) => {
   const k = prebuilt as NonNullable<typeof prebuilt>;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const viaRequire = require('koffi') as Record<string, unknown>;
   for (const name of ['load', 'struct', 'pointer', 'errno', 'decode', 'alloc', 'free', 'address', 'view', 'version']) {
     t.equal(typeof (k as unknown as Record<string, unknown>)[name], typeof viaRequire[name], name);

@@ -16,12 +16,9 @@ import type * as ValidateProcess from '../../src/spec/validate-process';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateProcessDoc } = require('../../src/spec/validate-process') as typeof ValidateProcess;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const NO_LSM = { apparmor: false, selinux: false };
 

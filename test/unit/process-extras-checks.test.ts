@@ -12,10 +12,8 @@ import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 function base(): Json {
   return {

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { SCHED_ATTR_SIZE, encodeSchedAttr, explainSchedError } from '../../src/security/scheduler';
 import { ioprioValue } from '../../src/security/io-priority';
+import { FieldError } from '../../src/errors';
 import { personalityValue } from '../../src/security/personality';
 import { mempolicyArgs } from '../../src/security/memory-policy';
 import { parseIdList, planExecCpuAffinity } from '../../src/security/cpu-affinity';
@@ -106,4 +107,17 @@ t.test('set_mempolicy arguments', async (t) => {
   t.throws(() => mempolicyArgs({ mode: 'MPOL_DEFAULT', flags: ['MPOL_F_STATIC_NODES'] }), /^flags: MPOL_DEFAULT takes no flags/);
   t.throws(() => mempolicyArgs({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] }), /cannot be combined/);
   t.throws(() => mempolicyArgs({ mode: 'MPOL_BIND', nodes: '0-x' }), /^nodes: "0-x" is not a node number/);
+});
+
+t.test('field errors: the field is a property, and at() places it under the caller\'s pointer', async (t) => {
+  const e = t.throws(() => planExecCpuAffinity({ initial: '0', final: '9-2' })) as unknown;
+  t.type(e, FieldError);
+  const f = e as FieldError;
+  t.equal(f.field, 'final');
+  t.equal(f.reason, 'range "9-2" ends before it starts');
+  t.match(f.at('/process/execCPUAffinity'), { pointer: '/process/execCPUAffinity/final', message: '/process/execCPUAffinity/final: range "9-2" ends before it starts' });
+  const list = t.throws(() => parseIdList('x')) as FieldError;
+  t.equal(list.field, '', 'a list parser speaks of the value itself');
+  t.equal(list.in('nodes').at('/linux/memoryPolicy').pointer, '/linux/memoryPolicy/nodes');
+  t.match(t.throws(() => personalityValue({ domain: 'LINUX', flags: ['X'] })), { field: 'flags' });
 });

@@ -11,7 +11,6 @@ import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { loadBundleConfig, locateJsonError, parseJsonFile } = require('../../src/spec/load') as typeof Load;
 
 const CONFIG = {

@@ -12,9 +12,7 @@ import { SPEC_VERSION } from '../../src/spec/version';
 // The validators are generated code (gitignored); build them from the current schemas first.
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateSpec, describeSchemaError } = require('../../src/spec/validate') as typeof Validate;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runSemanticChecks } = require('../../src/spec/checks') as typeof Checks;
 
 // `runc spec` output of runc 1.1.5+ds1 (Debian 12), compacted.
@@ -37,7 +35,6 @@ const RUNC_DEFAULT = `{"ociVersion":"1.0.2-dev","process":{"terminal":true,"user
 "/proc/timer_stats","/proc/sched_debug","/sys/firmware","/proc/scsi"],
 "readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 function minimal(): Json {
   return {

@@ -11,10 +11,8 @@ import { SPEC_VERSION } from '../../src/spec/version';
 
 const repo = path.resolve(__dirname, '../..');
 execFileSync(process.execPath, [path.join(repo, 'scripts/gen-validators.mjs')]);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { validateSpec } = require('../../src/spec/validate') as typeof Validate;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 function base(): Json {
   return {
@@ -100,7 +98,7 @@ t.test('unset, false and empty values are not refused', async (t) => {
 
 t.test('every linux.resources field passes validation, unified included', async (t) => {
   // The cgroup manager refuses, at set() time, what the host's layout cannot apply
-  // (src/cgroups/resources.ts for v1/hybrid, src/cgroups/v2/manager.ts for v2).
+  // (the validate() of each controller in src/cgroups/v1/ and src/cgroups/v2/).
   const c = base();
   c.linux.resources = {
     memory: { limit: 1 << 30, reservation: 1 << 29, swap: 2 << 30, swappiness: 10, disableOOMKiller: false },

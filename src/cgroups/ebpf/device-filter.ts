@@ -53,7 +53,7 @@ function block(e: DeviceException, defaultAllow: boolean, next: string): AsmItem
 }
 
 /** The program's instructions with labels ("block-N"), before assembly. */
-export function deviceFilterItems(state: DeviceCgroupState): AsmItem[] {
+function deviceFilterItems(state: DeviceCgroupState): AsmItem[] {
   const items: AsmItem[] = [...PROLOGUE];
   state.exceptions.forEach((e, i) => {
     items.push(label(`block-${i}`), ...block(e, state.defaultAllow, `block-${i + 1}`));

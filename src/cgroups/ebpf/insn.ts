@@ -28,7 +28,7 @@ export const BPF_MOV = 0xb0;
 export const BPF_JEQ = 0x10;
 export const BPF_JNE = 0x50;
 export const BPF_EXIT = 0x90;
-export const BPF_K = 0x00;
+const BPF_K = 0x00;
 export const BPF_X = 0x08;
 
 /** Registers r0 (return value) .. r10 (frame pointer); r1 holds the context on entry. */
@@ -120,30 +120,4 @@ export function resolve(items: readonly AsmItem[]): Insn[] {
 /** Assemble to the byte string BPF_PROG_LOAD takes. */
 export function assemble(items: readonly AsmItem[]): Buffer {
   return Buffer.concat(resolve(items).map(encodeInsn));
-}
-
-const JMP_NAMES: Record<number, string> = { [BPF_JEQ]: 'jeq', [BPF_JNE]: 'jne' };
-const ALU_NAMES: Record<number, string> = { [BPF_AND]: 'and32', [BPF_RSH]: 'rsh32', [BPF_MOV]: 'mov32' };
-
-/** One line per instruction ("jne r2, 2, +5"): for test messages and debugging, not a full disassembler. */
-export function disassemble(bytes: Buffer): string[] {
-  const lines: string[] = [];
-  for (let p = 0; p + 8 <= bytes.length; p += 8) {
-    const code = bytes.readUInt8(p);
-    const dst = bytes.readUInt8(p + 1) & 0xf;
-    const src = bytes.readUInt8(p + 1) >> 4;
-    const off = bytes.readInt16LE(p + 2);
-    const imm = bytes.readInt32LE(p + 4);
-    const operand = (code & BPF_X) !== 0 ? `r${src}` : String(imm);
-    const cls = code & 0x07;
-    const op = code & 0xf0;
-    let text: string;
-    if (code === (BPF_LDX | BPF_MEM | BPF_W)) text = `ldxw r${dst}, [r${src}${off >= 0 ? '+' : ''}${off}]`;
-    else if (code === (BPF_JMP | BPF_EXIT)) text = 'exit';
-    else if (cls === BPF_ALU && ALU_NAMES[op] !== undefined) text = `${ALU_NAMES[op]} r${dst}, ${operand}`;
-    else if (cls === BPF_JMP && JMP_NAMES[op] !== undefined) text = `${JMP_NAMES[op]} r${dst}, ${operand}, ${off >= 0 ? '+' : ''}${off}`;
-    else text = `.insn 0x${code.toString(16)} r${dst} r${src} ${off} ${imm}`;
-    lines.push(text);
-  }
-  return lines;
 }

@@ -13,12 +13,14 @@ import { intString } from '../convert';
 import { CgroupError } from '../errors';
 import type { LinuxResources } from '../types';
 import { hasFile, writeExplained } from './files';
+import { SpecError } from '../../errors';
+import { checkInt, UINT16 } from './values';
 
 const POINTER = '/linux/resources/blockIO';
 type BlockIO = NonNullable<LinuxResources['blockIO']>;
 
 /** The files that carry weights on this kernel: CFQ's when present, else BFQ's. */
-export function weightFiles(cfs: CgroupFs, dir: string): { weight: string; weightDevice: string } {
+function weightFiles(cfs: CgroupFs, dir: string): { weight: string; weightDevice: string } {
   return hasFile(cfs, dir, 'blkio.weight')
     ? { weight: 'blkio.weight', weightDevice: 'blkio.weight_device' }
     : { weight: 'blkio.bfq.weight', weightDevice: 'blkio.bfq.weight_device' };
@@ -53,6 +55,28 @@ export const blkioV1: ResourceController = {
   hierarchy: 'blkio',
   pointer: POINTER,
   applies: (r) => asksBlkio(r.blockIO),
+  validate(r) {
+    const b = r.blockIO;
+    if (b === undefined || b === null) return;
+    checkInt(b.weight, `${POINTER}/weight`, 0, UINT16);
+    checkInt(b.leafWeight, `${POINTER}/leafWeight`, 0, UINT16);
+    for (const [i, d] of (b.weightDevice ?? []).entries()) {
+      checkInt(d.major, `${POINTER}/weightDevice/${i}/major`, 0);
+      checkInt(d.minor, `${POINTER}/weightDevice/${i}/minor`, 0);
+      checkInt(d.weight, `${POINTER}/weightDevice/${i}/weight`, 0, UINT16);
+      checkInt(d.leafWeight, `${POINTER}/weightDevice/${i}/leafWeight`, 0, UINT16);
+      // config-linux.md "Block IO": each entry MUST specify at least one of weight or leafWeight.
+      if (d.weight === undefined && d.leafWeight === undefined) throw new SpecError(`${POINTER}/weightDevice/${i}`, 'must set weight, leafWeight or both');
+    }
+    for (const key of ['throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'] as const) {
+      for (const [i, d] of (b[key] ?? []).entries()) {
+        checkInt(d.major, `${POINTER}/${key}/${i}/major`, 0);
+        checkInt(d.minor, `${POINTER}/${key}/${i}/minor`, 0);
+        if (d.rate === undefined) throw new SpecError(`${POINTER}/${key}/${i}/rate`, 'is required');
+        checkInt(d.rate, `${POINTER}/${key}/${i}/rate`, 0);
+      }
+    }
+  },
 
   check(cfs, dir, r) {
     const b = r.blockIO;

@@ -13,6 +13,8 @@ import { CgroupError } from '../errors';
 import type { Throttling } from '../stats';
 import type { LinuxResources } from '../types';
 import { hasFile, parseKeyValues, readCounter, readOptional, writeExplained } from './files';
+import { SpecError } from '../../errors';
+import { checkInt } from './values';
 
 const POINTER = '/linux/resources/cpu';
 type Cpu = NonNullable<LinuxResources['cpu']>;
@@ -100,6 +102,24 @@ export const cpuV1: ResourceController = {
   hierarchy: 'cpu',
   pointer: POINTER,
   applies: (r) => asksCpu(r.cpu),
+  validate(r) {
+    const c = r.cpu;
+    if (c === undefined || c === null) return;
+    checkInt(c.shares, `${POINTER}/shares`, 0);
+    checkInt(c.quota, `${POINTER}/quota`, -1);
+    checkInt(c.burst, `${POINTER}/burst`, 0);
+    checkInt(c.period, `${POINTER}/period`, 0);
+    checkInt(c.realtimeRuntime, `${POINTER}/realtimeRuntime`, -1);
+    checkInt(c.realtimePeriod, `${POINTER}/realtimePeriod`, 0);
+    // config-linux.md: idle 0 is the default behaviour, 1 is SCHED_IDLE; the kernel takes nothing else.
+    checkInt(c.idle, `${POINTER}/idle`, 0, 1);
+    const quota = c.quota ?? 0;
+    const burst = c.burst ?? 0;
+    // config-linux.md "CPU": burst MUST be no larger than any positive quota (runtimes MAY error).
+    if (quota > 0 && burst > quota) throw new SpecError(`${POINTER}/burst`, `must not exceed the quota (${quota}), got ${burst}`);
+    // The kernel refuses a burst on an unlimited quota (EINVAL, kernel/sched/core.c tg_set_cfs_bandwidth).
+    if (quota === -1 && burst > 0) throw new SpecError(`${POINTER}/burst`, 'needs a quota: it cannot be set while the quota is -1 (unlimited)');
+  },
 
   check(cfs, dir, r) {
     const c = r.cpu;

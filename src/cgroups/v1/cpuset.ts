@@ -9,11 +9,12 @@ import path = require('node:path');
 import { type CgroupFs, readCgroupFile, writeCgroupFile } from '../cgroupfs';
 import type { ResourceController } from '../controller';
 import { readOptional, writeExplained } from './files';
+import { SpecError } from '../../errors';
 
 const FILES = ['cpuset.cpus', 'cpuset.mems'];
 
 /** Fill empty cpuset.cpus/mems of `dirs` from their parents; `dirs` must be ordered top-down. */
-export function inheritCpuset(cfs: CgroupFs, dirs: readonly string[]): void {
+function inheritCpuset(cfs: CgroupFs, dirs: readonly string[]): void {
   for (const dir of dirs) {
     for (const name of FILES) {
       const file = path.join(dir, name);
@@ -53,6 +54,13 @@ export const cpusetV1: ResourceController = {
   hierarchy: 'cpuset',
   pointer: '/linux/resources/cpu',
   applies: (r) => (r.cpu?.cpus ?? '') !== '' || (r.cpu?.mems ?? '') !== '',
+  validate(r) {
+    for (const key of ['cpus', 'mems'] as const) {
+      const v = r.cpu?.[key];
+      // Written as one line to cpuset.cpus/cpuset.mems: a NUL or newline would end it early.
+      if (v !== undefined && (typeof v !== 'string' || /[\0\n]/.test(v))) throw new SpecError(`/linux/resources/cpu/${key}`, 'must be a list such as "0-3,7"');
+    }
+  },
   write(cfs, dir, r) {
     const { cpus, mems } = r.cpu ?? {};
     // cpus then mems, as runc; the two are independent for the kernel.

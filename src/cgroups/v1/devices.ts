@@ -97,6 +97,9 @@ export const devicesV1: ResourceController = {
   hierarchy: 'devices',
   pointer: POINTER,
   applies: (r: LinuxResources) => r.devices !== undefined,
+  validate(r: LinuxResources): void {
+    if (r.devices !== undefined && r.devices !== null) deviceWrites(r.devices);
+  },
   write(cfs: CgroupFs, dir: string, r: LinuxResources): void {
     for (const w of deviceWrites(r.devices ?? [])) writeCgroupFile(cfs, path.join(dir, w.file), w.line);
   },

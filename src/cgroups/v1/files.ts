@@ -23,7 +23,7 @@ export function readOptional(cfs: CgroupFs, dir: string, name: string): string |
  * Values above 2^53 (an unlimited v1 memory limit is 9223372036854771712) keep only double
  * precision, which is what a JSON consumer of the stats gets anyway.
  */
-export function parseCounter(text: string, file: string, maxValue = 0): number {
+function parseCounter(text: string, file: string, maxValue = 0): number {
   const t = text.trim();
   if (t === 'max') return maxValue;
   if (!/^-?[0-9]+$/.test(t)) throw new CgroupError(`${file}: expected a number, got ${JSON.stringify(t.slice(0, 40))}`, { path: file });

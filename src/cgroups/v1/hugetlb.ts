@@ -11,16 +11,23 @@ import { hugePageSizeFromSysfs, hugePageSizeName, intString } from '../convert';
 import { CgroupError, fsErrorCode } from '../errors';
 import type { Hugetlb } from '../stats';
 import { hasFile, readCounter, readOptionalCounter, writeExplained } from './files';
+import { checkInt } from './values';
 
 const POINTER = '/linux/resources/hugepageLimits';
 
 /** Where the kernel lists the huge page sizes it supports ("hugepages-2048kB", ...). */
-export const SYSFS_HUGEPAGES = '/sys/kernel/mm/hugepages';
+const SYSFS_HUGEPAGES = '/sys/kernel/mm/hugepages';
 
 export const hugetlbV1: ResourceController = {
   hierarchy: 'hugetlb',
   pointer: POINTER,
   applies: (r) => (r.hugepageLimits ?? []).length > 0,
+  validate(r) {
+    for (const [i, h] of (r.hugepageLimits ?? []).entries()) {
+      hugePageSizeName(h.pageSize, `${POINTER}/${i}/pageSize`);
+      checkInt(h.limit, `${POINTER}/${i}/limit`, 0);
+    }
+  },
 
   check(cfs, dir, r) {
     for (const [i, h] of (r.hugepageLimits ?? []).entries()) {

@@ -20,6 +20,7 @@ import { netClsV1 } from './net-cls';
 import { netPrioV1 } from './net-prio';
 import { pidsV1 } from './pids';
 import { rdmaV1 } from './rdma';
+import { unifiedV1 } from './unified';
 import { collectV1Stats } from './stats';
 
 /**
@@ -29,10 +30,12 @@ import { collectV1Stats } from './stats';
  */
 export const V1_CONTROLLERS: readonly ResourceController[] = Object.freeze([
   cpusetV1, devicesV1, memoryV1, cpuV1, pidsV1, blkioV1, hugetlbV1, netClsV1, netPrioV1, rdmaV1,
+  // Writes nothing: refuses linux.resources.unified, which has no v1 files.
+  unifiedV1,
 ]);
 
 export class V1CgroupManager extends BaseCgroupManager {
-  // set() runs every controller's check() before the first write of any of them.
+  // set() runs every controller's validate() and check() before the first write of any of them.
   protected readonly controllers: readonly ResourceController[] = V1_CONTROLLERS;
 
   protected afterMkdir(): void {

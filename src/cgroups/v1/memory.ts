@@ -18,6 +18,8 @@ import { intString } from '../convert';
 import { CgroupError } from '../errors';
 import type { LinuxResources } from '../types';
 import { hasFile, readCounter, readOptional, writeExplained } from './files';
+import { SpecError } from '../../errors';
+import { checkInt } from './values';
 
 const POINTER = '/linux/resources/memory';
 const LIMIT = 'memory.limit_in_bytes';
@@ -113,6 +115,21 @@ export const memoryV1: ResourceController = {
   hierarchy: 'memory',
   pointer: POINTER,
   applies: (r) => isSet(r.memory),
+  validate(r) {
+    const m = r.memory;
+    if (m === undefined || m === null) return;
+    // config-linux.md "Memory": byte values are int64 with -1 = unlimited.
+    for (const key of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP'] as const) checkInt(m[key], `${POINTER}/${key}`, -1);
+    checkInt(m.swappiness, `${POINTER}/swappiness`, 0, 100);
+    const limit = m.limit ?? 0;
+    const swap = m.swap ?? 0;
+    // swap is the memory+swap limit, so it can never be below the memory limit (memory.rst 2.4;
+    // runc refuses the same on v1 and v2).
+    if (limit > 0 && swap > 0 && swap < limit) {
+      throw new SpecError(`${POINTER}/swap`, `is the memory+swap limit and must be at least the memory limit (${limit}), or -1; got ${swap}`);
+    }
+    if (limit === -1 && swap > 0) throw new SpecError(`${POINTER}/swap`, 'cannot be limited while the memory limit is -1 (unlimited)');
+  },
 
   check(cfs, dir, r) {
     const m = r.memory;

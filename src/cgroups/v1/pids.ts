@@ -12,6 +12,9 @@ export const pidsV1: ResourceController = {
   hierarchy: 'pids',
   pointer: '/linux/resources/pids',
   applies: (r) => r.pids !== undefined,
+  validate(r) {
+    if (r.pids !== undefined && r.pids !== null) pidsMaxValue(r.pids.limit);
+  },
   write(cfs, dir, r) {
     if (r.pids === undefined) return;
     writeCgroupFile(cfs, path.join(dir, 'pids.max'), pidsMaxValue(r.pids.limit));

@@ -1,17 +1,9 @@
-// The shape of a cgroup v2 resource controller file. It extends the shared ResourceController
-// (applies + write) with the stages V2CgroupManager.set() runs for *every* controller before the
-// first write, so that a config v2 cannot honour is refused with nothing changed:
-//   1. validate(r, warn)  pure checks of the spec values (SpecError/UnsupportedError), warnings for
-//                         fields v2 ignores the way runc does; runs even when applies() is false;
-//   2. controller         the v2 controller whose files write() touches: it must be listed in the
-//                         cgroup's cgroup.controllers, and is enabled in the ancestors'
-//                         cgroup.subtree_control when the host has it (hierarchy.ts);
-//   3. check(...)         the shared ResourceController hook: refusals against the live cgroup
-//                         (memory checkBeforeUpdate, a huge page size the host lacks);
-//   4. write(...)         the file writes.
+// The shape of a cgroup v2 resource controller file: the shared ResourceController (validate,
+// check, write: controller.ts) plus `controller`, the v2 controller whose files write() touches.
+// It must be listed in the cgroup's cgroup.controllers, and V2CgroupManager enables it in the
+// ancestors' cgroup.subtree_control (hierarchy.ts) between the validate and check stages.
 import { SpecError } from '../../errors';
 import type { CgroupWarn, ResourceController } from '../controller';
-import type { LinuxResources } from '../types';
 
 export type Warn = CgroupWarn;
 
@@ -19,7 +11,6 @@ export interface V2Controller extends ResourceController {
   readonly hierarchy: 'unified';
   /** v2 controller name listed in cgroup.controllers ("memory"); absent for core files and the eBPF device hook. */
   readonly controller?: string;
-  validate(r: LinuxResources, warn: Warn): void;
 }
 
 /**

@@ -7,7 +7,7 @@
 // The attacher is a parameter so unit tests run against the fake cgroupfs with a recording one.
 // Verified on this host's real cgroup2 mount with the bpf(2) attacher: a denied node gives EPERM to
 // a process in the cgroup, the default nodes work (test/integration/cgroups-v2-unified.test.ts).
-import { type DeviceFilterAttacher, deviceFilterProgram } from '../ebpf';
+import { applyDeviceRules, type DeviceFilterAttacher, deviceFilterProgram } from '../ebpf';
 import type { V2Controller } from './controller-v2';
 
 export function devicesV2(attacher: DeviceFilterAttacher): V2Controller {
@@ -19,7 +19,7 @@ export function devicesV2(attacher: DeviceFilterAttacher): V2Controller {
       if (r.devices !== undefined) deviceFilterProgram(r.devices);
     },
     write(_cfs, dir, r) {
-      attacher.attach(dir, deviceFilterProgram(r.devices ?? []));
+      applyDeviceRules(dir, r.devices ?? [], attacher);
     },
   };
 }

@@ -16,12 +16,12 @@ import { readCgroupFile } from '../cgroupfs';
 import { CgroupError, fsErrorCode } from '../errors';
 
 /** Whitespace-separated names in a cgroup file (cgroup.controllers, cgroup.subtree_control). */
-export function readList(cfs: CgroupFs, file: string): string[] {
+function readList(cfs: CgroupFs, file: string): string[] {
   return readCgroupFile(cfs, file).split(/\s+/).filter(Boolean);
 }
 
 /** The leaf's ancestors inside the cgroup2 mount, top-down: the mount root is the highest dir with cgroup.controllers. */
-export function cgroup2Ancestors(cfs: CgroupFs, leaf: string): string[] {
+function cgroup2Ancestors(cfs: CgroupFs, leaf: string): string[] {
   const chain: string[] = [];
   for (let d = path.dirname(leaf); ; d = path.dirname(d)) {
     chain.unshift(d);

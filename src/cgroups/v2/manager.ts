@@ -3,12 +3,13 @@
 // What happens where:
 //   create()   mkdir, then enable every controller each ancestor offers (hierarchy.ts), as runc's
 //              fs2 CreateCgroupPath does, so the controller files exist in the new cgroup;
-//   set(r)     runs its own pipeline instead of the shared one (base-manager.ts, resources.ts,
-//              whose v2 branch still refuses what these files implement): every controller's validate() first (SpecError/UnsupportedError, warnings for what v2
-//              ignores like runc), then ensureController for each controller the config needs,
-//              then each controller's check() against the live cgroup (memory checkBeforeUpdate), and only then
-//              the writes, in runc's fs2 order: pids, memory, io, cpu, devices (eBPF), cpuset,
-//              hugetlb, rdma, unified last so its explicit values win. A refused config changes nothing;
+//   set(r)     the shared stages (base-manager.ts, controller.ts): every controller's validate()
+//              (SpecError/UnsupportedError, warnings for what v2 ignores like runc), then
+//              ensureController for each controller the config needs (prepare), then each
+//              controller's check() against the live cgroup (memory checkBeforeUpdate), and only
+//              then the writes, in runc's fs2 order: pids, memory, io, cpu, devices (eBPF),
+//              cpuset, hugetlb, rdma, unified last so its explicit values win. A refused config
+//              changes nothing;
 //   freeze     cgroup.freeze / cgroup.events (freezer.ts);
 //   stats()    cpu.stat, memory.*, pids.*, io.stat, hugetlb.* (each controller file has its reader);
 //   oomKillCount()  memory.events oom_kill.
@@ -27,7 +28,7 @@ import type { CgroupFs } from '../cgroupfs';
 import { bpfDeviceFilterAttacher, type DeviceFilterAttacher } from '../ebpf';
 import { CgroupError } from '../errors';
 import { emptyStats, type Stats } from '../stats';
-import type { CgroupPaths, FreezerState, LinuxResources } from '../types';
+import type { CgroupPaths, FreezerState } from '../types';
 import type { V2Controller, Warn } from './controller-v2';
 import { cpuV2, statCpuV2 } from './cpu';
 import { cpusetV2 } from './cpuset';
@@ -63,13 +64,12 @@ export function v2Controllers(deviceFilter: DeviceFilterAttacher = bpfDeviceFilt
 export class V2CgroupManager extends BaseCgroupManager {
   protected readonly controllers: readonly V2Controller[];
   private readonly hugePageSizes: () => readonly string[];
-  private readonly warn: Warn;
 
   constructor(cfs: CgroupFs, record: CgroupPaths, opts: V2ManagerOptions = {}) {
     super(cfs, record);
     this.controllers = v2Controllers(opts.deviceFilter);
     this.hugePageSizes = opts.hugePageSizes ?? hostHugePageSizes;
-    this.warn = opts.warn ?? ((msg) => log.warn(msg));
+    this.defaultWarn = opts.warn ?? ((msg) => log.warn(msg));
   }
 
   private unifiedDir(): string {
@@ -82,14 +82,8 @@ export class V2CgroupManager extends BaseCgroupManager {
     enableAvailable(this.cfs, this.unifiedDir());
   }
 
-  set(resources: LinuxResources | undefined, warn: Warn = this.warn): void {
-    if (resources === undefined) return;
-    const dir = this.unifiedDir();
-    for (const c of this.controllers) c.validate(resources, warn);
-    const active = this.controllers.filter((c) => c.applies(resources));
-    for (const c of active) if (c.controller !== undefined) ensureController(this.cfs, dir, c.controller, c.pointer);
-    for (const c of active) c.check?.(this.cfs, dir, resources);
-    for (const c of active) c.write(this.cfs, dir, resources, warn);
+  protected prepare(todo: ReadonlyArray<readonly [V2Controller, string]>): void {
+    for (const [c, dir] of todo) if (c.controller !== undefined) ensureController(this.cfs, dir, c.controller, c.pointer);
   }
 
   protected isFrozen(dir: string): boolean {

@@ -4,7 +4,7 @@ import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
 import { reached } from '../../step-hook';
 
-export const createUsage = `Usage: tsrun create [options] <container-id>
+const createUsage = `Usage: tsrun create [options] <container-id>
 
 Create a container from the bundle; its process waits until \`tsrun start\`.
 

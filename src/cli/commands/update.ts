@@ -1,8 +1,7 @@
 // `tsrun update [options] ID` (runc update.go): change the cgroup limits of a live container,
 // from a linux.resources JSON document (`-r FILE`, `-r -` for stdin) or from runc's flags.
-import {
-  readResourcesSource, resourcesFromFlags, updateContainer, validateResources, UPDATE_FLAGS, type UpdateFlag,
-} from '../../container/update';
+import { updateContainer, validateResources } from '../../container/update';
+import { joinFlagValues, readResourcesSource, resourcesFromFlags, UPDATE_FLAGS, type UpdateFlag } from '../update-flags';
 import { log } from '../../log';
 import { help, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
@@ -35,30 +34,6 @@ Options:
 
 Limits not named keep their current value. Device rules cannot be changed by update.
 `;
-
-/**
- * `--flag value` -> `--flag=value` for the flags that take a value, so that a value starting with
- * '-' stays a value: `--memory -1`, `--cpu-quota -1`, `--pids-limit -1` (Go's flag package, which
- * runc uses, always takes the next argument; minimist would read "-1" as a flag).
- */
-export function joinFlagValues(argv: readonly string[], valued: readonly string[]): string[] {
-  const names = new Set(valued);
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    const name = a.replace(/^--?/, '');
-    if (a.startsWith('-') && !a.includes('=') && names.has(name) && i + 1 < argv.length) {
-      out.push(`${a}=${argv[++i]}`);
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
 
 export async function updateCommand(argv: string[], g: GlobalOptions): Promise<number> {
   const valued = ['resources', 'r', ...UPDATE_FLAGS];

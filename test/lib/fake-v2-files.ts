@@ -3,9 +3,9 @@
 // v2 controllers can be unit-tested without root or a v2 host. The fake itself only knows
 // pids.max; this adds the rest per controller and can list extra controllers in
 // cgroup.controllers (hugetlb, rdma are not in the fake's default set).
-// Used only by tests; nothing in the runtime imports it.
-import fs = require('node:fs');
-import path = require('node:path');
+// Used only by tests (kept in test/lib, out of the runtime's src/).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** Initial file contents per controller, as a fresh cgroup shows them (cgroup-v2.rst). */
 const FILES: Record<string, Record<string, string>> = {

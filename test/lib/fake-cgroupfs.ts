@@ -5,13 +5,13 @@
 //   - freezer and cgroup.freeze writes update the reported state (optionally after a few polls);
 //   - cgroup.subtree_control "+ctrl" makes the controller's files appear in new children;
 //   - rmdir ignores control files but fails EBUSY with child cgroups or listed processes.
-// Used only by tests; nothing in the runtime imports it.
-import fs = require('node:fs');
-import os = require('node:os');
-import path = require('node:path');
+// Used only by tests (kept in test/lib, out of the runtime's src/).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { type CgroupFs, nodeCgroupFs } from './cgroupfs';
-import type { CgroupKind } from './types';
+import { type CgroupFs, nodeCgroupFs } from '../../src/cgroups/cgroupfs';
+import type { CgroupKind } from '../../src/cgroups/types';
 
 export interface FakeWrite {
   file: string;
