@@ -5,11 +5,12 @@
 //   - `import { a, b as c } from './m'` and `export { a } from './m'` use a and b of m;
 //   - `import * as m` uses the names read as m.x (or m.X in a type); any other use of m (passed
 //     along as a value) uses all of m;
-//   - `require('./m')` (the tests load some modules after regenerating the validators) uses the
+//   - `require('./m')` or `await import('./m')` (the tests load some modules after regenerating the validators) uses the
 //     names destructured from it, or all of m when the result is kept whole;
 //   - `export * from './m'` uses all of m.
 // Entry points need no importer: src/cli/commands/<verb>.ts's <verb>Command and
-// src/cli/run-verb.ts's runVerb (scripts/build.mjs generates the bundle entry that calls them).
+// src/cli/run-verb.ts's runVerb (scripts/build.mjs generates the bundle entry that calls them), and
+// src/launcher/early-stage.ts's spawnEarly (dist/early.js, which the dispatcher loads by path).
 // Prints `file: name` for each unused export; exit 1 if any.
 import path from 'node:path';
 import ts from 'typescript';
@@ -23,7 +24,8 @@ const checker = program.getTypeChecker();
 const rel = (file) => path.relative(root, file);
 const checked = (file) => /^(src|test\/lib)\//.test(rel(file)) && !file.endsWith('.d.ts');
 const isEntry = (file, name) =>
-  (/^src\/cli\/commands\/[^/]+\.ts$/.test(rel(file)) && name.endsWith('Command')) || (rel(file) === 'src/cli/run-verb.ts' && name === 'runVerb');
+  (/^src\/cli\/commands\/[^/]+\.ts$/.test(rel(file)) && name.endsWith('Command')) || (rel(file) === 'src/cli/run-verb.ts' && name === 'runVerb')
+  || (rel(file) === 'src/launcher/early-stage.ts' && name === 'spawnEarly');
 
 /** file -> names used by other files; `*` = every export. */
 const used = new Map();
@@ -69,10 +71,11 @@ function scan(sf) {
       if (!node.exportClause) use(target, '*');
       else if (ts.isNamedExports(node.exportClause)) for (const e of node.exportClause.elements) use(target, (e.propertyName ?? e.name).text);
       else use(target, '*');
-    } else if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'require' && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0])) {
+    } else if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0])
+      && ((ts.isIdentifier(node.expression) && node.expression.text === 'require') || node.expression.kind === ts.SyntaxKind.ImportKeyword)) {
       const target = moduleFile(node.arguments[0]);
       let p = node.parent;
-      while (p && (ts.isAsExpression(p) || ts.isParenthesizedExpression(p))) p = p.parent;
+      while (p && (ts.isAsExpression(p) || ts.isParenthesizedExpression(p) || ts.isAwaitExpression(p))) p = p.parent;
       if (p && ts.isVariableDeclaration(p) && ts.isObjectBindingPattern(p.name)) {
         for (const e of p.name.elements) use(target, (e.propertyName ?? e.name).getText(sf));
       } else {

@@ -33,6 +33,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
+// Types only (erased): the modules themselves are required where first needed.
+import type * as Crypto from 'node:crypto';
+import type * as NodeModule from 'node:module';
 import { trace, traceOn } from '../trace';
 
 const FORMAT = 'tsrun-v8-code-cache/1';
@@ -78,12 +81,11 @@ function identity(st: fs.BigIntStats): string {
 
 function sha1(bytes: Buffer): string {
   // Required here, not at the top: loading node:crypto costs ~6 ms, paid only when writing.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(bytes).digest('hex');
+  return (require('node:crypto') as typeof Crypto).createHash('sha1').update(bytes).digest('hex');
 }
 
 /** The header line of a cache made from `bytes` (whose file had identity `id`). */
-export function cacheHeader(bytes: Buffer, id: string, made: Maker): string {
+function cacheHeader(bytes: Buffer, id: string, made: Maker): string {
   return `${runtimeKey()} sha1=${sha1(bytes)} file=${id} made=${made}`;
 }
 
@@ -113,8 +115,7 @@ function readBundle(file: string): { bytes: Buffer; id: string } {
  */
 function requireFor(file: string): NodeJS.Require {
   const Module = (typeof module === 'object' ? module.constructor : undefined) as { createRequire?: (f: string) => NodeJS.Require } | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (Module?.createRequire ?? (require('node:module') as typeof import('node:module')).createRequire)(file);
+  return (Module?.createRequire ?? (require('node:module') as typeof NodeModule).createRequire)(file);
 }
 
 /** The cached data for this bundle in `cacheFile`, or why there is none. */
@@ -138,7 +139,7 @@ function readCache(cacheFile: string, bytes: Buffer, id: string, mayHash: boolea
  * Writes the cache atomically; false (and nothing left behind) when it cannot. `data` is called
  * only once the temp file exists: serialising costs milliseconds, not spent for a read-only dir.
  */
-export function writeCache(cacheFile: string, header: string, data: () => Buffer): boolean {
+function writeCache(cacheFile: string, header: string, data: () => Buffer): boolean {
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
     // O_EXCL: never through a symlink or into another process's temp file.

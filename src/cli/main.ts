@@ -15,6 +15,7 @@ import { exitNow } from './exit';
 import { flushCodeCaches, loadBundle, refreshStageCache } from '../boot/code-cache';
 import { configureTrace, trace } from '../trace';
 import type { EarlyStage } from '../launcher/early-stage';
+import type * as EarlyStageModule from '../launcher/early-stage';
 import { earlyPlan } from '../launcher/early-plan';
 
 // Node's start-up until here (and this small dispatcher's compile, required plainly by bin/tsrun).
@@ -101,7 +102,7 @@ function spawnEarly(verb: string, rest: string[]): EarlyStage | undefined {
   if (!plan) return undefined;
   try {
     // Through its code cache too, as the verbs (boot/code-cache.ts).
-    const mod = loadBundle(path.join(__dirname, 'early.js'), { write: true }).exports as typeof import('../launcher/early-stage');
+    const mod = loadBundle(path.join(__dirname, 'early.js'), { write: true }).exports as typeof EarlyStageModule;
     const early = mod.spawnEarly(plan);
     if (early) log.debug(`init stage spawned early, before the ${verb} bundle: pid ${early.pid}`);
     return early;

@@ -14,7 +14,6 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
  * test/reliability/mutated-configs.test.ts: a readonlyPaths entry "\n...").
  */
 export function oneLine(msg: string): string {
-  // eslint-disable-next-line no-control-regex
   return msg.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -5,6 +5,7 @@
 // createContainer and startContainer hooks itself), and the parent has nothing else to do while
 // a hook runs. Which hooks run when is decided in phases.ts.
 import type { SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
+import type * as ChildProcessTypes from 'node:child_process';
 import path = require('node:path');
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
@@ -25,7 +26,7 @@ export interface HookState {
   annotations?: Record<string, string>;
 }
 
-type ChildProcessModule = typeof import('node:child_process');
+type ChildProcessModule = typeof ChildProcessTypes;
 let childProcess: ChildProcessModule | undefined;
 
 /**
@@ -37,7 +38,6 @@ let childProcess: ChildProcessModule | undefined;
  * simple to check).
  */
 export function loadHookRunner(): ChildProcessModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   childProcess ??= require('node:child_process') as ChildProcessModule;
   return childProcess;
 }

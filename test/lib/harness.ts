@@ -310,9 +310,6 @@ export function pidsInCgroupOf(id: string): number[] {
   return out;
 }
 
-/** Whole-machine leak view for the final check (zz-leaks.test.ts). */
-export { machineLeaks } from './machine-leaks';
-
 /** A host directory for talking to a container (bind it in with `bindShared`); removed at teardown. */
 export function sharedDir(t: TestLike): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-shared-'));

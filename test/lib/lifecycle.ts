@@ -15,7 +15,7 @@ export interface Done {
 }
 
 /** Collects a child's output and resolves on its 'exit'. */
-export function finish(p: ChildProcess): Promise<Done> {
+function finish(p: ChildProcess): Promise<Done> {
   let stdout = '';
   let stderr = '';
   p.stdout?.on('data', (d) => (stdout += d));
@@ -34,7 +34,7 @@ export function cli(root: string, args: string[], env: NodeJS.ProcessEnv = proce
 }
 
 /** Resolves when `pid` is no longer alive (a zombie counts as gone); false after `timeoutMs`. */
-export async function waitExit(pid: number, timeoutMs = 30_000): Promise<boolean> {
+async function waitExit(pid: number, timeoutMs = 30_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (isAlive(pid)) {
     if (Date.now() > end) return false;
