@@ -64,6 +64,17 @@ export interface InitConfig {
    */
   ownMountNs: boolean;
   noPivot: boolean;
+  /**
+   * The container has a user namespace (new or joined): device nodes are bind-mounted from the
+   * host, since mknod(2) needs CAP_MKNOD in the initial user namespace (src/linux/devices.ts).
+   */
+  userNs?: boolean;
+  /**
+   * Bind the node binary read-only in the new mount namespace as the first step (CVE-2019-5736).
+   * Set by the parent when the trampoline made the mount namespace; otherwise the parent did it
+   * before the spawn (parent.ts).
+   */
+  protectBinary?: boolean;
   /** Namespaces the init stage must create itself (cgroup: after the parent put it in its cgroup). */
   newCgroupNs: boolean;
   mounts: InitMount[];

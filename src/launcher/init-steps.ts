@@ -17,6 +17,7 @@ import { makeConsole, mountConsole } from '../linux/pty';
 import * as tty from '../sys/tty';
 import * as unix from '../sys/unix-socket';
 import { step } from './step';
+import { protectRuntimeBinary } from './protect-binary';
 import { becomeProcess, type Seal } from './become-process';
 import type { InitConfig, InitProcess } from './init-config';
 
@@ -38,6 +39,10 @@ export interface Prepared {
 export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, debug: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
   // A known umask for everything we create (mount points, device nodes), whatever the caller had.
   libc.umask(0o022);
+  // Made by the trampoline, the mount namespace did not exist when the parent spawned: the node
+  // binary is made read-only here, first, before anything of the container can run (CVE-2019-5736;
+  // parent.ts does it before the spawn otherwise).
+  if (cfg.protectBinary) step('protect-binary', protectRuntimeBinary);
   // cgroup namespace after the parent has put us in our cgroup (it did, before bootstrap), so the
   // namespace's root is the container's cgroup (cgroup_namespaces(7)).
   if (cfg.newCgroupNs) step('cgroupns', () => libc.unshare(CLONE_NEWCGROUP));

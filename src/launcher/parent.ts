@@ -11,7 +11,8 @@ import { checkPreservedFds } from './preserved-fds';
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError } from '../errors';
 import { StageHandle } from './stage-handle';
-import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
+import { needsTrampoline, withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
+import { spawnThroughTrampoline } from './trampoline';
 import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
 
@@ -81,7 +82,16 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   // flag on the child's copy.
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
-  const child = withNamespaces(opts.nsRequests, opts.timeOffsets, () => {
+  // A user namespace (or a joined time namespace) needs a single-threaded caller: the trampoline
+  // does the namespace work instead of the window (trampoline.ts). It makes the mount namespace
+  // too, so the init stage protects the binary itself, as its first step (init-steps.ts).
+  const viaTrampoline = needsTrampoline(opts.nsRequests);
+  if (viaTrampoline) init = { ...init, protectBinary: newMountNs };
+  const child = viaTrampoline ? await spawnThroughTrampoline({
+    requests: opts.nsRequests, timeOffsets: opts.timeOffsets, program: [process.execPath, initEntry(), String(channelFd)],
+    stdio, detached: true, onSpawn: opts.onSpawn,
+    failure: (m) => new InitStageError('namespaces', `container init (namespaces): ${m}`),
+  }) : withNamespaces(opts.nsRequests, opts.timeOffsets, () => {
     // The init stage runs the host's node binary, and the container's process starts life as it:
     // make it read-only in the container's mount namespace first (CVE-2019-5736). Without a new
     // one there is no mount table of the container's own to do it in; a container without a mount
