@@ -9,7 +9,9 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
-import { RuntimeError } from '../errors';
+import { InitStageError, RuntimeError } from '../errors';
+import { startTrampoline, type StartedTrampoline } from './trampoline';
+import type { NsRequest } from './ns-window';
 import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
@@ -23,6 +25,8 @@ export interface ExecStageOptions {
   onHello: (stagePid: number) => void;
   onWarning: (msg: string) => void;
   onSpawn?: (stage: ChildProcess) => void;
+  /** Namespaces the trampoline joins before it execs the stage (user, time); none: no trampoline. */
+  trampolineJoins?: NsRequest[];
 }
 
 export interface ExecStageResult {
@@ -42,11 +46,22 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   // Nothing our caller left open without FD_CLOEXEC reaches the stage (CVE-2024-21626); the
   // listed fds still do, because libuv dup2()s each stdio entry into place.
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  const stage = withNamespaces([{ type: 'mount' }], undefined, () => {
+  let viaTrampoline: StartedTrampoline | undefined;
+  const spawned = withNamespaces([{ type: 'mount' }], undefined, () => {
     protectRuntimeBinary();
+    const program = [process.execPath, stageEntry(), String(channelFd)];
+    // A user or time namespace is joined by the trampoline, which then execs the stage.
+    if (o.trampolineJoins?.length) {
+      viaTrampoline = startTrampoline({
+        requests: o.trampolineJoins, program, stdio, detached: false,
+        failure: (m) => new InitStageError('namespaces', `unable to start container process: ${m}`),
+      });
+      return viaTrampoline.child;
+    }
     // env {}: the stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS).
-    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: {} });
+    return spawn(program[0], program.slice(1), { stdio, env: {} });
   });
+  const stage = viaTrampoline ? await (viaTrampoline as StartedTrampoline).finish() : spawned;
   o.onSpawn?.(stage);
   const channel = stage.stdio[channelFd] as Socket | null;
   if (!channel || stage.pid === undefined) {

@@ -90,6 +90,8 @@ export interface InitConfig {
   sysctl: Record<string, string>;
   /** Absolute host path of the exec fifo, opened (O_PATH) before pivot_root. */
   fifoPath: string;
+  /** The exec fifo as an O_PATH fd passed by the parent (with a user namespace); else fifoPath is opened. */
+  fifoFd?: number;
   /** Join a new session keyring named after the container (false with --no-new-keyring). */
   newKeyring: boolean;
   /** Number of fds after 0-2 handed to the container (--preserve-fds). */

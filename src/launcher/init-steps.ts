@@ -68,7 +68,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
 
   // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd (reopened for writing in
   // final-exec.ts through /proc/self/fd).
-  const fifoFd = step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
+  const fifoFd = cfg.fifoFd ?? step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
   // A chroot without mounts has no /proc: the fifo is reopened through the runtime's /proc, held
   // by this fd (close-on-exec, never handed to the program: final-exec.ts limitFds).
   const procFd = cfg.ownMountNs ? undefined : libc.open('/proc', O.PATH | O.DIRECTORY | O.CLOEXEC);

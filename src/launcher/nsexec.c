@@ -20,8 +20,9 @@
  *   -U        create a user namespace, and have the parent write its id maps
  *   -n FLAGS  unshare(2) these CLONE_NEW* flags (decimal) once the user namespace is in place
  *   -o LINE   write LINE to /proc/self/timens_offsets (after -n made a time namespace)
- *   -f        run PROGRAM in a child (clone(2) CLONE_PARENT): needed when -n makes a PID or a time
- *             namespace, which only children enter; without -f this process execs PROGRAM
+ *   -f        run PROGRAM in a child (clone(2) CLONE_PARENT): needed for a PID namespace (made or
+ *             joined) and a new time namespace, which only children enter; without -f this
+ *             process execs PROGRAM
  *
  * Lines to the parent on CTL: "U" (user namespace made: write uid_map/gid_map now, answer "M"),
  * "P <pid>" (the child's host pid), "E <syscall> <errno> <text>" (failure; then exit 1).

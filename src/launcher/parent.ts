@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
 import * as libc from '../sys/libc';
-import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
+import { CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { protectRuntimeBinary } from './protect-binary';
 import { checkPreservedFds } from './preserved-fds';
 import type { Socket } from 'node:net';
@@ -86,7 +86,14 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   // does the namespace work instead of the window (trampoline.ts). It makes the mount namespace
   // too, so the init stage protects the binary itself, as its first step (init-steps.ts).
   const viaTrampoline = needsTrampoline(opts.nsRequests);
-  if (viaTrampoline) init = { ...init, protectBinary: newMountNs };
+  let fifoFd: number | undefined;
+  if (viaTrampoline) {
+    // The init stage runs as the mapped id, which may not search the state dir: it gets the
+    // exec fifo as an O_PATH fd of ours (runc passes its fifo the same way).
+    fifoFd = libc.open(init.fifoPath, O.PATH | O.CLOEXEC);
+    stdio.push(fifoFd);
+    init = { ...init, protectBinary: newMountNs, fifoFd: stdio.length - 1 };
+  }
   const child = viaTrampoline ? await spawnThroughTrampoline({
     requests: opts.nsRequests, timeOffsets: opts.timeOffsets, program: [process.execPath, initEntry(), String(channelFd)],
     stdio, detached: true, onSpawn: opts.onSpawn,
@@ -107,6 +114,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
       detached: true,
     });
   });
+  if (fifoFd !== undefined) libc.close(fifoFd);
   opts.onSpawn?.(child);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const channel = child.stdio[channelFd] as Socket | null;

@@ -30,8 +30,9 @@ export function trampolinePath(): string {
 }
 
 /**
- * The trampoline's options for `requests` (nsexec.c's usage). `fork`: a PID namespace (new or
- * joined) or a time namespace is entered only by children of the process that unshares or joins it.
+ * The trampoline's options for `requests` (nsexec.c's usage). `fork`: a PID namespace (made or
+ * joined) and a new time namespace are entered only by children of the process that unshares or
+ * joins them (setns(2) of a time namespace moves the caller as well).
  */
 export function trampolineArgs(requests: NsRequest[], timeOffsets?: TimeOffsets): { args: string[]; fork: boolean } {
   const args: string[] = [];
@@ -49,7 +50,8 @@ export function trampolineArgs(requests: NsRequest[], timeOffsets?: TimeOffsets)
     if (timeOffsets.monotonic) args.push('-o', `monotonic ${timeOffsets.monotonic.secs} ${timeOffsets.monotonic.nanosecs}`);
     if (timeOffsets.boottime) args.push('-o', `boottime ${timeOffsets.boottime.secs} ${timeOffsets.boottime.nanosecs}`);
   }
-  const fork = requests.some((r) => r.type === 'pid' || r.type === 'time');
+  // setns(2) of a time namespace moves the caller too, unshare(2) only its future children.
+  const fork = requests.some((r) => r.type === 'pid' || (r.type === 'time' && !r.path));
   if (fork) args.push('-f');
   return { args, fork };
 }
@@ -112,12 +114,25 @@ function waitExit(c: ChildProcess): Promise<void> {
   });
 }
 
+export interface StartedTrampoline {
+  /** The trampoline process (it becomes the stage when it execs node itself). */
+  child: ChildProcess;
+  /** Runs its protocol to the end and returns the stage; on a failure everything is killed. */
+  finish: () => Promise<ChildProcess>;
+}
+
+/** Spawns the trampoline and runs its protocol to the end: spawnTrampoline + finish. */
+export function spawnThroughTrampoline(o: TrampolineSpawn): Promise<ChildProcess> {
+  return startTrampoline(o).finish();
+}
+
 /**
- * Spawns the trampoline and runs its protocol to the end (EOF on the control socket: it and the
- * stage it cloned have exec'd or died). Returns the stage: the trampoline itself once it has
- * exec'd node, or the child it cloned. On a failure every process it made is killed and reaped.
+ * Spawns the trampoline, synchronously (so it can be done inside a namespace window). `finish`
+ * runs its protocol to the end (EOF on the control socket: it and the stage it cloned have
+ * exec'd or died) and returns the stage: the trampoline itself once it has exec'd node, or the
+ * child it cloned. On a failure every process it made is killed and reaped.
  */
-export async function spawnThroughTrampoline(o: TrampolineSpawn): Promise<ChildProcess> {
+export function startTrampoline(o: TrampolineSpawn): StartedTrampoline {
   const bin = trampolinePath();
   try {
     fs.accessSync(bin, fs.constants.X_OK);
@@ -132,7 +147,11 @@ export async function spawnThroughTrampoline(o: TrampolineSpawn): Promise<ChildP
   const ctl = t.stdio[ctlFd] as Socket | null;
   if (!ctl || t.pid === undefined) throw new RuntimeError('spawn', `cannot start ${bin}`);
   o.onSpawn?.(t);
-  const tPid = t.pid;
+  return { child: t, finish: () => finish(o, t, ctl) };
+}
+
+async function finish(o: TrampolineSpawn, t: ChildProcess, ctl: Socket): Promise<ChildProcess> {
+  const tPid = t.pid as number;
   const user = o.requests.find((r) => r.type === 'user' && !r.path);
   let stage: ChildProcess | undefined;
   const next = lineReader(ctl);
