@@ -19,6 +19,7 @@ import { InitStageError, RuntimeError, errnoName } from '../errors';
 import { NAMESPACE_TABLE } from '../linux/namespace-table';
 import { writeIdMaps } from '../linux/id-maps';
 import { adoptChild } from './adopted-child';
+import { log } from '../log';
 import type { NsRequest, TimeOffsets } from './ns-window';
 
 /** How long the trampoline may take (it does a few syscalls; this only bounds a hang). */
@@ -143,14 +144,15 @@ export function startTrampoline(o: TrampolineSpawn): StartedTrampoline {
   const ctlFd = stdio.length;
   stdio.push('pipe');
   const { args } = trampolineArgs(o.requests, o.timeOffsets);
+  const started = process.hrtime.bigint();
   const t = spawn(bin, [String(ctlFd), ...args, '--', ...o.program], { stdio, env: {}, detached: o.detached });
   const ctl = t.stdio[ctlFd] as Socket | null;
   if (!ctl || t.pid === undefined) throw new RuntimeError('spawn', `cannot start ${bin}`);
   o.onSpawn?.(t);
-  return { child: t, finish: () => finish(o, t, ctl) };
+  return { child: t, finish: () => finish(o, t, ctl, started) };
 }
 
-async function finish(o: TrampolineSpawn, t: ChildProcess, ctl: Socket): Promise<ChildProcess> {
+async function finish(o: TrampolineSpawn, t: ChildProcess, ctl: Socket, started: bigint): Promise<ChildProcess> {
   const tPid = t.pid as number;
   const user = o.requests.find((r) => r.type === 'user' && !r.path);
   let stage: ChildProcess | undefined;
@@ -171,6 +173,8 @@ async function finish(o: TrampolineSpawn, t: ChildProcess, ctl: Socket): Promise
       }
     }
     ctl.destroy();
+    // The cost of the trampoline, for bench/ and docs/ARCHITECTURE.md: spawn to the stage's execve.
+    log.debug(`namespace trampoline: ${Number(process.hrtime.bigint() - started) / 1e6} ms from spawn to the stage's execve`);
     if (stage) return stage;
     // No child: the trampoline has exec'd node itself, or died without a word.
     if (t.exitCode !== null || t.signalCode !== null) throw o.failure(`the trampoline exited (${t.exitCode ?? t.signalCode})`);
