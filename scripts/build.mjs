@@ -75,6 +75,11 @@ await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'd
 // The exec stage (tsrun exec): joins a container and spawns the process; one file for the same
 // reason (it loads everything before it enters the container's mount namespace).
 await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'dist/stages/exec.js' });
+
+// The user namespace trampoline (src/launcher/nsexec.c, docs/ARCHITECTURE.md section 1): C, because
+// unshare(CLONE_NEWUSER) needs a single-threaded caller. Static, so its exec skips the dynamic
+// loader: it runs on every create of a container with a user namespace.
+execFileSync('gcc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', '-o', 'dist/tsrun-nsexec', 'src/launcher/nsexec.c'], { stdio: 'inherit' });
 // The stages' entries, dist/init.js and dist/exec.js (the files src/launcher spawns, and the
 // names the leak checks look for): each loads dist/stages/<its name> through its code cache.
 for (const stage of ['init', 'exec']) {

@@ -1,5 +1,4 @@
-// runtime-spec config-linux.md "Namespaces" (user namespaces are refused for now, see
-// 90-unsupported.mjs): new namespaces, joining by path, inheriting unlisted types, errors.
+// runtime-spec config-linux.md "Namespaces" (user namespaces: 09-user-namespaces.mjs): new namespaces, joining by path, inheriting unlisted types, errors.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';

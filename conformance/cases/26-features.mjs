@@ -91,6 +91,13 @@ export default [
       const f = features(ctx);
       ok(f.linux.namespaces.length > 0, 'no namespaces listed');
       for (const t of f.linux.namespaces) setNamespace(ctx.config, t);
+      if (f.linux.namespaces.includes('user')) {
+        // A new user namespace comes with its maps (config-linux.md User namespace mappings);
+        // host root is container id 1000, so the busybox rootfs (host root's) stays usable.
+        const maps = [{ containerID: 0, hostID: 300000, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }];
+        ctx.config.linux.uidMappings = maps;
+        ctx.config.linux.gidMappings = structuredClone(maps);
+      }
       ctx.config.process.args = ['true'];
       succeeded(ctx.run(), `tsrun run with namespaces ${f.linux.namespaces.join(', ')}`);
     },

@@ -1,7 +1,6 @@
 // Fields tsrun refuses for now (issue 2: "A field tsrun does not implement yet ... is refused with
 // an error that names it"; config.md: "Runtimes MUST generate an error when ... unsupported values
 // are encountered"). Each case sets one field and checks `create` names it and leaves nothing.
-import { setNamespace } from '../lib/config.mjs';
 
 export const section = 'Refused for now (unsupported fields)';
 
@@ -14,14 +13,7 @@ function refused(name, pointer, edit, what = pointer) {
 
 export default [
   // process.terminal and consoleSize are applied now: 06-terminal.mjs.
-  refused('user_namespace', '/linux/namespaces/5/type', (c) => {
-    setNamespace(c, 'user');
-    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  }, 'a user namespace with uid/gid mappings'),
-  refused('uid_mappings', '/linux/uidMappings', (c) => {
-    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  }, 'linux.uidMappings (user namespace mappings)'),
+  // A user namespace with uid/gid mappings is applied now: 09-user-namespaces.mjs.
   refused('mount_idmap', '/mounts/7', (c) => {
     c.mounts.push({ destination: '/tmp', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
   }, 'an id-mapped mount'),

@@ -25,6 +25,7 @@ import * as ttySys from '../sys/tty';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
 import { SignalForwarder } from './signal-forwarder';
 import type { ExecConfig } from '../launcher/exec-config';
+import type { NsRequest } from '../launcher/ns-window';
 import type { GlobalOptions } from './context';
 import { reached } from '../step-hook';
 
@@ -47,8 +48,9 @@ function sameNs(pid: number, name: string): boolean {
   return isRuntimeNamespace(`/proc/${pid}/ns/${name}`, name);
 }
 
-function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean } {
+function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean; trampoline: NsRequest[] } {
   let flags = 0;
+  const trampoline: NsRequest[] = [];
   try {
     for (const [name, flag] of JOINABLE) if (!sameNs(rec.pid, name)) flags |= flag;
     // No mount namespace of its own: the container's is the one its init runs in (the runtime's
@@ -56,14 +58,18 @@ function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean }
     // the init's root (exec-steps.ts), since setns(2) resets the root to the namespace's.
     if (rec.ownMountNamespace === false) flags |= CLONE_NEWNS;
     // setns(2) into a time or user namespace needs a single-threaded caller (EUSERS/EINVAL), and
-    // a Node process never is one.
-    if (!sameNs(rec.pid, 'time')) throw new RuntimeError('exec', 'exec into a container with its own time namespace is not supported by tsrun yet (setns(2) of a time namespace needs a single-threaded caller)');
-    if (!sameNs(rec.pid, 'user')) throw new RuntimeError('exec', 'exec into a container with its own user namespace is not supported by tsrun yet');
+    // a Node process never is one: the trampoline joins those before it execs the stage
+    // (src/launcher/trampoline.ts), user first, so the stage is root in the container's user
+    // namespace when it joins the rest. The paths are opened by pid; the stage then pins init by a
+    // pidfd and checks its start time (exec-steps.ts), and joining the rest of a recycled pid's
+    // namespaces from a stranger's user namespace fails (setns(2): EPERM).
+    if (!sameNs(rec.pid, 'user')) trampoline.push({ type: 'user', path: `/proc/${rec.pid}/ns/user` });
+    if (!sameNs(rec.pid, 'time')) trampoline.push({ type: 'time', path: `/proc/${rec.pid}/ns/time` });
   } catch (e) {
     if (e instanceof RuntimeError) throw e;
     throw new StateError(`container ${rec.id} is not running (its namespaces are gone)`);
   }
-  return { flags, mount: (flags & CLONE_NEWNS) !== 0 };
+  return { flags, mount: (flags & CLONE_NEWNS) !== 0, trampoline };
 }
 
 /** Our terminal's size, from the first of 0-2 that is a terminal. */
@@ -143,6 +149,7 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
     trace('process config built and checked');
     const stage = runExecStage({
       config,
+      trampolineJoins: ns.trampoline,
       extraFds,
       // Only the stage's main thread (tid = pid), the one that spawns the process.
       onHello: (stagePid) => {

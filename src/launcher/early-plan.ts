@@ -74,7 +74,7 @@ export function earlyBundle(verb: string, argv: string[]): string | undefined {
 
 // The namespace types the early spawn makes: those the window creates (ns-window.ts), and cgroup,
 // which the init stage unshares itself (convert.ts leaves a new one out of the window). Not
-// user (refused) or time (offsets must be written into it before the first process enters it:
+// user (the trampoline makes it, parent.ts) or time (offsets must be written into it before the first process enters it:
 // left to the normal path).
 const EARLY_NS = new Set<string>(['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup']);
 

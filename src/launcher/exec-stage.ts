@@ -9,7 +9,9 @@ import path = require('node:path');
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
-import { RuntimeError } from '../errors';
+import { InitStageError, RuntimeError } from '../errors';
+import { startTrampoline, type StartedTrampoline } from './trampoline';
+import type { NsRequest } from './ns-window';
 import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
@@ -25,6 +27,8 @@ export interface ExecStageOptions {
   onHello: (stagePid: number) => void;
   onWarning: (msg: string) => void;
   onSpawn?: (stage: ChildProcess) => void;
+  /** Namespaces the trampoline joins before it execs the stage (user, time); none: no trampoline. */
+  trampolineJoins?: NsRequest[];
 }
 
 export interface ExecStageResult {
@@ -44,12 +48,23 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   // Nothing our caller left open without FD_CLOEXEC reaches the stage (CVE-2024-21626); the
   // listed fds still do, because libuv dup2()s each stdio entry into place.
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  const stage = withNamespaces([{ type: 'mount' }], undefined, () => {
+  let viaTrampoline: StartedTrampoline | undefined;
+  const spawned = withNamespaces([{ type: 'mount' }], undefined, () => {
     protectRuntimeBinary();
+    const program = [process.execPath, stageEntry(), String(channelFd)];
+    // A user or time namespace is joined by the trampoline, which then execs the stage.
+    if (o.trampolineJoins?.length) {
+      viaTrampoline = startTrampoline({
+        requests: o.trampolineJoins, program, stdio, detached: false,
+        failure: (m) => new InitStageError('namespaces', `unable to start container process: ${m}`),
+      });
+      return viaTrampoline.child;
+    }
     // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
     // the trace switch and the test-only step hook's variables, when set (trace.ts, step-hook.ts).
-    return spawn(process.execPath, [stageEntry(), String(channelFd)], { stdio, env: { ...stageTraceEnv(), ...stageHookEnv() } });
+    return spawn(program[0], program.slice(1), { stdio, env: { ...stageTraceEnv(), ...stageHookEnv() } });
   });
+  const stage = viaTrampoline ? await (viaTrampoline as StartedTrampoline).finish() : spawned;
   o.onSpawn?.(stage);
   reached('spawn');
   const channel = stage.stdio[channelFd] as Socket | null;

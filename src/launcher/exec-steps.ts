@@ -10,6 +10,7 @@
 // The order follows runc's setns init (libcontainer/setns_init_linux.go) and this project's
 // init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
 // attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
+import fs from 'node:fs';
 import * as libc from '../sys/libc';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { readProcStat } from '../state/status';
@@ -25,11 +26,41 @@ import type { ExecConfig } from './exec-config';
 
 const F_GETFD = 1;
 
+/**
+ * The boottime offset of this stage's time namespace, in ns. Joined through the trampoline, the
+ * stage may be in the container's time namespace, and /proc/<pid>/stat shows a start time shifted
+ * by that offset (proc(5) field 22 is in the reader's boottime, time_namespaces(7)).
+ */
+function boottimeOffsetNs(): bigint {
+  let text = '';
+  try {
+    text = fs.readFileSync('/proc/self/timens_offsets', 'utf8');
+  } catch {
+    return 0n; // no time namespaces in this kernel
+  }
+  const m = /^boottime\s+(-?\d+)\s+(\d+)/m.exec(text);
+  return m ? BigInt(m[1]) * 1_000_000_000n + BigInt(m[2]) : 0n;
+}
+
+/**
+ * Is `seen` (a start time read here) the recorded one (read by tsrun in the host's time
+ * namespace)? Field 22 is in clock ticks (USER_HZ, 100 a second: 10^7 ns each), rounded down
+ * after the offset is added, so with an offset that is not a whole tick it is one of two values.
+ */
+function isRecordedStart(seen: number, recorded: number): boolean {
+  const off = boottimeOffsetNs();
+  const tick = 10_000_000n;
+  const floorDiv = (a: bigint): bigint => (a >= 0n ? a / tick : -((-a + tick - 1n) / tick));
+  const lo = BigInt(recorded) + floorDiv(off);
+  const s = BigInt(seen);
+  return s === lo || (off % tick !== 0n && s === lo + 1n);
+}
+
 /** Pins the container's init with a pidfd, so a recycled pid can never be joined. */
 function pinInit(cfg: ExecConfig): number {
   const pidfd = libc.pidfdOpen(cfg.initPid);
   const stat = readProcStat(cfg.initPid);
-  if (!stat || stat.startTime !== cfg.initStartTime || stat.state === 'Z') {
+  if (!stat || !isRecordedStart(stat.startTime, cfg.initStartTime) || stat.state === 'Z') {
     libc.close(pidfd);
     throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
   }
@@ -44,7 +75,7 @@ function pinInit(cfg: ExecConfig): number {
 function openInitRoot(cfg: ExecConfig): number {
   const fd = libc.open(`/proc/${cfg.initPid}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
   const stat = readProcStat(cfg.initPid);
-  if (!stat || stat.startTime !== cfg.initStartTime) {
+  if (!stat || !isRecordedStart(stat.startTime, cfg.initStartTime)) {
     libc.close(fd);
     throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
   }

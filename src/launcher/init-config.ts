@@ -64,6 +64,17 @@ export interface InitConfig {
    */
   ownMountNs: boolean;
   noPivot: boolean;
+  /**
+   * The container has a user namespace (new or joined): device nodes are bind-mounted from the
+   * host, since mknod(2) needs CAP_MKNOD in the initial user namespace (src/linux/devices.ts).
+   */
+  userNs?: boolean;
+  /**
+   * Bind the node binary read-only in the new mount namespace as the first step (CVE-2019-5736).
+   * Set by the parent when the trampoline made the mount namespace; otherwise the parent did it
+   * before the spawn (parent.ts).
+   */
+  protectBinary?: boolean;
   /** Namespaces the init stage must create itself (cgroup: after the parent put it in its cgroup). */
   newCgroupNs: boolean;
   mounts: InitMount[];
@@ -79,6 +90,8 @@ export interface InitConfig {
   sysctl: Record<string, string>;
   /** Absolute host path of the exec fifo, opened (O_PATH) before pivot_root. */
   fifoPath: string;
+  /** The exec fifo as an O_PATH fd passed by the parent (with a user namespace); else fifoPath is opened. */
+  fifoFd?: number;
   /** Join a new session keyring named after the container (false with --no-new-keyring). */
   newKeyring: boolean;
   /** Number of fds after 0-2 handed to the container (--preserve-fds). */

@@ -18,6 +18,7 @@ import { makeConsole, mountConsole } from '../linux/pty';
 import * as tty from '../sys/tty';
 import * as unix from '../sys/unix-socket';
 import { step } from './step';
+import { protectRuntimeBinary } from './protect-binary';
 import { becomeProcess, type Seal } from './become-process';
 import type { InitConfig, InitProcess } from './init-config';
 
@@ -39,6 +40,10 @@ export interface Prepared {
 export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, debug: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
   // A known umask for everything we create (mount points, device nodes), whatever the caller had.
   libc.umask(0o022);
+  // Made by the trampoline, the mount namespace did not exist when the parent spawned: the node
+  // binary is made read-only here, first, before anything of the container can run (CVE-2019-5736;
+  // parent.ts does it before the spawn otherwise).
+  if (cfg.protectBinary) step('protect-binary', protectRuntimeBinary);
   // cgroup namespace after the parent has put us in our cgroup (it did, before bootstrap), so the
   // namespace's root is the container's cgroup (cgroup_namespaces(7)).
   if (cfg.newCgroupNs) step('cgroupns', () => libc.unshare(CLONE_NEWCGROUP));
@@ -62,13 +67,14 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   // has what runc does instead).
   const rootFd = step('rootfs', () => (cfg.ownMountNs ? prepareRootfs(cfg) : prepareRootInPlace(cfg)));
 
-  // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd, reopened for writing in
+  // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd (or the one the parent
+  // passed, through the trampoline: the mapped id may not search the state dir), reopened for writing in
   // final-exec.ts through the runtime's /proc/self/fd, held here by a second fd (close-on-exec,
   // never handed to the program: final-exec.ts limitFds). Opened now, not through the container's
   // /proc: a config may mask /proc/self (or /proc, /proc/1) or mount no /proc at all, and the
   // container then could never start (found by test/reliability/mutated-configs.test.ts: a masked
   // /proc/self made init fail right after create with "open /proc/self/fd/N: ENOENT").
-  const fifoFd = step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
+  const fifoFd = cfg.fifoFd ?? step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
   const fdDir = step('exec-fifo', () => libc.open('/proc/self/fd', O.PATH | O.DIRECTORY | O.CLOEXEC));
 
   // prestart/createRuntime (parent) and createContainer (here): after the mounts, before pivot_root

@@ -7,19 +7,23 @@ import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { CLONE_FS, CLONE_NEWTIME } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';
-import { NAMESPACE_TABLE, type WindowNs } from '../linux/namespace-table';
+import { NAMESPACE_TABLE, type NamespaceType } from '../linux/namespace-table';
+import type { IdMapping } from '../linux/id-maps';
 
 export type { WindowNs } from '../linux/namespace-table';
 
-const NS_FLAG = (t: WindowNs): number => NAMESPACE_TABLE[t].flag;
+const NS_FLAG = (t: NamespaceType): number => NAMESPACE_TABLE[t].flag;
 // setns into the mount namespace last: it resets the thread's root and cwd, and later setns
 // paths must still resolve in the host view (setns(2)).
-const ORDER: WindowNs[] = ['pid', 'time', 'cgroup', 'network', 'ipc', 'uts', 'mount'];
+const ORDER: NamespaceType[] = ['pid', 'time', 'cgroup', 'network', 'ipc', 'uts', 'mount'];
 
 export interface NsRequest {
-  type: WindowNs;
+  type: NamespaceType;
   /** Join this namespace; absent = create a new one. */
   path?: string;
+  /** A new user namespace's maps (linux.uidMappings/gidMappings), written by the parent. */
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
 }
 
 export interface TimeOffsets {
@@ -28,6 +32,15 @@ export interface TimeOffsets {
 }
 
 let fsUnshared = false;
+
+/**
+ * Does the config need the single-threaded trampoline (trampoline.ts) instead of this window? A
+ * user namespace (new or joined), and a joined time namespace: unshare(2)/setns(2) refuse a
+ * multi-threaded caller for those (EINVAL, EUSERS), and a Node process is always one.
+ */
+export function needsTrampoline(requests: NsRequest[]): boolean {
+  return requests.some((r) => r.type === 'user' || (r.type === 'time' && r.path !== undefined));
+}
 
 function openNs(path: string): number {
   try {
@@ -43,6 +56,9 @@ function openNs(path: string): number {
  * "of that type" is checked (config-linux.md "Namespaces").
  */
 export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffsets | undefined, spawn: () => T): T {
+  // A user namespace, and a joined time namespace, need a single-threaded caller: the trampoline
+  // (trampoline.ts) handles configs with either, and they must never get here.
+  if (needsTrampoline(requests)) throw new RuntimeError('namespace', 'a user namespace cannot be entered from the namespace window (internal)');
   if (!fsUnshared) {
     // setns(2) into a mount namespace needs a private fs_struct (EINVAL otherwise); libuv threads
     // share ours, so give the main thread its own once.
@@ -50,7 +66,7 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
     fsUnshared = true;
   }
   const sorted = [...requests].sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type));
-  const saved = new Map<WindowNs, number>();
+  const saved = new Map<NamespaceType, number>();
   const joinFds: number[] = [];
   const cwd = process.cwd();
   try {
@@ -65,9 +81,6 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
       saved.set(r.type, openNs(`/proc/thread-self/ns/${name}`));
     }
     const plan = sorted.map((r) => {
-      if (r.type === 'time' && r.path) {
-        throw new RuntimeError('namespace', `joining the time namespace ${r.path} needs a single-threaded caller (setns(2): EUSERS); tsrun supports only a new time namespace so far`);
-      }
       return { r, fd: r.path ? openNs(r.path) : -1 };
     });
     for (const p of plan) if (p.fd >= 0) joinFds.push(p.fd);

@@ -5,13 +5,14 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path = require('node:path');
 import * as libc from '../sys/libc';
-import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
+import { CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { protectRuntimeBinary } from './protect-binary';
 import { checkPreservedFds } from './preserved-fds';
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError } from '../errors';
 import { StageHandle } from './stage-handle';
-import { withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
+import { needsTrampoline, withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
+import { spawnThroughTrampoline } from './trampoline';
 import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
 import { stageTraceEnv } from '../trace';
@@ -71,21 +72,28 @@ export interface InitSpawn extends SpawnShape {
 }
 
 /**
+ * The init stage's fds: 0-2 are the container's stdio: ours in non-terminal mode (runc passes its
+ * own through); with a terminal the pty replaces them (final-exec.ts), so the init stage gets
+ * /dev/null and `tsrun create` does not keep its caller's pipes open for the container's lifetime.
+ * The next N are --preserve-fds; the channel and then the console socket come after them, so
+ * preserved fds keep their numbers.
+ */
+function initStdio(s: InitSpawn): Exclude<StdioOptions, string> {
+  const stdio: Exclude<StdioOptions, string> = s.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+  for (let i = 0; i < s.preserveFds; i++) stdio.push(3 + i);
+  stdio.push('pipe');
+  if (s.terminal) stdio.push(s.consoleSocket as number);
+  return stdio;
+}
+
+/**
  * Spawns the init stage inside the container's namespaces and returns it (its channel is
  * `child.stdio[3 + preserveFds]`). launchInit calls it, and so does the dispatcher when it spawns
  * the stage ahead of the verb bundle (early-stage.ts), so both get the same stage.
  */
 export function spawnInitStage(s: InitSpawn): ChildProcess {
   const n = s.preserveFds;
-  // fds 0-2 are the container's stdio: ours in non-terminal mode (runc passes its own through);
-  // with a terminal the pty replaces them (final-exec.ts), so the init stage gets /dev/null and
-  // `tsrun create` does not keep its caller's pipes open for the container's lifetime. The next
-  // N are --preserve-fds; the channel and then the console socket come after them, so preserved
-  // fds keep their numbers.
-  const stdio: StdioOptions = s.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
-  for (let i = 0; i < n; i++) stdio.push(3 + i);
-  stdio.push('pipe');
-  if (s.terminal) stdio.push(s.consoleSocket as number);
+  const stdio = initStdio(s);
   // Whatever our caller left open without FD_CLOEXEC must not reach the init stage: an inherited
   // directory fd is a way out of the container through /proc/self/fd (CVE-2024-21626). The
   // preserved fds still get through: libuv dup2()s each stdio entry into place, which clears the
@@ -126,8 +134,34 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   let init = opts.init;
   if (terminal) init = { ...init, consoleSocketFd: channelFd + 1 };
   const shape: SpawnShape = { nsRequests: opts.nsRequests, timeOffsets: opts.timeOffsets, preserveFds: n, terminal };
-  // An early stage of another shape is killed by take() (it would be the wrong stage).
-  const child = opts.early?.take(spawnKey(shape)) ?? spawnInitStage({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
+  let child: ChildProcess;
+  if (needsTrampoline(opts.nsRequests)) {
+    // A user namespace (or a joined time namespace) needs a single-threaded caller: the trampoline
+    // does the namespace work instead of the window (trampoline.ts). It makes the mount namespace
+    // too, so the init stage protects the binary itself, as its first step (init-steps.ts). The
+    // early path never spawns this shape (early-plan.ts); should a stage be waiting, it goes.
+    opts.early?.take('');
+    const stdio = initStdio({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
+    libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+    const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
+    // The init stage runs as the mapped id, which may not search the state dir: it gets the
+    // exec fifo as an O_PATH fd of ours (runc passes its fifo the same way).
+    const fifoFd = libc.open(init.fifoPath, O.PATH | O.CLOEXEC);
+    stdio.push(fifoFd);
+    init = { ...init, protectBinary: newMountNs, fifoFd: stdio.length - 1 };
+    try {
+      child = await spawnThroughTrampoline({
+        requests: opts.nsRequests, timeOffsets: opts.timeOffsets, program: [process.execPath, initEntry(), String(channelFd)],
+        stdio, detached: true, onSpawn: opts.onSpawn,
+        failure: (m) => new InitStageError('namespaces', `container init (namespaces): ${m}`),
+      });
+    } finally {
+      libc.close(fifoFd);
+    }
+  } else {
+    // An early stage of another shape is killed by take() (it would be the wrong stage).
+    child = opts.early?.take(spawnKey(shape)) ?? spawnInitStage({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
+  }
   opts.onSpawn?.(child);
   reached('spawn');
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));

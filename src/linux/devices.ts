@@ -3,9 +3,9 @@
 // is confined to the rootfs (in-root.ts).
 import fs = require('node:fs');
 import * as libc from '../sys/libc';
-import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, AT_EMPTY_PATH } from '../sys/constants';
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, AT_EMPTY_PATH, MS_BIND } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';
-import { components, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
+import { components, ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import type { LinuxDevice } from '../spec/types';
 
 /** runtime-linux.md: the runtime MUST supply these (console only with a terminal). */
@@ -58,6 +58,34 @@ export function createDevice(rootFd: number, d: LinuxDevice): void {
     }
   } finally {
     libc.close(dirFd);
+  }
+}
+
+/**
+ * In a user namespace: bind-mounts the host's node at the same path (runc's bindMountDeviceNode).
+ * mknod(2) of a device needs CAP_MKNOD in the initial user namespace, and a node on a filesystem
+ * mounted inside a user namespace (the container's /dev tmpfs) cannot be opened anyway (the
+ * kernel marks such superblocks SB_I_NODEV); the host's devtmpfs node through a bind can. The
+ * host's node must be the one the config describes: a bind of something else would be a silent
+ * substitute.
+ */
+export function bindDevice(rootFd: number, d: LinuxDevice): void {
+  let st: fs.BigIntStats;
+  try {
+    st = fs.statSync(d.path, { bigint: true });
+  } catch (e) {
+    throw new RuntimeError('device', `${d.path}: in a user namespace devices are bind-mounted from the host, which has no ${d.path} (${(e as NodeJS.ErrnoException).code})`);
+  }
+  const bits = typeBits(d.type);
+  const sameDev = d.type === 'p' || st.rdev === makedev(d.major ?? 0, d.minor ?? 0);
+  if (Number(st.mode & BigInt(S_IFMT)) !== bits || !sameDev) {
+    throw new RuntimeError('device', `${d.path}: in a user namespace devices are bind-mounted from the host, whose ${d.path} is not ${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
+  }
+  const target = ensureFileInRoot(rootFd, d.path, d.path);
+  try {
+    libc.mount(d.path, fdPath(target), null, MS_BIND, null);
+  } finally {
+    libc.close(target);
   }
 }
 

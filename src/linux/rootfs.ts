@@ -7,7 +7,7 @@ import * as libc from '../sys/libc';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O } from '../sys/constants';
 import { mountEntry } from './mounts';
 import { mountCgroupEntry } from './cgroup-mount';
-import { createDevice, createDevLinks } from './devices';
+import { bindDevice, createDevice, createDevLinks } from './devices';
 import { propagationFlag } from './mount-options';
 import type { InitConfig, InitMount } from '../launcher/init-config';
 import { RuntimeError, SyscallError } from '../errors';
@@ -77,7 +77,7 @@ export function prepareRootfs(cfg: InitConfig): number {
       }
     }
     if (cfg.setupDev) createDevLinks(rootFd);
-    for (const d of cfg.devices) createDevice(rootFd, d);
+    for (const d of cfg.devices) (cfg.userNs ? bindDevice : createDevice)(rootFd, d);
   } catch (e) {
     libc.close(rootFd);
     throw e;

@@ -6,6 +6,7 @@
 // Each check is small, named and pure (no filesystem access); it throws SpecError with the JSON
 // pointer of the offending value. runSemanticChecks() runs them in table order.
 import { FieldError, SpecError } from '../errors';
+import { mapsId } from '../linux/id-maps';
 import { ALL_RLIMIT_NAMES, rlimitResource } from '../security/rlimit-table';
 import { planExecCpuAffinity } from '../security/cpu-affinity';
 import { mempolicyArgs } from '../security/memory-policy';
@@ -206,6 +207,44 @@ export const CHECKS: readonly SpecCheck[] = [
       for (const field of ['uidMappings', 'gidMappings'] as const) {
         if (spec.linux?.[field] !== undefined) {
           throw new SpecError(`/linux/${field}`, 'needs a user namespace (linux.namespaces has no "user" entry)');
+        }
+      }
+    },
+  },
+  {
+    // config-linux.md User namespace mappings. A new user namespace starts with no mapping, and
+    // tsrun's trampoline becomes root in it before it execs the init stage (an execve(2) by any
+    // other id drops every capability, capabilities(7)): so both maps are required and must map
+    // id 0. The process's own ids must be mapped too, or setresuid(2)/setgroups(2) fail with
+    // EINVAL. A joined namespace's maps were written by whoever made it (they can be written only
+    // once, user_namespaces(7)), so maps in the config would be a request tsrun cannot apply.
+    name: 'user-namespace-mappings',
+    check(spec) {
+      const user = namespaceOf(spec, 'user');
+      if (!user) return;
+      const at = `/linux/namespaces/${spec.linux?.namespaces?.indexOf(user)}`;
+      // Device nodes are bind-mounted in a user namespace (devices.ts bindDevice); without a mount
+      // namespace of its own the container has no mount table to bind them in, and mknod(2)
+      // fails there.
+      if (!hasNamespace(spec, 'mount')) throw new SpecError(at, 'a user namespace needs a mount namespace in tsrun (add {"type": "mount"} to linux.namespaces)');
+      for (const field of ['uidMappings', 'gidMappings'] as const) {
+        const maps = spec.linux?.[field];
+        if (user.path !== undefined) {
+          if (maps?.length) throw new SpecError(`/linux/${field}`, `cannot be applied to the joined user namespace ${user.path} (its maps are already written); leave it out`);
+          continue;
+        }
+        if (!maps?.length) throw new SpecError(`/linux/${field}`, `is required with a new user namespace (${at})`);
+        // user_namespaces(7): at most 340 lines per map since Linux 4.15.
+        if (maps.length > 340) throw new SpecError(`/linux/${field}`, `has ${maps.length} ranges; the kernel takes at most 340`);
+        maps.forEach((m, i) => {
+          if (m.size < 1) throw new SpecError(`/linux/${field}/${i}/size`, 'must be at least 1');
+        });
+        const kind = field === 'uidMappings' ? 'uid' : 'gid';
+        if (!mapsId(maps, 0)) throw new SpecError(`/linux/${field}`, `must map container ${kind} 0 (tsrun's init stage runs as root in the user namespace)`);
+        const u = spec.process?.user;
+        const ids = !u ? [] : kind === 'uid' ? [['/process/user/uid', u.uid] as const] : [['/process/user/gid', u.gid] as const, ...(u.additionalGids ?? []).map((g, i) => [`/process/user/additionalGids/${i}`, g] as const)];
+        for (const [ptr, id] of ids) {
+          if (!mapsId(maps, id)) throw new SpecError(ptr, `${kind} ${id} is not mapped by linux.${field}`);
         }
       }
     },

@@ -36,6 +36,18 @@ function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number]): I
   return { destination, source, type: m.type ?? (isBind ? 'bind' : ''), options };
 }
 
+/**
+ * sysfs in a user namespace without a network namespace of its own: mount(2) of sysfs needs
+ * CAP_SYS_ADMIN over the network namespace the caller is in (sysfs shows its devices), and the
+ * host's is owned by the initial user namespace, so the mount fails with EPERM. runc then
+ * bind-mounts the host's /sys recursively instead; so does tsrun, with the entry's flags
+ * (nosuid, noexec, nodev, ro, ...), which the bind's remount applies (mounts.ts).
+ */
+function sysfsAsBind(m: InitMount): InitMount {
+  if (m.type !== 'sysfs') return m;
+  return { ...m, type: 'bind', source: '/sys', options: ['rbind', ...m.options.filter((o) => o !== 'bind' && o !== 'rbind')] };
+}
+
 /** runtime-linux.md: runc's needsSetupDev: /dev is ours to populate unless the config binds one in. */
 function needsSetupDev(mounts: InitMount[]): boolean {
   return !mounts.some((m) => m.destination === '/dev' && (m.options.includes('bind') || m.options.includes('rbind')));
@@ -119,15 +131,21 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
   const nsRequests: NsRequest[] = [];
   let newCgroupNs = false;
   namespaces.forEach((ns, i) => {
-    // Only the types of the namespace table (src/linux/namespace-table.ts, which `features` lists):
-    // today that leaves out user. Validation refuses it first (unsupported.ts); this is the backstop.
+    // Only the types of the namespace table (src/linux/namespace-table.ts, which `features` lists).
     if (!isImplementedNamespace(ns.type)) throw new SpecError(`/linux/namespaces/${i}`, `${ns.type} namespaces are not supported by tsrun yet`, 'unsupported');
     if (ns.type === 'cgroup' && !ns.path) {
       newCgroupNs = true;
       return;
     }
+    if (ns.type === 'user' && !ns.path) {
+      // checks.ts user-namespace-mappings has made sure both maps are there and map id 0.
+      nsRequests.push({ type: 'user', uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] });
+      return;
+    }
     nsRequests.push({ type: ns.type, path: ns.path || undefined });
   });
+  const userNs = nsRequests.some((r) => r.type === 'user');
+  const newNetNs = nsRequests.some((r) => r.type === 'network' && !r.path);
   // Without a "mount" entry the container shares the runtime's mount namespace (config-linux.md
   // Namespaces): checks.ts no-mount-namespace has refused whatever would need a mount, and the
   // init stage enters the root with chroot(2) instead of pivot_root(2). A *joined* mount namespace
@@ -142,7 +160,8 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
   const rootPath = spec.root?.path;
   if (!rootPath) throw new SpecError('/root/path', 'is required');
   const rootfs = rootfsReal ?? path.resolve(bundle, rootPath);
-  const mounts = labelMounts((spec.mounts ?? []).map((m) => resolveMount(bundle, m)), linux.mountLabel);
+  let mounts = labelMounts((spec.mounts ?? []).map((m) => resolveMount(bundle, m)), linux.mountLabel);
+  if (userNs && !newNetNs) mounts = mounts.map(sysfsAsBind);
   return {
     nsRequests,
     timeOffsets: linux.timeOffsets as TimeOffsets | undefined,
@@ -153,6 +172,7 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
       readonlyRoot: spec.root?.readonly ?? false,
       rootfsPropagation: linux.rootfsPropagation as PropagationName | undefined,
       ownMountNs: mountIndex >= 0,
+      userNs,
       newCgroupNs,
       mounts,
       devices: devicesFor(spec),

@@ -21,10 +21,8 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   // scheduler, ioPriority, execCPUAffinity, apparmorProfile, selinuxLabel, linux.personality,
   // linux.memoryPolicy and linux.mountLabel are applied (src/security/); the LSM labels are refused
   // at create when the host does not run that LSM (src/security/lsm.ts).
-  // User namespaces need a single-threaded trampoline (docs/ARCHITECTURE.md section 1).
-  { path: '/linux/namespaces/*/type', when: (v) => v === 'user', what: 'user namespaces are not supported by tsrun yet' },
-  { path: '/linux/uidMappings' },
-  { path: '/linux/gidMappings' },
+  // User namespaces and linux.uid/gidMappings are applied through the trampoline
+  // (src/launcher/trampoline.ts); id-mapped mounts are not yet.
   { path: '/mounts/*/uidMappings' },
   { path: '/mounts/*/gidMappings' },
   { path: '/mounts/*/options/*', when: (v) => v === 'idmap' || v === 'ridmap', what: 'id-mapped mounts (idmap/ridmap) are not supported by tsrun yet' },

@@ -329,6 +329,16 @@ export function waitpidAsync(pid: number): Promise<number> {
   });
 }
 
+/**
+ * waitpid(pid, &status, WNOHANG): the raw wait status once `pid` has exited (it is reaped then),
+ * undefined while it runs. For a child libuv did not spawn (src/launcher/adopted-child.ts).
+ */
+export function waitpidNoHang(pid: number): number | undefined {
+  const status = [0];
+  const ret = check('waitpid', fn('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 1 /* WNOHANG */) as number);
+  return ret === 0 ? undefined : status[0];
+}
+
 // ---- seccomp without libseccomp's loader (src/security/seccomp-enosys.ts) --------------------
 /** memfd_create(2), close-on-exec. */
 export function memfdCreate(name: string): number {

@@ -1,7 +1,7 @@
 // Namespaces (config-linux.md "Namespaces", "Time offsets"; config.md hostname/domainname), seen
 // from inside the container and compared with the host: new ones differ from the host's, joined
-// ones (by `path`) are the very same namespace, a `path` of the wrong type or a user namespace is
-// refused with one clear error and nothing left.
+// ones (by `path`) are the very same namespace, a `path` of the wrong type or an id-mapped mount
+// is refused with one clear error and nothing left (user namespaces: userns.test.ts).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import t from 'tap';
@@ -170,14 +170,16 @@ t.test('time namespace with offsets', { skip: skipReason || noTimeNs }, async (t
   assertNoLeaks(t, root);
 });
 
-t.test('a user namespace is refused clearly', { skip: skipReason }, async (t) => {
+t.test('an id-mapped mount is refused clearly (user namespaces themselves: userns.test.ts)', { skip: skipReason }, async (t) => {
+  const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
   const bundle = bundleFor(t, (c) => {
     quiet(c);
     c.linux.namespaces.push({ type: 'user' });
-    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.uidMappings = maps;
+    c.linux.gidMappings = maps;
+    c.mounts.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] });
   });
   const r = tsrun(root, ['create', '-b', bundle, uniqueId('userns')]);
-  assertCleanError(t, r, /user namespace/);
+  assertCleanError(t, r, /id-mapped mounts \(idmap\/ridmap\) are not supported/);
   assertNoLeaks(t, root);
 });

@@ -22,6 +22,7 @@ function base(): Json {
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
   };
 }
+const MAP0 = [{ containerID: 0, hostID: 100000, size: 65536 }];
 function withNs(c: Json, ...types: string[]): Json {
   for (const type of types) c.linux.namespaces.push({ type });
   return c;
@@ -71,8 +72,16 @@ const failing: Array<[string, string, (c: Json) => void, string]> = [
   ['uts-namespace', 'domainname without uts', (c) => (c.domainname = 'example.org'), '/domainname: cannot be set without a UTS namespace (add {"type": "uts"} to linux.namespaces)'],
   ['id-mappings-need-user-namespace', 'uidMappings', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), '/linux/uidMappings: needs a user namespace (linux.namespaces has no "user" entry)'],
   ['id-mappings-need-user-namespace', 'gidMappings', (c) => (c.linux.gidMappings = []), '/linux/gidMappings: needs a user namespace (linux.namespaces has no "user" entry)'],
+  ['user-namespace-mappings', 'new user ns without uidMappings', (c) => { withNs(c, 'user'); c.linux.gidMappings = MAP0; }, '/linux/uidMappings: is required with a new user namespace (/linux/namespaces/2)'],
+  ['user-namespace-mappings', 'new user ns without gidMappings', (c) => { withNs(c, 'user'); c.linux.uidMappings = MAP0; }, '/linux/gidMappings: is required with a new user namespace (/linux/namespaces/2)'],
+  ['user-namespace-mappings', 'uid 0 not mapped', (c) => { withNs(c, 'user'); c.linux.uidMappings = [{ containerID: 1, hostID: 1000, size: 5 }]; c.linux.gidMappings = MAP0; }, '/linux/uidMappings: must map container uid 0 (tsrun\'s init stage runs as root in the user namespace)'],
+  ['user-namespace-mappings', 'process gid not mapped', (c) => { withNs(c, 'user'); c.linux.uidMappings = MAP0; c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 1 }]; c.process.user.gid = 7; }, '/process/user/gid: gid 7 is not mapped by linux.gidMappings'],
+  ['user-namespace-mappings', 'an additional gid not mapped', (c) => { withNs(c, 'user'); c.linux.uidMappings = MAP0; c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 10 }]; c.process.user.additionalGids = [3, 10]; }, '/process/user/additionalGids/1: gid 10 is not mapped by linux.gidMappings'],
+  ['user-namespace-mappings', 'size 0', (c) => { withNs(c, 'user'); c.linux.uidMappings = [...MAP0, { containerID: 5, hostID: 5000, size: 0 }]; c.linux.gidMappings = MAP0; }, '/linux/uidMappings/1/size: must be at least 1'],
+  ['user-namespace-mappings', 'maps with a joined user ns', (c) => { c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' }); c.linux.uidMappings = MAP0; }, '/linux/uidMappings: cannot be applied to the joined user namespace /proc/1/ns/user (its maps are already written); leave it out'],
+  ['user-namespace-mappings', 'no mount namespace', (c) => { noMountNs(c); withNs(c, 'user'); c.linux.uidMappings = MAP0; c.linux.gidMappings = MAP0; }, '/linux/namespaces/1: a user namespace needs a mount namespace in tsrun (add {"type": "mount"} to linux.namespaces)'],
   ['idmapped-mounts', 'idmap option, no mappings anywhere', (c) => (c.mounts = [{ destination: '/data', source: '/srv', options: ['rbind', 'idmap'] }]), '/mounts/0/options: "idmap" needs uidMappings/gidMappings on the mount or a user namespace with mappings'],
-  ['idmapped-mounts', 'ridmap with a user ns but no mappings', (c) => { withNs(c, 'user'); c.mounts = [{ destination: '/data', source: '/srv', options: ['ridmap'] }]; }, '/mounts/0/options: "ridmap" needs uidMappings/gidMappings on the mount or a user namespace with mappings'],
+  ['idmapped-mounts', 'ridmap with a joined user ns and no mappings', (c) => { c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' }); c.mounts = [{ destination: '/data', source: '/srv', options: ['ridmap'] }]; }, '/mounts/0/options: "ridmap" needs uidMappings/gidMappings on the mount or a user namespace with mappings'],
   ['idmapped-mounts', 'mount mappings without a user ns', (c) => (c.mounts = [{ destination: '/data', source: '/srv', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }]), '/mounts/0: id-mapped mounts (uidMappings/gidMappings) need a user namespace'],
   ['time-offsets', 'no time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), '/linux/timeOffsets: needs a time namespace (linux.namespaces has no "time" entry)'],
   ['time-offsets', 'joined time namespace', (c) => { c.linux.namespaces.push({ type: 'time', path: '/proc/1/ns/time' }); c.linux.timeOffsets = { boottime: { secs: 1 } }; }, '/linux/timeOffsets: cannot be set when joining an existing time namespace'],
@@ -126,6 +135,8 @@ t.test('every named check has a failing case above', async (t) => {
 });
 
 const passing: Array<[string, (c: Json) => void]> = [
+  ['a new user namespace with several ranges', (c) => { withNs(c, 'user'); c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }]; c.linux.gidMappings = MAP0; c.process.user = { uid: 1000, gid: 5, additionalGids: [6] }; }],
+  ['a joined user namespace without maps', (c) => c.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' })],
   ['SemVer with pre-release and build', (c) => (c.ociVersion = '1.0.2-dev+abc.1')],
   ['newer 1.x minor', (c) => (c.ociVersion = '1.9.0')],
   ['annotations with keys', (c) => (c.annotations = { 'org.example.key': 'v' })],

@@ -1,0 +1,72 @@
+// The init stage of a container made through the trampoline (trampoline.ts): a child of this
+// process that libuv did not spawn. The trampoline clone(2)s it with CLONE_PARENT (it must be
+// born after the PID namespace exists, which only the trampoline can make inside a user
+// namespace), so it is our child as runc's init is runc's, but Node has no ChildProcess for it.
+// This is the part of ChildProcess the launcher and `create`/`run` use: pid, exitCode/signalCode,
+// kill, unref, and the 'exit' event, found by waitpid(WNOHANG) on SIGCHLD. libuv's own SIGCHLD
+// handler waits only for the pids it spawned, so it never reaps this one before we do.
+import { EventEmitter } from 'node:events';
+import { constants as osConstants } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import * as libc from '../sys/libc';
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
+
+class AdoptedChild extends EventEmitter {
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  /** Keeps the event loop alive while someone may still wait for the exit, as a ChildProcess does. */
+  private keepAlive: NodeJS.Timeout | undefined;
+  private readonly onSigchld = (): void => this.poll();
+
+  constructor(readonly pid: number, readonly stdio: ChildProcess['stdio']) {
+    super();
+    process.on('SIGCHLD', this.onSigchld);
+    // A slow fallback only: SIGCHLD is what reports the exit. It also holds the loop (a signal
+    // listener does not), as an unexited ChildProcess does until unref().
+    this.keepAlive = setInterval(() => this.poll(), 1000);
+    // It may have exited already, before the listener existed.
+    setImmediate(() => this.poll());
+  }
+
+  private poll(): void {
+    if (this.exitCode !== null || this.signalCode !== null) return;
+    let status: number | undefined;
+    try {
+      status = libc.waitpidNoHang(this.pid);
+    } catch {
+      return; // ECHILD: not ours (cannot happen for a CLONE_PARENT child of this process)
+    }
+    if (status === undefined) return;
+    process.removeListener('SIGCHLD', this.onSigchld);
+    clearInterval(this.keepAlive);
+    // wait(2) status: low 7 bits the killing signal, else the exit status in bits 8-15.
+    const sig = status & 0x7f;
+    if (sig === 0) this.exitCode = (status >> 8) & 0xff;
+    else this.signalCode = SIGNAL_NAMES.get(sig) ?? 'SIGKILL';
+    this.emit('exit', this.exitCode, this.signalCode);
+  }
+
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    if (this.exitCode !== null || this.signalCode !== null) return false;
+    process.kill(this.pid, signal);
+    return true;
+  }
+
+  unref(): void {
+    clearInterval(this.keepAlive);
+  }
+
+  ref(): void {
+    if (this.exitCode === null && this.signalCode === null) this.keepAlive = setInterval(() => this.poll(), 1000);
+  }
+}
+
+/**
+ * The ChildProcess view of `pid`, a child of this process; `stdio` is the trampoline's, whose
+ * sockets the child inherited.
+ */
+export function adoptChild(pid: number, stdio: ChildProcess['stdio']): ChildProcess {
+  // Only the members above are used by the launcher, create and run (parent.ts, stage-handle.ts).
+  return new AdoptedChild(pid, stdio) as unknown as ChildProcess;
+}
