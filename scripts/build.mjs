@@ -21,6 +21,9 @@ if (existsSync('scripts/gen-validators.mjs')) {
   execFileSync(process.execPath, ['scripts/gen-validators.mjs'], { stdio: 'inherit' });
 }
 
+// The shim's protobuf messages, from the .proto files in proto/ (scripts/gen-proto.mjs).
+execFileSync(process.execPath, ['scripts/gen-proto.mjs'], { stdio: 'inherit' });
+
 rmSync('dist', { recursive: true, force: true });
 
 // src/sys/koffi.ts dlopens koffi's prebuilt addon itself and checks that it is the version of the
@@ -69,3 +72,7 @@ await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'd
 // The exec stage (tsrun exec): joins a container and spawns the process; one file for the same
 // reason (it loads everything before it enters the container's mount namespace).
 await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'dist/exec.js' });
+// containerd's runtime v2 shim (bin/containerd-shim-tsrun-v1): a long-lived server that calls the
+// container code in-process. In dist/shim/ so that the stages' paths (../init.js) resolve as from
+// dist/verbs/.
+await build({ ...common, entryPoints: ['src/shim/main.ts'], outfile: 'dist/shim/shim.js' });
