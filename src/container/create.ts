@@ -12,7 +12,7 @@ import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import type { CgroupPaths } from '../cgroups/types';
 import { hostCgroupLayout } from '../cgroups/detect';
 import { cgroupMountPlan } from '../launcher/cgroup-plan';
-import { launchInit, type InitHandle } from '../launcher/parent';
+import { launchInit, type InitHandle, type StdioEntry } from '../launcher/parent';
 import { checkId, FIFO_NAME, makeContainerDir, removeContainerDir, writeRecord, type ContainerRecord } from '../state/store';
 import { readProcStat } from '../state/status';
 import { lockContainer } from '../state/lock';
@@ -38,6 +38,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** `run` without --detach: tsrun itself stays and relays the terminal (no console socket). */
   foreground?: boolean;
+  /** The container's fds 0-2 without a terminal (launchInit's `stdio`); default: ours. */
+  stdio?: StdioEntry[];
 }
 
 export interface Created {
@@ -171,6 +173,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     if (terminal) consoleFds = consoleChannel(o);
     handle = await launchInit({
       consoleSocket: consoleFds?.give,
+      stdio: o.stdio,
       init: {
         ...conv.init,
         fifoPath: path.join(dir, FIFO_NAME),

@@ -34,7 +34,14 @@ export interface LaunchOptions {
    * socketpair) the init stage sends the pty master on. The caller keeps and closes its own fd.
    */
   consoleSocket?: number;
+  /**
+   * The container's fds 0-2 when not a terminal, as child_process stdio entries (fds, 'pipe',
+   * 'ignore'); default: ours ('inherit'). The shim passes containerd's stdio fifos here.
+   */
+  stdio?: StdioEntry[];
 }
+
+export type StdioEntry = 'pipe' | 'ignore' | 'inherit' | number;
 
 /** The init stage's channel (create): its messages, its words in errors. */
 export class InitHandle extends StageHandle<InitToParent, ParentToInit> {
@@ -67,7 +74,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   // `tsrun create` does not keep its caller's pipes open for the container's lifetime. The next
   // N are --preserve-fds; the channel and then the console socket come after them, so preserved
   // fds keep their numbers.
-  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+  const stdio: StdioOptions = terminal ? ['ignore', 'ignore', 'ignore'] : [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'])];
   for (let i = 0; i < n; i++) stdio.push(3 + i);
   stdio.push('pipe');
   let init = opts.init;
