@@ -1,6 +1,7 @@
 // ttrpc framing and the request/response envelope (src/shim/ttrpc/), checked against frames built
 // byte by byte from ttrpc v1.1.1's channel.go (10-byte big-endian header) and types.go (field
-// numbers of Request/Response), and a server and client talking over a real unix socket pair.
+// numbers of Request/Response), against frames captured between containerd 1.6.20 and its runc
+// v2 shim (byte-for-byte equal responses), and a server and client over a real unix socket.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -120,4 +121,48 @@ t.test('client and server: concurrent calls, errors with their code, unknown met
   await t.rejects(client.call(Task.typeName, Task.method.pids, { id: 'x' }), { code: Code.UNIMPLEMENTED, message: 'service containerd.task.v2.Task: method Pids not implemented' });
   release();
   t.equal((await waiting).exitStatus, 3);
+});
+
+// Frames captured with `strace -f -e trace=read,write -x -p <shim>` on containerd 1.6.20's
+// containerd-shim-runc-v2 (Debian 12) while `ctr task ps`, `ctr task kill` and `ctr task delete`
+// ran against a task "cap1": containerd's requests (stream ids 9, 11, 21, 23; State and Shutdown
+// carry timeout_nano, field 4) and the runc shim's responses to them.
+const CAPTURED = {
+  stateRequest: hex('0000002e0000000901000a17636f6e7461696e6572642e7461736b2e76322e5461736b120553746174651a060a046361703120b5b1d5b907'),
+  pidsRequest: hex('000000270000000b01000a17636f6e7461696e6572642e7461736b2e76322e5461736b1204506964731a060a0463617031'),
+  pidsResponse: hex('0000000e0000000b0200120c0a0408c1ba010a0408dfbb01'),
+  deleteRequest: hex('000000290000001501000a17636f6e7461696e6572642e7461736b2e76322e5461736b120644656c6574651a060a0463617031'),
+  deleteResponse: hex('00000017000000150200121508c1ba011089011a0c08e5a0d3d80610c280dbea02'),
+  shutdownRequest: hex('000000310000001701000a17636f6e7461696e6572642e7461736b2e76322e5461736b120853687574646f776e1a060a046361703120a0c5c0960b'),
+  shutdownResponse: hex('00000000000000170200'),
+};
+
+t.test("captured containerd requests get the runc shim's exact response bytes", async (t) => {
+  const { DeleteResponseSchema } = require('../../src/shim/gen/github.com/containerd/containerd/runtime/v2/task/shim_pb') as typeof ShimPb; // eslint-disable-line @typescript-eslint/no-require-imports
+  // The exit time the runc shim reported, decoded from its own response, so ours can match it.
+  const capturedDelete = fromBinary(DeleteResponseSchema, fromBinary(ResponseSchema, CAPTURED.deleteResponse.subarray(10)).payload);
+  t.same([capturedDelete.pid, capturedDelete.exitStatus], [23873, 137], 'the capture decodes as DeleteResponse{pid, exit_status 137}');
+  const seen: string[] = [];
+  const server = new TtrpcServer();
+  server.register(Task, {
+    state: async (req: { id: string }) => { seen.push(`State ${req.id}`); return { id: req.id }; },
+    pids: async (req: { id: string }) => { seen.push(`Pids ${req.id}`); return { processes: [{ pid: 23873 }, { pid: 24031 }] }; },
+    delete: async (req: { id: string }) => { seen.push(`Delete ${req.id}`); return { pid: 23873, exitStatus: 137, exitedAt: capturedDelete.exitedAt }; },
+    shutdown: async () => { seen.push('Shutdown'); return {}; },
+  });
+  const { raw, done } = await pair(server);
+  t.teardown(done);
+  const reader = new FrameReader();
+  const byStream = new Map<number, Buffer>();
+  const all = new Promise<void>((resolve) => raw.on('data', (c: Buffer) => {
+    for (const f of reader.push(c)) byStream.set(f.streamId, encodeFrame(f.streamId, f.type, f.payload, f.flags));
+    if (byStream.size === 4) resolve();
+  }));
+  raw.write(Buffer.concat([CAPTURED.stateRequest, CAPTURED.pidsRequest, CAPTURED.deleteRequest, CAPTURED.shutdownRequest]));
+  await all;
+  t.same(seen.sort(), ['Delete cap1', 'Pids cap1', 'Shutdown', 'State cap1'], 'each request decoded (service, method, id)');
+  t.equal(byStream.get(11)?.toString('hex'), CAPTURED.pidsResponse.toString('hex'), 'Pids response: same bytes as the runc shim');
+  t.equal(byStream.get(21)?.toString('hex'), CAPTURED.deleteResponse.toString('hex'), 'Delete response: same bytes');
+  t.equal(byStream.get(23)?.toString('hex'), CAPTURED.shutdownResponse.toString('hex'), 'Shutdown (Empty) response: a bare header');
+  t.equal(byStream.get(9)?.readUInt8(8), TYPE_RESPONSE, 'State answered on its stream');
 });
