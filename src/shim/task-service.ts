@@ -10,7 +10,6 @@ import path from 'node:path';
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as api from '../api';
-import { log } from '../log';
 import { Status } from './gen/github.com/containerd/containerd/api/types/task/task_pb';
 import { TaskCreateSchema, TaskDeleteSchema, TaskExitSchema, TaskStartSchema } from './gen/github.com/containerd/containerd/api/events/task_pb';
 import type * as pb from './gen/github.com/containerd/containerd/runtime/v2/task/shim_pb';
@@ -108,7 +107,6 @@ export class TaskService {
   private async start(req: pb.StartRequest): Promise<Init<typeof pb.StartResponseSchema>> {
     const t = this.task(req.id, req.execId);
     api.start({ root: t.root }, t.id);
-    t.started = true;
     await this.events.publish('/tasks/start', TaskStartSchema, { containerId: t.id, pid: t.pid });
     return { pid: t.pid };
   }
@@ -189,7 +187,3 @@ export class TaskService {
   }
 }
 
-/** Logged, not thrown: an exit event that cannot be sent must not take the shim down. */
-export function logEventError(m: string): void {
-  log.warn(m);
-}

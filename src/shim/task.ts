@@ -14,7 +14,6 @@ export class ShimTask {
   exit?: TaskExit;
   /** Resolves with the exit once the container's process is reaped. */
   readonly exited: Promise<TaskExit>;
-  started = false;
 
   constructor(
     readonly id: string,
