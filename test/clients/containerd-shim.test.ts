@@ -83,6 +83,18 @@ t.test(`ctr with ${RUNTIME}`, { skip: shimSkipReason() }, async (t) => {
     t.notOk(fs.existsSync(path.join(STATE_ROOT, id)), "tsrun's state dir is gone");
   });
 
+  t.test('a failing create: the error reaches ctr, nothing is left', async (t) => {
+    // tsrun resolves args[0] before `ready`, so a missing program fails Create itself.
+    const r = ctr(c, NS, ['run', '--rm', ...runFlags, ref, 'nosuch', '/no/such/program']);
+    t.not(r.status, 0, describe(r));
+    t.match(r.stderr, /no\/such\/program/, "ctr shows tsrun's reason");
+    t.equal(taskStatus(c, NS, 'nosuch'), undefined, 'no task');
+    t.notOk(fs.existsSync(path.join(STATE_ROOT, 'nosuch')), 'no tsrun state');
+    // containerd's bundle: <state>/io.containerd.runtime.v2.task/<namespace>/<id>, rootfs mounted by the shim.
+    t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(`/${NS}/nosuch/rootfs`), 'the rootfs is unmounted');
+    ctr(c, NS, ['container', 'delete', 'nosuch']);
+  });
+
   t.test('the shim published the task events', async (t) => {
     await waitFor(() => /\/tasks\/delete/.test(fs.readFileSync(eventsLog, 'utf8')));
     const log = fs.readFileSync(eventsLog, 'utf8');
