@@ -62,6 +62,12 @@ t.test(`ctr with ${RUNTIME}`, { skip: shimSkipReason() }, async (t) => {
     t.equal(r.stdout, 'hi there\n/tmp\n');
   });
 
+  t.test('run --rm: stdin reaches the container, and its EOF too', async (t) => {
+    const r = ctr(c, NS, ['run', '--rm', ...runFlags, ref, 'stdin', 'sh', '-c', 'cat; echo end'], { input: 'line one\nline two\n' });
+    t.equal(r.status, 0, describe(r));
+    t.equal(r.stdout, 'line one\nline two\nend\n', 'cat copied stdin and saw its end');
+  });
+
   t.test('run -d, task ps, task kill, task delete', async (t) => {
     const id = 'detached';
     const r = ctr(c, NS, ['run', '-d', ...runFlags, ref, id, 'sh', '-c', 'while :; do sleep 1; done']);
