@@ -4,7 +4,9 @@
 // Answered UNIMPLEMENTED by name: Exec, ResizePty, Pause, Resume, Update, Stats (not yet), and
 // Checkpoint (tsrun has no checkpoint/restore). Terminals (CreateTaskRequest.terminal) are
 // refused by name for now. Events (/tasks/create, start, exit, delete) go out as the runc shim
-// sends them (runtime/v2/runc/task/service.go).
+// sends them (runtime/v2/runc/task/service.go), queued in order and never awaited by a request:
+// the runc shim hands them to a goroutine too, so containerd being slow to take an event does
+// not slow the task operation.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
@@ -81,6 +83,7 @@ export class TaskService {
       fs.writeFileSync(path.join(req.bundle, ROOT_FILE), opts.root);
       container = await api.create(rt, { id: req.id, bundle: req.bundle, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: 0, stdio: io.entries });
     } catch (e) {
+      fs.rmSync(path.join(req.bundle, ROOT_FILE), { force: true });
       io.closeStdin();
       if (req.rootfs.length > 0) unmountRootfs(req.bundle);
       throw e;
@@ -97,7 +100,7 @@ export class TaskService {
         containerId: t.id, id: t.id, pid: t.pid, exitStatus: exit.status, exitedAt: timestampFromDate(exit.at),
       });
     });
-    await this.events.publish('/tasks/create', TaskCreateSchema, {
+    void this.events.publish('/tasks/create', TaskCreateSchema, {
       containerId: req.id, bundle: req.bundle, rootfs: req.rootfs,
       io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, pid: t.pid,
     });
@@ -107,7 +110,7 @@ export class TaskService {
   private async start(req: pb.StartRequest): Promise<Init<typeof pb.StartResponseSchema>> {
     const t = this.task(req.id, req.execId);
     api.start({ root: t.root }, t.id);
-    await this.events.publish('/tasks/start', TaskStartSchema, { containerId: t.id, pid: t.pid });
+    void this.events.publish('/tasks/start', TaskStartSchema, { containerId: t.id, pid: t.pid });
     return { pid: t.pid };
   }
 
@@ -147,7 +150,7 @@ export class TaskService {
     if (t.rootfsMounted) unmountRootfs(t.bundle);
     fs.rmSync(path.join(t.bundle, ROOT_FILE), { force: true });
     this.tasks.delete(t.id);
-    await this.events.publish('/tasks/delete', TaskDeleteSchema, {
+    void this.events.publish('/tasks/delete', TaskDeleteSchema, {
       containerId: t.id, id: t.id, pid: t.pid, exitStatus: exit.status, exitedAt: timestampFromDate(exit.at),
     });
     return { pid: t.pid, exitStatus: exit.status, exitedAt: timestampFromDate(exit.at) };
