@@ -5,12 +5,16 @@
 //                   sees EOF when the container's last writer goes. Like the runc shim, which
 //                   also holds a reader of each fifo, a detached container whose client left does
 //                   not get SIGPIPE: its writes fill the fifo instead.
-//   stdin           relayed: the fifo is read through libuv (a writer may open it after Create;
-//                   until one has, epoll reports nothing and no EOF is seen) into a pipe that is
-//                   the container's fd 0, closed at the writer's EOF or on CloseIO.
+//   stdin           relayed into a pipe that is the container's fd 0, closed at the writer's EOF
+//                   or on CloseIO. The fifo is read by polling non-blocking read(2)s, not through
+//                   epoll: fifo_poll reports POLLHUP only for writers that opened after the
+//                   reader (fs/pipe.c compares f_version with w_counter), and the client's writer
+//                   is usually already waiting when Create opens the fifo, so epoll would never
+//                   see its EOF (found by test/clients/containerd-shim.test.ts: `cat` hung).
+//                   read(2) returning 0 means "no writer": EOF once a writer has been seen (EAGAIN
+//                   or data), before that only "not connected yet".
 // Other URIs (binary://, file:// from `ctr run --log-uri`) are refused by name.
 import fs from 'node:fs';
-import net from 'node:net';
 import type { Writable } from 'node:stream';
 import type { StdioEntry } from '../api';
 import { TtrpcError, Code } from './ttrpc/codes';
@@ -40,15 +44,19 @@ export function openStdio(s: TaskStdio): OpenedStdio {
   checkPath('stdout', s.stdout);
   checkPath('stderr', s.stderr);
   const fds: number[] = [];
-  let stdinSock: net.Socket | undefined;
+  let stdinFd: number | undefined;
+  let relay: { stop(): void } | undefined;
   let stdinPipe: Writable | null = null;
+  const closeFd = (): void => {
+    if (stdinFd !== undefined) fs.closeSync(stdinFd);
+    stdinFd = undefined;
+  };
   const openOut = (p: string): StdioEntry => {
     if (p === '') return 'ignore';
     const fd = fs.openSync(p, fs.constants.O_RDWR);
     fds.push(fd);
     return fd;
   };
-  let stdinFd: number | undefined;
   try {
     if (s.stdin !== '') stdinFd = fs.openSync(s.stdin, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     const entries: StdioEntry[] = [stdinFd !== undefined ? 'pipe' : 'ignore', openOut(s.stdout), openOut(s.stderr)];
@@ -60,18 +68,18 @@ export function openStdio(s: TaskStdio): OpenedStdio {
       relayStdin: (to) => {
         if (stdinFd === undefined || !to) return;
         stdinPipe = to;
-        stdinSock = new net.Socket({ fd: stdinFd, readable: true, writable: false });
-        stdinFd = undefined;
         // The container may exit without reading: EPIPE on its end is not our error.
         to.on('error', () => {});
-        stdinSock.on('error', () => to.end());
-        stdinSock.pipe(to);
+        relay = pollFifo(stdinFd, to, () => {
+          relay = undefined;
+          closeFd();
+        });
       },
       closeStdin: () => {
-        stdinSock?.destroy();
+        relay?.stop();
+        relay = undefined;
         stdinPipe?.end();
-        if (stdinFd !== undefined) fs.closeSync(stdinFd);
-        stdinFd = undefined;
+        closeFd();
       },
     };
   } catch (e) {
@@ -79,4 +87,54 @@ export function openStdio(s: TaskStdio): OpenedStdio {
     if (stdinFd !== undefined) fs.closeSync(stdinFd);
     throw e;
   }
+}
+
+const POLL_MS = 20;
+const CHUNK = 64 * 1024;
+
+/** Copies a non-blocking fifo fd into `to` until EOF (see the header), then ends `to`. */
+function pollFifo(fd: number, to: Writable, done: () => void): { stop(): void } {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let writerSeen = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+  const tick = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, CHUNK, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          writerSeen = true;
+          break;
+        }
+        n = 0;
+        writerSeen = true;
+      }
+      if (n === 0) {
+        if (!writerSeen) break;
+        stop();
+        to.end();
+        done();
+        return;
+      }
+      writerSeen = true;
+      // Backpressure: wait for the container to read before polling on.
+      if (!to.write(Buffer.from(buf.subarray(0, n)))) {
+        to.once('drain', () => {
+          if (!stopped) tick();
+        });
+        return;
+      }
+    }
+    timer = setTimeout(tick, POLL_MS);
+  };
+  tick();
+  return { stop };
 }
