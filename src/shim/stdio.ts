@@ -7,12 +7,13 @@
 //                   not get SIGPIPE: its writes fill the fifo instead.
 //   stdin           relayed into a pipe that is the container's fd 0, closed at the writer's EOF
 //                   or on CloseIO. The fifo is read by polling non-blocking read(2)s, not through
-//                   epoll: fifo_poll reports POLLHUP only for writers that opened after the
-//                   reader (fs/pipe.c compares f_version with w_counter), and the client's writer
-//                   is usually already waiting when Create opens the fifo, so epoll would never
-//                   see its EOF (found by test/clients/containerd-shim.test.ts: `cat` hung).
-//                   read(2) returning 0 means "no writer": EOF once a writer has been seen (EAGAIN
-//                   or data), before that only "not connected yet".
+//                   epoll: an earlier epoll relay (a net.Socket on the fifo) once never saw the
+//                   EOF of ctr's writer under load and `cat` hung (test/clients/
+//                   containerd-shim.test.ts; the cause was not pinned down: fifo_poll reports
+//                   POLLHUP only for writers newer than the reader, fs/pipe.c, and ctr's writer
+//                   is often waiting in open(2) before Create). read(2) needs no such rule: it
+//                   returns 0 when no writer is left, which is EOF once a writer has been seen
+//                   (EAGAIN or data), and before that only "not connected yet".
 // Other URIs (binary://, file:// from `ctr run --log-uri`) are refused by name.
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
