@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'bundles/**', 'node_modules/**', 'src/spec/generated/**', '.tap/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'bundles/**', 'node_modules/**', 'src/spec/generated/**', 'src/shim/gen/**', '.tap/**', 'bench/results/**'] },
   {
     files: ['src/**/*.ts', 'test/**/*.ts'],
     extends: [tseslint.configs.base],

@@ -24,6 +24,9 @@ if (existsSync('scripts/gen-validators.mjs')) {
   execFileSync(process.execPath, ['scripts/gen-validators.mjs'], { stdio: 'inherit' });
 }
 
+// The shim's protobuf messages, from the .proto files in proto/ (scripts/gen-proto.mjs).
+execFileSync(process.execPath, ['scripts/gen-proto.mjs'], { stdio: 'inherit' });
+
 rmSync('dist', { recursive: true, force: true });
 
 // src/sys/koffi.ts dlopens koffi's prebuilt addon itself and checks that it is the version of the
@@ -80,6 +83,11 @@ await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'd
 // unshare(CLONE_NEWUSER) needs a single-threaded caller. Static, so its exec skips the dynamic
 // loader: it runs on every create of a container with a user namespace.
 execFileSync('gcc', ['-O2', '-static', '-Wall', '-Wextra', '-Werror', '-o', 'dist/tsrun-nsexec', 'src/launcher/nsexec.c'], { stdio: 'inherit' });
+// containerd's runtime v2 shim (bin/containerd-shim-tsrun-v1): a long-lived server that calls the
+// container code in-process. In dist/shim/ so that the stages' paths (../init.js) resolve as from
+// dist/verbs/.
+await build({ ...common, entryPoints: ['src/shim/main.ts'], outfile: 'dist/shim/shim.js' });
+
 // The stages' entries, dist/init.js and dist/exec.js (the files src/launcher spawns, and the
 // names the leak checks look for): each loads dist/stages/<its name> through its code cache.
 for (const stage of ['init', 'exec']) {

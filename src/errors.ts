@@ -23,6 +23,8 @@ const ERROR_CODES = [
   'seccomp', 'seccomp-unavailable', 'seccomp-listener', 'unsupported-arch', 'console', 'pty',
   // Verbs.
   'start', 'exec', 'ps', 'hook',
+  // The containerd shim (src/shim/): its start and delete actions, its server.
+  'shim',
   // A tsrun bug (an impossible state reached); reported like the others, never as a stack trace.
   'internal',
 ] as const;

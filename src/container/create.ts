@@ -12,7 +12,7 @@ import { cgroupManagerFor, type CgroupManager } from '../cgroups/manager';
 import type { CgroupPaths } from '../cgroups/types';
 import { hostCgroupLayout } from '../cgroups/detect';
 import { cgroupMountPlan } from '../launcher/cgroup-plan';
-import { launchInit, type InitHandle } from '../launcher/parent';
+import { launchInit, type InitHandle, type StdioEntry } from '../launcher/parent';
 import { planJoin, type JoinPlan } from './cgroup-join';
 import { checkId, FIFO_NAME, makeContainerDir, removeContainerDir, writeRecord, type ContainerRecord } from '../state/store';
 import { readProcStat } from '../state/status';
@@ -41,6 +41,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** `run` without --detach: tsrun itself stays and relays the terminal (no console socket). */
   foreground?: boolean;
+  /** The container's fds 0-2 without a terminal (launchInit's `stdio`); default: ours. */
+  stdio?: StdioEntry[];
 }
 
 export interface Created {
@@ -178,6 +180,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     handle = await launchInit({
       early: g.early,
       consoleSocket: consoleFds?.give,
+      stdio: o.stdio,
       init: {
         ...conv.init,
         fifoPath: path.join(dir, FIFO_NAME),

@@ -46,7 +46,14 @@ export interface LaunchOptions {
   consoleSocket?: number;
   /** An init stage the dispatcher spawned before the verb bundle loaded (early-stage.ts). */
   early?: EarlyInit;
+  /**
+   * The container's fds 0-2 when not a terminal, as child_process stdio entries (fds, 'pipe',
+   * 'ignore'); default: ours ('inherit'). The shim passes containerd's stdio fifos here.
+   */
+  stdio?: StdioEntry[];
 }
+
+export type StdioEntry = 'pipe' | 'ignore' | 'inherit' | number;
 
 /** The init stage's channel (create): its messages, its words in errors. */
 export class InitHandle extends StageHandle<InitToParent, ParentToInit> {
@@ -69,6 +76,8 @@ export interface InitSpawn extends SpawnShape {
   /** With a terminal: the connected socket the stage sends the pty master on (our fd). */
   consoleSocket?: number;
   entry: string;
+  /** The container's fds 0-2 when not a terminal (LaunchOptions.stdio); default: ours. */
+  stdio?: StdioEntry[];
 }
 
 /**
@@ -79,7 +88,7 @@ export interface InitSpawn extends SpawnShape {
  * preserved fds keep their numbers.
  */
 function initStdio(s: InitSpawn): Exclude<StdioOptions, string> {
-  const stdio: Exclude<StdioOptions, string> = s.terminal ? ['ignore', 'ignore', 'ignore'] : ['inherit', 'inherit', 'inherit'];
+  const stdio: Exclude<StdioOptions, string> = s.terminal ? ['ignore', 'ignore', 'ignore'] : [...(s.stdio ?? ['inherit', 'inherit', 'inherit'])];
   for (let i = 0; i < s.preserveFds; i++) stdio.push(3 + i);
   stdio.push('pipe');
   if (s.terminal) stdio.push(s.consoleSocket as number);
@@ -141,7 +150,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     // too, so the init stage protects the binary itself, as its first step (init-steps.ts). The
     // early path never spawns this shape (early-plan.ts); should a stage be waiting, it goes.
     opts.early?.take('');
-    const stdio = initStdio({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
+    const stdio = initStdio({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry(), stdio: opts.stdio });
     libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
     const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
     // The init stage runs as the mapped id, which may not search the state dir: it gets the
@@ -160,7 +169,9 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     }
   } else {
     // An early stage of another shape is killed by take() (it would be the wrong stage).
-    child = opts.early?.take(spawnKey(shape)) ?? spawnInitStage({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry() });
+    // Only the CLI spawns early, and always with its own stdio.
+    const early = opts.stdio === undefined ? opts.early?.take(spawnKey(shape)) : undefined;
+    child = early ?? spawnInitStage({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry(), stdio: opts.stdio });
   }
   opts.onSpawn?.(child);
   reached('spawn');

@@ -1,0 +1,64 @@
+// The shim server: the long-lived process containerd talks to. Started by the `start` action
+// (start-action.ts) with -socket, in the bundle dir, its stderr on containerd's shim log fifo.
+// It listens on the socket, tells `start` it is ready on fd 3, and serves the Task service until
+// Shutdown (after containerd deleted its last task) or SIGTERM.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { configureLog, log } from '../log';
+import { Task } from './gen/github.com/containerd/containerd/runtime/v2/task/shim_pb';
+import { EventPublisher } from './events';
+import { TaskService } from './task-service';
+import { TtrpcServer } from './ttrpc/server';
+import { startReaper } from './reaper';
+import type { ShimFlags } from './flags';
+
+/** fd 3 of the server: the pipe its `start` action waits on ("ready\n"). */
+const READY_FD = 3;
+
+function listen(server: net.Server, sockPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(sockPath, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+}
+
+export async function serve(f: ShimFlags): Promise<void> {
+  configureLog({ format: 'text', debug: f.debug });
+  const events = new EventPublisher(process.env.TTRPC_ADDRESS ?? '', f.namespace, (m) => log.warn(m));
+  const ttrpc = new TtrpcServer();
+  ttrpc.onError = (e) => log.debug(`connection: ${e.message}`);
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    ttrpc.close();
+    fs.rmSync(f.socket, { force: true });
+    void events.flush().finally(() => {
+      events.close();
+      process.exit(0);
+    });
+  };
+  const svc = new TaskService(f.namespace, events, shutdown);
+  ttrpc.register(Task, svc.impl());
+  startReaper((pid) => [...svc.tasks.values()].some((t) => t.pid === pid));
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // SIGPIPE is ignored by Node already; a client that went away is an EPIPE on its socket.
+
+  fs.mkdirSync(path.dirname(f.socket), { recursive: true, mode: 0o700 });
+  const server = net.createServer();
+  await listen(server, f.socket);
+  fs.chmodSync(f.socket, 0o600);
+  ttrpc.serve(server);
+  try {
+    fs.writeSync(READY_FD, 'ready\n');
+    fs.closeSync(READY_FD);
+  } catch (e) {
+    // Started by hand, without the pipe: nothing waits.
+    log.debug(`ready pipe: ${(e as Error).message}`);
+  }
+}

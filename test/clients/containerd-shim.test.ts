@@ -1,0 +1,125 @@
+// containerd with tsrun's own shim (bin/containerd-shim-tsrun-v1, runtime io.containerd.tsrun.v1):
+// a private containerd (test/clients/lib/containerd.ts) that finds the shim on its PATH, the
+// busybox test image, and `ctr run --runtime io.containerd.tsrun.v1`. Checks what works so far:
+// run (output, exit code), env/cwd, a detached task with ps, kill and delete, the task events
+// containerd receives from the shim (`ctr events`), and that nothing is left: no shim, no
+// container, no mount, no cgroup, no state, no shim socket.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { CONTAINERD, CONTAINERD_CLIENT_PATHS, CTR, ctr, startContainerd, taskStatus } from './lib/containerd';
+import { cleanEnv, describe } from './lib/exec';
+import { buildTestImage } from './lib/image';
+import { clientSkipReason, REPO } from './lib/runtime';
+import { Sandbox } from './lib/sandbox';
+import { waitFor } from './lib/wait';
+
+const NS = `tsshim-${process.pid}`;
+const RUNTIME = 'io.containerd.tsrun.v1';
+const SHIM = path.join(REPO, 'bin', 'containerd-shim-tsrun-v1');
+// The shim's default state root (src/shim/options.ts): <root>/<namespace>.
+const STATE_ROOT = path.join('/run/containerd/tsrun', NS);
+
+function shimSkipReason(): string | false {
+  const base = clientSkipReason([CONTAINERD, CTR]);
+  if (base) return base;
+  if (!fs.existsSync(path.join(REPO, 'dist', 'shim', 'shim.js'))) return 'run `npm run build` first (dist/shim/shim.js)';
+  return false;
+}
+
+// Each task costs three cold Node starts here (the start action, the server, and the delete action
+// containerd 1.6 runs after every task), which on a loaded 2-core machine took the file past tap's
+// 120 s: its bound only turns a hang into a failure (no timing is asserted).
+t.setTimeout(360_000);
+
+t.test(`ctr with ${RUNTIME}`, { skip: shimSkipReason() }, async (t) => {
+  const sb = new Sandbox('shim', { cgroups: [NS], runtimeRoots: [STATE_ROOT], clientPaths: CONTAINERD_CLIENT_PATHS });
+  t.teardown(() => sb.teardown());
+  const img = buildTestImage(sb.path('image', true));
+  // containerd finds containerd-shim-<name>-<version> on its PATH (runtime/v2/shim/util.go BinaryName).
+  process.env.PATH = `${path.dirname(SHIM)}:${process.env.PATH ?? ''}`;
+  const c = await startContainerd(sb);
+  const ref = `docker.io/${img.name}`;
+  const runFlags = ['--runtime', RUNTIME, '--fifo-dir', sb.path('fifo', true)];
+  t.equal(ctr(c, NS, ['images', 'import', img.dockerArchive]).status, 0, 'image imported');
+
+  // Every event containerd publishes in our namespace, as `ctr events` prints them.
+  const eventsLog = sb.path('events.log');
+  const eventsFd = fs.openSync(eventsLog, 'w');
+  const events = spawn(CTR, ['--address', c.address, 'events'], { stdio: ['ignore', eventsFd, eventsFd], env: cleanEnv() });
+  fs.closeSync(eventsFd);
+  t.teardown(() => {
+    events.kill('SIGKILL');
+  });
+
+  t.test('run --rm: stdin, stdout, stderr, exit code, --env, --cwd', async (t) => {
+    const r = ctr(c, NS, ['run', '--rm', ...runFlags, '--env', 'GREETING=hi there', '--cwd', '/tmp', ref, 'fg',
+      'sh', '-c', 'cat; echo "$GREETING"; pwd; echo to stderr >&2; exit 3'], { input: 'line one\nline two\n' });
+    t.equal(r.status, 3, `exit code of the container's process: ${describe(r)}`);
+    t.equal(r.stdout, 'line one\nline two\nhi there\n/tmp\n', 'stdin copied by cat up to its EOF, then env and cwd');
+    t.match(r.stderr, /to stderr/, 'its stderr');
+    t.equal(taskStatus(c, NS, 'fg'), undefined, 'no task left');
+  });
+
+  t.test('run -d, task ps, task kill, task delete', async (t) => {
+    const id = 'detached';
+    const r = ctr(c, NS, ['run', '-d', ...runFlags, ref, id, 'sh', '-c', 'while :; do sleep 1; done']);
+    t.equal(r.status, 0, describe(r));
+    const st = taskStatus(c, NS, id);
+    t.equal(st?.status, 'RUNNING', 'ctr task ls says RUNNING');
+    t.ok(fs.existsSync(path.join(STATE_ROOT, id, 'state.json')), "tsrun's state is in the shim's root");
+    const ps = ctr(c, NS, ['task', 'ps', id]);
+    t.equal(ps.status, 0, describe(ps));
+    t.match(ps.stdout, new RegExp(`^${st?.pid}\\s`, 'm'), 'task ps lists the init process');
+    const k = ctr(c, NS, ['task', 'kill', '--signal', 'SIGKILL', id]);
+    t.equal(k.status, 0, describe(k));
+    t.ok(await waitFor(() => taskStatus(c, NS, id)?.status === 'STOPPED'), 'ctr task ls says STOPPED');
+    const d = ctr(c, NS, ['task', 'delete', id]);
+    t.equal(d.status, 0, describe(d));
+    t.match(d.stdout + d.stderr, /137/, 'task delete reports the exit status (128+SIGKILL)');
+    t.equal(taskStatus(c, NS, id), undefined, 'no task any more');
+    t.equal(ctr(c, NS, ['container', 'delete', id]).status, 0, 'container deleted');
+    t.notOk(fs.existsSync(path.join(STATE_ROOT, id)), "tsrun's state dir is gone");
+  });
+
+  t.test('a failing create: the error reaches ctr, nothing is left', async (t) => {
+    // tsrun resolves args[0] before `ready`, so a missing program fails Create itself.
+    const r = ctr(c, NS, ['run', '--rm', ...runFlags, ref, 'nosuch', '/no/such/program']);
+    t.not(r.status, 0, describe(r));
+    t.match(r.stderr, /no\/such\/program/, "ctr shows tsrun's reason");
+    t.equal(taskStatus(c, NS, 'nosuch'), undefined, 'no task');
+    t.notOk(fs.existsSync(path.join(STATE_ROOT, 'nosuch')), 'no tsrun state');
+    // containerd's bundle: <state>/io.containerd.runtime.v2.task/<namespace>/<id>, rootfs mounted by the shim.
+    t.notOk(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(`/${NS}/nosuch/rootfs`), 'the rootfs is unmounted');
+    ctr(c, NS, ['container', 'delete', 'nosuch']);
+  });
+
+  t.test('the shim published the task events', async (t) => {
+    await waitFor(() => /\/tasks\/delete/.test(fs.readFileSync(eventsLog, 'utf8')));
+    const log = fs.readFileSync(eventsLog, 'utf8');
+    for (const topic of ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']) {
+      t.match(log, new RegExp(`${NS} ${topic}`), `ctr events shows ${topic}`);
+    }
+  });
+
+  t.test('nothing left behind', async (t) => {
+    for (const line of ctr(c, NS, ['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+      ctr(c, NS, ['task', 'delete', '--force', line]);
+      ctr(c, NS, ['container', 'delete', line]);
+    }
+    // Each shim exits after containerd's Shutdown once its last task is deleted.
+    t.ok(await waitFor(() => !fs.readdirSync('/proc').some((p) => /^\d+$/.test(p) && cmdline(Number(p)).includes('dist/shim/shim.js') && cmdline(Number(p)).includes(NS))), 'no shim process of ours');
+    events.kill('SIGKILL');
+    t.same(await sb.teardown(), [], 'no process, mount, cgroup or tsrun state left');
+    for (const f of sb.clientFiles) t.comment(`containerd's own, removed, not a leak: ${f}`);
+  });
+});
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
