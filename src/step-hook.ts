@@ -9,7 +9,7 @@
 // <role> is the verb in the CLI process ("create", "run", "exec"), "init" in the init stage and
 // "exec-stage" in the exec stage. The stages get these two variables, and only these, from their
 // parent (stageHookEnv); the container's process never does (it gets process.env of config.json).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { exitNow } from './sys/libc';
 
 const killAt = process.env.TSRUN_TEST_KILL_AT;

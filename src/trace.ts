@@ -23,7 +23,7 @@
 // The state is shared through globalThis because this module is bundled into several bundles of
 // one process (the dispatcher and a verb bundle; a stage's entry and the stage), each with its own
 // copy of the module.
-import fs from 'node:fs';
+import fs = require('node:fs');
 
 interface TraceState {
   /** undefined: not decided yet (the CLI before its flags are parsed); points are kept. */

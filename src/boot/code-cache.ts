@@ -30,9 +30,9 @@
 // (refreshStageCache). A directory we cannot write (a read-only install) is found out by the
 // first step of a write, before the cache is serialised. Writes are atomic (temp file + rename):
 // concurrent tsrun processes read a whole cache or none.
-import fs from 'node:fs';
-import path from 'node:path';
-import vm from 'node:vm';
+import fs = require('node:fs');
+import path = require('node:path');
+import vm = require('node:vm');
 // Types only (erased): the modules themselves are required where first needed.
 import type * as Crypto from 'node:crypto';
 import type * as NodeModule from 'node:module';

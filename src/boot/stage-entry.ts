@@ -3,7 +3,7 @@
 // through its V8 code cache (code-cache.ts). Read only: a stage never writes a cache. The init
 // stage runs from host paths that vanish at its pivot_root, and the exec stage runs in a mount
 // namespace where tsrun must leave nothing behind; a missing or stale cache only costs time.
-import path from 'node:path';
+import path = require('node:path');
 import { loadBundle } from './code-cache';
 import { trace } from '../trace';
 

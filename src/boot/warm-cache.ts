@@ -6,7 +6,7 @@
 // - The stages run their main on load: they are compiled only. They never write a cache (the CLI
 //   keeps theirs usable: refreshStageCache); their top level is mostly Node's own modules, and
 //   warming it measured no difference.
-import path from 'node:path';
+import path = require('node:path');
 import { flushCodeCaches, loadBundle, writeCompiledCache } from './code-cache';
 
 const file = path.resolve(process.argv[1] ?? '');

@@ -1,8 +1,8 @@
 // tsrun's command line, runc-compatible: global flags first (`--root`, `--log`, `--log-format`,
 // `--debug`), then the verb and its own flags. This module owns argv parsing, exit codes and the
 // printing of errors; every verb lives in commands/<verb>.ts and is loaded only when used.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { configureLog, log } from '../log';
 import { reportError } from './report';
 import type { VerbGlobals } from './run-verb';

@@ -1,7 +1,7 @@
 // The input side of `tsrun update` (runc update.go): runc's value flags (--memory 512m,
 // --cpu-quota -1, ...) turned into a linux.resources delta, and the --resources document read
 // from a file or stdin. What the delta does to a container is src/container/update.ts.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { RuntimeError, SpecError, UsageError } from '../errors';
 import type { LinuxResources } from '../spec/types';
 

@@ -7,7 +7,7 @@
 // Being wrong here costs time, never correctness: the verb validates the config first, and
 // launchInit adopts the early stage only if spawnKey() of what it would spawn is the same
 // (parent.ts); otherwise the early stage is killed.
-import path from 'node:path';
+import path = require('node:path');
 import type { ChildProcess } from 'node:child_process';
 import type { NsRequest, TimeOffsets, WindowNs } from './ns-window';
 

@@ -11,8 +11,8 @@
 // otherwise: a config that turns out invalid, a usage error, a spawn of another shape. It is
 // SIGKILLed and reaped before tsrun exits; it has joined no cgroup and written nothing, and its
 // namespaces and the read-only bind mount die with it (it is the only process in them).
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { ChildProcess } from 'node:child_process';
 import { earlyShape, spawnKey, type EarlyInit, type EarlyPlan } from './early-plan';
 import { spawnInitStage } from './parent';

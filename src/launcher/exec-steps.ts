@@ -10,7 +10,7 @@
 // The order follows runc's setns init (libcontainer/setns_init_linux.go) and this project's
 // init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
 // attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { readProcStat } from '../state/status';

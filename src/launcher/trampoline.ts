@@ -12,8 +12,8 @@
 // that would take two execs (unshare, then a waiter, then nsenter/unshare again) plus a Node
 // stage. The trampoline is one static exec of ~0.5 ms, and only these configs pay for it.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { Socket } from 'node:net';
 import { InitStageError, RuntimeError, errnoName } from '../errors';
 import { NAMESPACE_TABLE } from '../linux/namespace-table';

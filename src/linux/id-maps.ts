@@ -3,7 +3,7 @@
 // trampoline (src/launcher/trampoline.ts) between its unshare(CLONE_NEWUSER) and the rest of its
 // work; the trampoline itself could not: a process in a new user namespace holds no capability in
 // the parent namespace, which mapping any id but its own needs (user_namespaces(7)).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import { RuntimeError } from '../errors';
 
 export interface IdMapping {

@@ -3,8 +3,8 @@
 //   unix:///run/containerd/s/<hex sha256 of filepath.Join(address, namespace, id)>
 // under defaults.DefaultStateDir whatever containerd's configured state dir is, so the path stays
 // short enough for sun_path (108 bytes) and one containerd's shims never collide with another's.
-import crypto from 'node:crypto';
-import path from 'node:path';
+import crypto = require('node:crypto');
+import path = require('node:path');
 
 const SOCKET_DIR = '/run/containerd/s';
 

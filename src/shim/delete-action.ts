@@ -2,8 +2,8 @@
 // deleting its task (runtime/v2/binary.go Delete) and reads a DeleteResponse on stdout. As the
 // runc shim's Cleanup does: the container is deleted by force, the rootfs unmounted, and the
 // exit reported as 128+SIGKILL (the status a killed task has); the dead server's socket goes too.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import * as api from '../api';

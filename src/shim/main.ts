@@ -4,8 +4,8 @@
 // ttrpc address of a server for the task, `delete` cleans up after a dead one, and no action is
 // the server itself (serve.ts). Errors: one line on stderr, exit 1 (the Go shims print
 // "<name>: <error>").
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { parseShimFlags } from './flags';
 import { startAction } from './start-action';
 import { deleteAction } from './delete-action';

@@ -9,7 +9,7 @@
 // Any other options type is refused with its type URL.
 import { fromBinary } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
-import path from 'node:path';
+import path = require('node:path');
 import { OptionsSchema } from './gen/github.com/containerd/containerd/runtime/v2/runc/options/oci_pb';
 import { TtrpcError, Code } from './ttrpc/codes';
 

@@ -5,7 +5,7 @@
 // stages, whose exit is the task's exit) in its own SIGCHLD handler; this reaps the others.
 // A zombie child still there a moment after SIGCHLD, that is no task's process, is an orphan:
 // libuv has had its turn by then (it waits for its children in the same loop iteration).
-import fs from 'node:fs';
+import fs = require('node:fs');
 import * as libc from '../sys/libc';
 import { PR_SET_CHILD_SUBREAPER } from '../sys/constants';
 

@@ -3,8 +3,8 @@
 // mounts on <bundle>/rootfs before create and unmounts at delete (containerd 1.6 runc shim,
 // runtime/v2/runc/container.go NewContainer; mount.UnmountAll at Delete). Options are read with
 // tsrun's own mount option table (src/linux/mount-options.ts): flags, and the rest as data.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import * as libc from '../sys/libc';
 import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT } from '../sys/constants';
 import { SyscallError } from '../errors';

@@ -2,9 +2,9 @@
 // (start-action.ts) with -socket, in the bundle dir, its stderr on containerd's shim log fifo.
 // It listens on the socket, tells `start` it is ready on fd 3, and serves the Task service until
 // Shutdown (after containerd deleted its last task) or SIGTERM.
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import fs = require('node:fs');
+import net = require('node:net');
+import path = require('node:path');
 import { configureLog, log } from '../log';
 import { Task } from './gen/github.com/containerd/containerd/runtime/v2/task/shim_pb';
 import { EventPublisher } from './events';

@@ -7,9 +7,9 @@
 // "log" containerd made in the bundle (runtime/v2/shim_unix.go openShimLog), when it is there.
 // The runtime options containerd sends on stdin are read by Create, where they come again.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import fs = require('node:fs');
+import net = require('node:net');
+import path = require('node:path');
 import { RuntimeError } from '../errors';
 import { socketAddress, socketPath } from './address';
 import type { ShimFlags } from './flags';

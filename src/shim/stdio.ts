@@ -15,7 +15,7 @@
 //                   returns 0 when no writer is left, which is EOF once a writer has been seen
 //                   (EAGAIN or data), and before that only "not connected yet".
 // Other URIs (binary://, file:// from `ctr run --log-uri`) are refused by name.
-import fs from 'node:fs';
+import fs = require('node:fs');
 import type { Writable } from 'node:stream';
 import type { StdioEntry } from '../api';
 import { TtrpcError, Code } from './ttrpc/codes';

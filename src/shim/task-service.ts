@@ -7,8 +7,8 @@
 // sends them (runtime/v2/runc/task/service.go), queued in order and never awaited by a request:
 // the runc shim hands them to a goroutine too, so containerd being slow to take an event does
 // not slow the task operation.
-import fs from 'node:fs';
-import path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as api from '../api';

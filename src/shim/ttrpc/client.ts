@@ -2,7 +2,7 @@
 // up from 1, each answered by a response frame with the same id. The shim uses it to forward
 // events to containerd's ttrpc address (src/shim/events.ts), and the unit tests to drive the
 // server.
-import net from 'node:net';
+import net = require('node:net');
 import { create, fromBinary, toBinary, type DescMethodUnary, type MessageInitShape, type MessageShape, type DescMessage } from '@bufbuild/protobuf';
 import { RequestSchema, ResponseSchema } from '../gen/ttrpc/request_pb';
 import { TtrpcError } from './codes';
