@@ -26,6 +26,18 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
   });
   if (a.help) return help(createUsage);
   const id = oneId('create', a);
+  // SIGINT/SIGTERM guard for the whole command. While createContainer runs, its own handler tears
+  // down what it made and exits 1; before it has one, this ends tsrun with 1 (nothing made yet;
+  // an early init stage is killed by its own listener first). Once the container is created, the
+  // signal is ignored until tsrun exits 0 a moment later: the signal's default action there would
+  // leave a created container behind a caller that sees a failed create. Registered before the
+  // create handler and kept past its removal, so the default action is never back in between.
+  let done = false;
+  const guard = (sig: NodeJS.Signals): void => {
+    if (!done && process.listenerCount(sig) === 1) process.exit(1);
+  };
+  process.on('SIGINT', guard);
+  process.on('SIGTERM', guard);
   const created = await createContainer(g, {
     id,
     bundle: str(a, 'bundle') ?? '.',
@@ -34,7 +46,12 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
     noNewKeyring: Boolean(a['no-new-keyring']),
     preserveFds: int(a, 'preserve-fds', 0),
     consoleSocket: str(a, 'console-socket'),
+  }).catch((e: unknown) => {
+    process.removeListener('SIGINT', guard);
+    process.removeListener('SIGTERM', guard);
+    throw e;
   });
+  done = true;
   reached('go');
   created.handle.send({ type: 'go' });
   created.handle.release();
