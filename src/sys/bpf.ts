@@ -52,7 +52,7 @@ type Fn = (...args: unknown[]) => unknown;
 let syscallFn: Fn | undefined;
 function syscall(): Fn {
   // Loaded lazily, like libc.ts, so importing this module costs nothing until bpf is used.
-  syscallFn ??= koffi.load('libc.so.6').func('long syscall(long number, ...)') as Fn;
+  syscallFn ??= koffi().load('libc.so.6').func('long syscall(long number, ...)') as Fn;
   return syscallFn;
 }
 
@@ -69,9 +69,9 @@ class Arena {
   readonly view: Buffer;
   private used = ATTR_SIZE;
   constructor(size: number) {
-    this.ptr = koffi.alloc('uint8_t', size);
-    this.base = koffi.address(this.ptr);
-    this.view = Buffer.from(koffi.view(this.ptr, size));
+    this.ptr = koffi().alloc('uint8_t', size);
+    this.base = koffi().address(this.ptr);
+    this.view = Buffer.from(koffi().view(this.ptr, size));
     this.view.fill(0);
   }
   /** Reserve `len` bytes (8-byte aligned, as __aligned_u64 pointers want) and return their offset. */
@@ -93,13 +93,13 @@ class Arena {
   call(cmd: number, detail?: () => string | undefined): number {
     const r = Number(syscall()(sysBpf(), 'int', cmd, 'void *', this.ptr, 'uint', ATTR_SIZE));
     if (r < 0) {
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       throw new SyscallError(`bpf(${CMD_NAMES[cmd] ?? cmd})`, errno, undefined, detail?.());
     }
     return r;
   }
   free(): void {
-    koffi.free(this.ptr);
+    koffi().free(this.ptr);
   }
 }
 

@@ -72,4 +72,11 @@ function loadKoffi(): Koffi {
   return k;
 }
 
-export const koffi: Koffi = loadKoffi();
+/**
+ * koffi, loaded at the first call: a command that makes no raw syscall (state, list, spec, and
+ * kill or delete of a stopped container) never pays for the dlopen (4-8 ms).
+ */
+export function koffi(): Koffi {
+  return loaded ?? (loaded = loadKoffi());
+}
+let loaded: Koffi | undefined;

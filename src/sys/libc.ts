@@ -6,15 +6,15 @@
 // Everything here is synchronous and runs on the calling (main) thread. That matters: namespaces,
 // credentials, capabilities and no_new_privs are per thread on Linux, and tsrun relies on the main
 // thread being the one that spawns the init stage and later calls execve.
-import { koffi } from './koffi';
+import { koffi, type Koffi } from './koffi';
 import { RuntimeError, SyscallError } from '../errors';
 import { SYS } from './constants';
 
-type Lib = ReturnType<typeof koffi.load>;
+type Lib = ReturnType<Koffi["load"]>;
 let lib: Lib | undefined;
 function libc(): Lib {
   // Loaded lazily so that commands that never make a raw syscall (state, list, spec) skip it.
-  if (!lib) lib = koffi.load('libc.so.6');
+  if (!lib) lib = koffi().load('libc.so.6');
   return lib;
 }
 
@@ -39,7 +39,7 @@ export function libcFunction(proto: string): (...args: unknown[]) => unknown {
 
 function check(name: string, ret: number | bigint, path?: string): number {
   const n = Number(ret);
-  if (n < 0) throw new SyscallError(name, koffi.errno(), path);
+  if (n < 0) throw new SyscallError(name, koffi().errno(), path);
   return n;
 }
 
@@ -48,17 +48,17 @@ let structs: ReturnType<typeof defineStructs> | undefined;
 function defineStructs() {
   return {
     // openat2(2): struct open_how
-    openHow: koffi.struct('tsrun_open_how', { flags: 'uint64', mode: 'uint64', resolve: 'uint64' }),
+    openHow: koffi().struct('tsrun_open_how', { flags: 'uint64', mode: 'uint64', resolve: 'uint64' }),
     // mount_setattr(2): struct mount_attr
-    mountAttr: koffi.struct('tsrun_mount_attr', {
+    mountAttr: koffi().struct('tsrun_mount_attr', {
       attr_set: 'uint64', attr_clr: 'uint64', propagation: 'uint64', userns_fd: 'uint64',
     }),
     // capget(2)/capset(2): _LINUX_CAPABILITY_VERSION_3 header and two data words
-    capHeader: koffi.struct('tsrun_cap_header', { version: 'uint32', pid: 'int' }),
-    capData: koffi.struct('tsrun_cap_data', { effective: 'uint32', permitted: 'uint32', inheritable: 'uint32' }),
+    capHeader: koffi().struct('tsrun_cap_header', { version: 'uint32', pid: 'int' }),
+    capData: koffi().struct('tsrun_cap_data', { effective: 'uint32', permitted: 'uint32', inheritable: 'uint32' }),
     // The v3 ABI takes an array of two data structs (low and high 32 capabilities).
-    capData2: koffi.struct('tsrun_cap_data2', { lo: 'tsrun_cap_data', hi: 'tsrun_cap_data' }),
-    rlimit: koffi.struct('tsrun_rlimit', { cur: 'uint64', max: 'uint64' }),
+    capData2: koffi().struct('tsrun_cap_data2', { lo: 'tsrun_cap_data', hi: 'tsrun_cap_data' }),
+    rlimit: koffi().struct('tsrun_rlimit', { cur: 'uint64', max: 'uint64' }),
   };
 }
 function st() {
@@ -169,7 +169,7 @@ export function chdir(path: string): void {
 export function mountSetattr(dirfd: number, path: string, flags: number, attr: { attr_set: number; attr_clr: number; propagation: number; userns_fd?: number }, where?: string): void {
   const a = { attr_set: attr.attr_set, attr_clr: attr.attr_clr, propagation: attr.propagation, userns_fd: attr.userns_fd ?? 0 };
   const r = syscall()(SYS.mount_setattr, 'int', dirfd, 'str', path, 'uint', flags,
-    koffi.pointer(st().mountAttr), a, 'size_t', 32) as number;
+    koffi().pointer(st().mountAttr), a, 'size_t', 32) as number;
   check('mount_setattr', r, where ?? path);
 }
 
@@ -183,7 +183,7 @@ export function openat(dirfd: number, path: string, flags: number, mode = 0, whe
 }
 /** openat2(2) (Linux 5.6+); RESOLVE_IN_ROOT keeps every symlink inside dirfd (CVE-2021-30465 class). */
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number, where?: string): number {
-  const r = syscall()(SYS.openat2, 'int', dirfd, 'str', path, koffi.pointer(st().openHow),
+  const r = syscall()(SYS.openat2, 'int', dirfd, 'str', path, koffi().pointer(st().openHow),
     { flags, mode, resolve }, 'size_t', 24) as number;
   return check('openat2', r, where ?? path);
 }
@@ -266,7 +266,7 @@ export function unblockAllSignals(): void {
 /** execve(2): only returns on failure. argv/env are passed as given, never process.env. */
 export function execve(path: string, argv: string[], env: string[]): never {
   const r = fn('int execve(const char *path, const char **argv, const char **envp)')(path, [...argv, null], [...env, null]) as number;
-  throw new SyscallError('execve', koffi.errno(), path, `exec ${JSON.stringify(argv[0])} (ret ${r})`);
+  throw new SyscallError('execve', koffi().errno(), path, `exec ${JSON.stringify(argv[0])} (ret ${r})`);
 }
 
 // ---- exec (src/launcher/exec-*.ts, src/container/exec.ts) -------------------------------------
@@ -300,7 +300,7 @@ export function poll(fds: ReadonlyArray<{ fd: number; events: number }>, timeout
     const left = timeoutMs < 0 ? -1 : Math.max(0, deadline - Date.now());
     const n = f(buf, fds.length, left) as number;
     if (n >= 0) break;
-    const e = koffi.errno();
+    const e = koffi().errno();
     if (e !== 4 /* EINTR */) throw new SyscallError('poll', e);
   }
   return fds.map((_, i) => buf.readInt16LE(8 * i + 6));
@@ -318,7 +318,7 @@ export function waitpidAsync(pid: number): Promise<number> {
       f.async(pid, status, 0, (err: unknown, ret: number) => {
         if (err) return reject(err as Error);
         if (ret < 0) {
-          const e = koffi.errno();
+          const e = koffi().errno();
           if (e === 4 /* EINTR */) return attempt();
           return reject(new SyscallError('waitpid', e));
         }
@@ -350,7 +350,7 @@ let fprog: unknown;
  * struct sock_filter. Returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0.
  */
 export function seccompSetFilter(prog: Buffer, flags: number): number {
-  fprog ??= koffi.struct('tsrun_sock_fprog', { len: 'uint16', filter: 'void *' });
+  fprog ??= koffi().struct('tsrun_sock_fprog', { len: 'uint16', filter: 'void *' });
   return check('seccomp', syscall()(SYS.seccomp, 'uint', 1 /* SECCOMP_SET_MODE_FILTER */, 'uint', flags,
     'tsrun_sock_fprog *', { len: prog.length / 8, filter: prog }) as number);
 }

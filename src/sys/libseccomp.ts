@@ -3,10 +3,10 @@
 // libseccomp reports errors as negative errno return values (not through errno): each wrapper
 // turns them into SyscallError{syscall: "seccomp_<fn>", errno}. No policy here: what to add and
 // when to load is src/security/seccomp.ts.
-import { koffi } from './koffi';
+import { koffi, type Koffi } from './koffi';
 import { RuntimeError, SyscallError } from '../errors';
 
-type Lib = ReturnType<typeof koffi.load>;
+type Lib = ReturnType<Koffi["load"]>;
 type Fn = (...args: unknown[]) => unknown;
 
 /** The opaque scmp_filter_ctx (a pointer owned by libseccomp). */
@@ -22,10 +22,10 @@ function open(): Lib {
   if (lib) return lib;
   if (loadError !== undefined) throw new RuntimeError('seccomp-unavailable', `${NOT_INSTALLED}: ${loadError}`);
   try {
-    lib = koffi.load('libseccomp.so.2');
+    lib = koffi().load('libseccomp.so.2');
     // struct scmp_arg_cmp (seccomp_rule_add(3)): the enum is an int, the datums are uint64.
-    koffi.struct('tsrun_scmp_arg_cmp', { arg: 'uint32', op: 'int32', datum_a: 'uint64', datum_b: 'uint64' });
-    koffi.struct('tsrun_scmp_version', { major: 'uint32', minor: 'uint32', micro: 'uint32' });
+    koffi().struct('tsrun_scmp_arg_cmp', { arg: 'uint32', op: 'int32', datum_a: 'uint64', datum_b: 'uint64' });
+    koffi().struct('tsrun_scmp_version', { major: 'uint32', minor: 'uint32', micro: 'uint32' });
     return lib;
   } catch (e) {
     loadError = e instanceof Error ? e.message : String(e);
@@ -59,7 +59,7 @@ export function available(): boolean {
 
 export function version(): { major: number; minor: number; micro: number } {
   const v = fn('const tsrun_scmp_version *seccomp_version(void)')() as unknown;
-  return koffi.decode(v, 'tsrun_scmp_version') as { major: number; minor: number; micro: number };
+  return koffi().decode(v, 'tsrun_scmp_version') as { major: number; minor: number; micro: number };
 }
 
 /** seccomp_init(3); null when libseccomp refuses the default action (unknown, or not in the kernel). */

@@ -43,7 +43,7 @@ export function preload(): void {
 
 function check(name: string, ret: unknown, path?: string): number {
   const n = Number(ret);
-  if (n < 0) throw new SyscallError(name, koffi.errno(), path);
+  if (n < 0) throw new SyscallError(name, koffi().errno(), path);
   return n;
 }
 

@@ -18,8 +18,8 @@ type Fn = (...args: unknown[]) => unknown;
 let fns: { socket: Fn; connect: Fn; sendmsg: Fn; recvmsg: Fn; socketpair: Fn } | undefined;
 function f() {
   if (!fns) {
-    koffi.struct('tsrun_iovec', { base: 'void *', len: 'size_t' });
-    koffi.struct('tsrun_msghdr', {
+    koffi().struct('tsrun_iovec', { base: 'void *', len: 'size_t' });
+    koffi().struct('tsrun_msghdr', {
       name: 'void *', namelen: 'uint32', iov: 'tsrun_iovec *', iovlen: 'size_t',
       control: 'void *', controllen: 'size_t', flags: 'int',
     });
@@ -46,13 +46,13 @@ export function connectUnix(path: string): number {
   const p = Buffer.from(path);
   if (p.length >= SUN_PATH_MAX) throw new SyscallError('connect', 36 /* ENAMETOOLONG */, path);
   const fd = f().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number;
-  if (fd < 0) throw new SyscallError('socket', koffi.errno(), path);
+  if (fd < 0) throw new SyscallError('socket', koffi().errno(), path);
   // struct sockaddr_un: sa_family_t (u16) then the NUL-terminated path.
   const addr = Buffer.alloc(2 + SUN_PATH_MAX);
   addr.writeUInt16LE(AF_UNIX, 0);
   p.copy(addr, 2);
   if ((f().connect(fd, addr, 2 + p.length + 1) as number) < 0) {
-    const errno = koffi.errno();
+    const errno = koffi().errno();
     close(fd);
     throw new SyscallError('connect', errno, path);
   }
@@ -82,7 +82,7 @@ export function sendWithFds(sock: number, data: Buffer, fds: number[]): void {
     };
     const n = Number(f().sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */));
     if (n < 0) {
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       if (errno === 4 /* EINTR */) continue;
       throw new SyscallError('sendmsg', errno);
     }
@@ -111,7 +111,7 @@ export function sendFd(sock: number, fd: number, name: string): void {
 /** socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC): two connected fds, the caller closes both. */
 export function socketPair(): [number, number] {
   const sv = Buffer.alloc(8);
-  if ((f().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) as number) < 0) throw new SyscallError('socketpair', koffi.errno());
+  if ((f().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) as number) < 0) throw new SyscallError('socketpair', koffi().errno());
   return [sv.readInt32LE(0), sv.readInt32LE(4)];
 }
 
@@ -137,7 +137,7 @@ export function recvFd(sock: number): ReceivedFd {
     };
     const n = Number(f().recvmsg(sock, msg, MSG_CMSG_CLOEXEC));
     if (n < 0) {
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       if (errno === 4 /* EINTR */) continue;
       throw new SyscallError('recvmsg', errno);
     }

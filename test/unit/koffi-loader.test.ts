@@ -39,6 +39,7 @@ t.test('missing files and a wrong version give undefined (the caller then requir
   if (real.length) t.equal(dlopenKoffi(real, '0.0.0-other'), undefined, 'another version');
 });
 
-t.test('the module-level koffi works (whichever way it was loaded)', async (t) => {
-  t.equal(typeof koffi.errno(), 'number');
+t.test('koffi() loads koffi at its first call and works (whichever way it was loaded)', async (t) => {
+  t.equal(typeof koffi().errno(), 'number');
+  t.equal(koffi(), koffi(), 'one instance per process');
 });
