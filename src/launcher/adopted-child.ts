@@ -1,7 +1,8 @@
-// The init stage of a container made through the trampoline (trampoline.ts): a child of this
-// process that libuv did not spawn. The trampoline clone(2)s it with CLONE_PARENT (it must be
-// born after the PID namespace exists, which only the trampoline can make inside a user
-// namespace), so it is our child as runc's init is runc's, but Node has no ChildProcess for it.
+// A stage that is a child of this process but that libuv did not spawn: one spawned with
+// posix_spawn (spawn-stage.ts), or the init stage the trampoline (trampoline.ts) clone(2)s with
+// CLONE_PARENT (it must be born after the PID namespace exists, which only the trampoline can
+// make inside a user namespace). It is our child as runc's init is runc's, but Node has no
+// ChildProcess for it.
 // This is the part of ChildProcess the launcher and `create`/`run` use: pid, exitCode/signalCode,
 // kill, unref, and the 'exit' event, found by waitpid(WNOHANG) on SIGCHLD. libuv's own SIGCHLD
 // handler waits only for the pids it spawned, so it never reaps this one before we do.
@@ -19,7 +20,9 @@ class AdoptedChild extends EventEmitter {
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly onSigchld = (): void => this.poll();
 
-  constructor(readonly pid: number, readonly stdio: ChildProcess['stdio']) {
+  private stdioList: ChildProcess['stdio'] | undefined;
+
+  constructor(readonly pid: number, private readonly makeStdio: () => ChildProcess['stdio']) {
     super();
     process.on('SIGCHLD', this.onSigchld);
     // A slow fallback only: SIGCHLD is what reports the exit. It also holds the loop (a signal
@@ -27,6 +30,11 @@ class AdoptedChild extends EventEmitter {
     this.keepAlive = setInterval(() => this.poll(), 1000);
     // It may have exited already, before the listener existed.
     setImmediate(() => this.poll());
+  }
+
+  /** Made at the first read (spawn-stage.ts: its sockets load node:net, which can wait). */
+  get stdio(): ChildProcess['stdio'] {
+    return (this.stdioList ??= this.makeStdio());
   }
 
   private poll(): void {
@@ -63,10 +71,10 @@ class AdoptedChild extends EventEmitter {
 }
 
 /**
- * The ChildProcess view of `pid`, a child of this process; `stdio` is the trampoline's, whose
- * sockets the child inherited.
+ * The ChildProcess view of `pid`, a child of this process; `stdio` gives our ends of its stdio
+ * (the trampoline's, whose sockets the child inherited, or spawn-stage.ts's), read once.
  */
-export function adoptChild(pid: number, stdio: ChildProcess['stdio']): ChildProcess {
+export function adoptChild(pid: number, stdio: ChildProcess['stdio'] | (() => ChildProcess['stdio'])): ChildProcess {
   // Only the members above are used by the launcher, create and run (parent.ts, stage-handle.ts).
-  return new AdoptedChild(pid, stdio) as unknown as ChildProcess;
+  return new AdoptedChild(pid, typeof stdio === 'function' ? stdio : () => stdio) as unknown as ChildProcess;
 }

@@ -16,6 +16,7 @@ import path = require('node:path');
 import type { ChildProcess } from 'node:child_process';
 import { earlyShape, spawnKey, type EarlyInit, type EarlyPlan } from './early-plan';
 import { spawnInitStage } from './parent';
+import { trace } from '../trace';
 
 /** How long a SIGKILLed stage may take to be gone (a bound, not an expected duration). */
 const GONE_MS = 5000;
@@ -128,6 +129,7 @@ export function spawnEarly(plan: EarlyPlan): EarlyStage | undefined {
   const shape = earlyShape(plan);
   // dist/early.js sits next to dist/init.js.
   const child = spawnInitStage({ ...shape, entry: path.join(__dirname, 'init.js') });
+  trace('init stage spawned early');
   const early = new EarlyStage(child, spawnKey(shape));
   if (child.pid === undefined) {
     void early.dispose();

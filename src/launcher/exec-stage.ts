@@ -4,7 +4,7 @@
 // read-only (protect-binary.ts): the process it spawns carries the stage's executable until its
 // own execve, so a "#!/proc/self/exe" program in the container reaches only a read-only node
 // (CVE-2019-5736). The stage itself never enters the container's PID namespace.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path = require('node:path');
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
@@ -18,6 +18,7 @@ import { StageHandle } from './stage-handle';
 import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
 import { stageTraceEnv } from '../trace';
 import { reached, stageHookEnv } from '../step-hook';
+import { spawnStage, type StageStdio } from './spawn-stage';
 
 export interface ExecStageOptions {
   config: ExecConfig;
@@ -44,9 +45,9 @@ function stageEntry(): string {
 export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult> {
   const channelFd = 3 + o.extraFds.length;
   // 0-2 are the process's stdio when it has no terminal (runc passes its own through).
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
+  const stdio: StageStdio[] = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
   // Nothing our caller left open without FD_CLOEXEC reaches the stage (CVE-2024-21626); the
-  // listed fds still do, because libuv dup2()s each stdio entry into place.
+  // listed fds still do, because each stdio entry is dup2()ed into place (spawn-stage.ts).
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   let viaTrampoline: StartedTrampoline | undefined;
   const spawned = withNamespaces([{ type: 'mount' }], undefined, () => {
@@ -62,7 +63,7 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     }
     // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
     // the trace switch and the test-only step hook's variables, when set (trace.ts, step-hook.ts).
-    return spawn(program[0], program.slice(1), { stdio, env: { ...stageTraceEnv(), ...stageHookEnv() } });
+    return spawnStage({ argv: program, stdio, env: { ...stageTraceEnv(), ...stageHookEnv() }, setsid: false, who: 'the exec stage' });
   });
   const stage = viaTrampoline ? await (viaTrampoline as StartedTrampoline).finish() : spawned;
   o.onSpawn?.(stage);

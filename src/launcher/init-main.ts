@@ -13,10 +13,6 @@ import type { InitConfig } from './init-config';
 import { setTraceSink, trace } from '../trace';
 import { reached, setStepRole } from '../step-hook';
 
-// First thing: non-dumpable, so nothing that later joins the container can ptrace us or reach the
-// host's node binary through /proc/<pid>/exe (CVE-2019-5736, docs/ARCHITECTURE.md section 1).
-libc.prctl(PR_SET_DUMPABLE, 0);
-
 function main(): void {
   setStepRole('init');
   const fd = Number(process.argv[2]);
@@ -30,8 +26,14 @@ function main(): void {
   let prepared;
   let cfg: InitConfig | undefined;
   try {
+    // hello goes first (fs.writeSync, no syscall through koffi): the parent's cgroup join and
+    // limits then overlap this stage's load of koffi, which the prctl below pays (issue 11).
     ch.send({ type: 'hello' });
     trace('hello sent');
+    // Non-dumpable before anything else, so nothing that later joins the container can ptrace us
+    // or reach the host's node binary through /proc/<pid>/exe (CVE-2019-5736, docs/ARCHITECTURE.md
+    // section 1). Nothing can join it yet: the container's namespaces hold only this process.
+    libc.prctl(PR_SET_DUMPABLE, 0);
     const boot = ch.expect('bootstrap');
     trace('bootstrap received (the parent has placed this stage in its cgroup)');
     cfg = boot.config;

@@ -2,7 +2,7 @@
 // (ns-window.ts), then drive the protocol (protocol.ts) up to `ready`. The caller persists state
 // and sends `go` (docs/ARCHITECTURE.md section 3: state is on disk before `go`, so a crash of
 // the parent after that still leaves `delete` enough to clean up).
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path = require('node:path');
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
@@ -18,6 +18,7 @@ import type { InitConfig } from './init-config';
 import { stageTraceEnv } from '../trace';
 import { spawnKey, type EarlyInit, type SpawnShape } from './early-plan';
 import { reached, stageHookEnv } from '../step-hook';
+import { spawnStage, type StageStdio } from './spawn-stage';
 
 export interface LaunchOptions {
   init: InitConfig;
@@ -53,7 +54,7 @@ export interface LaunchOptions {
   stdio?: StdioEntry[];
 }
 
-export type StdioEntry = 'pipe' | 'ignore' | 'inherit' | number;
+export type StdioEntry = StageStdio;
 
 /** The init stage's channel (create): its messages, its words in errors. */
 export class InitHandle extends StageHandle<InitToParent, ParentToInit> {
@@ -87,8 +88,8 @@ export interface InitSpawn extends SpawnShape {
  * The next N are --preserve-fds; the channel and then the console socket come after them, so
  * preserved fds keep their numbers.
  */
-function initStdio(s: InitSpawn): Exclude<StdioOptions, string> {
-  const stdio: Exclude<StdioOptions, string> = s.terminal ? ['ignore', 'ignore', 'ignore'] : [...(s.stdio ?? ['inherit', 'inherit', 'inherit'])];
+function initStdio(s: InitSpawn): StageStdio[] {
+  const stdio: StageStdio[] = s.terminal ? ['ignore', 'ignore', 'ignore'] : [...(s.stdio ?? ['inherit', 'inherit', 'inherit'])];
   for (let i = 0; i < s.preserveFds; i++) stdio.push(3 + i);
   stdio.push('pipe');
   if (s.terminal) stdio.push(s.consoleSocket as number);
@@ -116,7 +117,8 @@ export function spawnInitStage(s: InitSpawn): ChildProcess {
     // namespace has no /proc to reach /proc/self/exe through (it gets no mounts), and README
     // "Without a mount namespace" says what is left.
     if (newMountNs) protectRuntimeBinary();
-    return spawn(process.execPath, [s.entry, String(3 + n)], {
+    return spawnStage({
+      argv: [process.execPath, s.entry, String(3 + n)],
       stdio,
       // The init stage never inherits the caller's environment (and so never pays for
       // NODE_EXTRA_CA_CERTS); the user program gets process.env from config.json. Only the
@@ -124,7 +126,8 @@ export function spawnInitStage(s: InitSpawn): ChildProcess {
       // step-hook.ts).
       env: { ...stageTraceEnv(), ...stageHookEnv() },
       // setsid(2): the container gets a session of its own, as runc's init does.
-      detached: true,
+      setsid: true,
+      who: 'the init stage',
     });
   });
 }

@@ -11,7 +11,8 @@
 // only through newuidmap or its own --map-* options, which have no "wait for the parent" step, so
 // that would take two execs (unshare, then a waiter, then nsenter/unshare again) plus a Node
 // stage. The trampoline is one static exec of ~0.5 ms, and only these configs pay for it.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Socket } from 'node:net';
@@ -145,6 +146,8 @@ export function startTrampoline(o: TrampolineSpawn): StartedTrampoline {
   stdio.push('pipe');
   const { args } = trampolineArgs(o.requests, o.timeOffsets);
   const started = process.hrtime.bigint();
+  // Required here: only configs with a user namespace (or a joined time one) load child_process.
+  const { spawn } = require('node:child_process') as typeof ChildProcessModule;
   const t = spawn(bin, [String(ctlFd), ...args, '--', ...o.program], { stdio, env: {}, detached: o.detached });
   const ctl = t.stdio[ctlFd] as Socket | null;
   if (!ctl || t.pid === undefined) throw new RuntimeError('spawn', `cannot start ${bin}`);
