@@ -17,6 +17,7 @@ import { configureTrace, trace } from '../trace';
 import type { EarlyStage } from '../launcher/early-stage';
 import type * as EarlyStageModule from '../launcher/early-stage';
 import { earlyPlan } from '../launcher/early-plan';
+import { earlyExecPlan } from '../launcher/early-exec-plan';
 
 // Node's start-up until here (and this small dispatcher's compile, required plainly by bin/tsrun).
 trace('node started, dispatcher running');
@@ -82,6 +83,14 @@ function finish(code: number): void {
   process.exitCode = code;
 }
 
+function readLink(file: string): string | undefined {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -92,22 +101,23 @@ function readText(file: string): string | undefined {
 
 /**
  * create and run: the init stage spawned now, before the verb bundle loads, so that its Node
- * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js). Only for the plain case
- * (early-plan.ts, decided here so that other command lines never load dist/early.js); the verb
- * validates first and adopts the stage, or it is killed when the verb is done. Any failure here
- * leaves everything to the verb, which spawns the stage itself as it always has.
+ * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js); exec: its exec stage,
+ * likewise. Only for the plain cases (early-plan.ts, early-exec-plan.ts, decided here so that
+ * other command lines never load dist/early.js); the verb validates first and adopts the stage,
+ * or it is killed when the verb is done. Any failure here leaves everything to the verb, which
+ * spawns the stage itself as it always has.
  */
-function spawnEarly(verb: string, rest: string[]): EarlyStage | undefined {
-  const plan = earlyPlan(verb, rest, readText);
-  if (!plan) return undefined;
+function spawnEarly(verb: string, rest: string[], root: string): EarlyStage | undefined {
+  const plan = verb === 'exec' ? undefined : earlyPlan(verb, rest, readText);
+  if (!plan && !(verb === 'exec' && earlyExecPlan(rest, root, { readText, readLink }))) return undefined;
   try {
     // Through its code cache too, as the verbs (boot/code-cache.ts).
     const mod = loadBundle(path.join(__dirname, 'early.js'), { write: true }).exports as typeof EarlyStageModule;
-    const early = mod.spawnEarly(plan);
-    if (early) log.debug(`init stage spawned early, before the ${verb} bundle: pid ${early.pid}`);
+    const early = plan ? mod.spawnEarly(plan) : mod.spawnEarlyExec();
+    if (early) log.debug(`${plan ? 'init' : 'exec'} stage spawned early, before the ${verb} bundle: pid ${early.pid}`);
     return early;
   } catch (e) {
-    log.debug(`no early init stage: ${(e as Error).message}`);
+    log.debug(`no early stage: ${(e as Error).message}`);
     return undefined;
   }
 }
@@ -161,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
     exitAtOnce = !Object.hasOwn(VERBS, verb) || EXIT_AT_ONCE.has(verb);
     if (!Object.hasOwn(VERBS, verb)) throw new UsageError(`unknown command '${verb}' (see tsrun --help)`);
     if (Object.hasOwn(STAGE_OF, verb)) stageBundle = path.join(__dirname, 'stages', `${STAGE_OF[verb]}.js`);
-    const early = spawnEarly(verb, rest);
+    const early = spawnEarly(verb, rest, g.root);
     try {
       return await loadVerb(verb)(verb, VERBS[verb], rest, { root: g.root, log: g.log, logFormat: g.logFormat, debug: g.debug, early });
     } finally {

@@ -14,7 +14,7 @@ export interface VerbGlobals {
   log?: string;
   logFormat: LogFormat;
   debug: boolean;
-  /** create/run: the init stage main.ts spawned ahead of this bundle, if it did. */
+  /** create/run/exec: the stage main.ts spawned ahead of this bundle, if it did. */
   early?: EarlyInit;
 }
 

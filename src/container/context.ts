@@ -4,8 +4,9 @@ import type { EarlyInit } from '../launcher/early-plan';
 export interface GlobalOptions {
   root: string;
   /**
-   * create/run: an init stage the dispatcher spawned before the verb bundle loaded
-   * (src/launcher/early-stage.ts); launchInit adopts it if it fits, the dispatcher kills it otherwise.
+   * create/run: an init stage, exec: an exec stage, that the dispatcher spawned before the verb
+   * bundle loaded (src/launcher/early-stage.ts); launchInit or runExecStage adopts it if it fits,
+   * the dispatcher kills it otherwise.
    */
   early?: EarlyInit;
 }

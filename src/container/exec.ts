@@ -151,6 +151,8 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
       config,
       trampolineJoins: ns.trampoline,
       extraFds,
+      inheritsAffinity: proc.cpuAffinityInitial !== undefined,
+      early: g.early,
       // Only the stage's main thread (tid = pid), the one that spawns the process.
       onHello: (stagePid) => {
         trace('exec stage said hello');

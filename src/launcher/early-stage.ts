@@ -2,7 +2,9 @@
 // bundle loads: its Node start-up (tens of ms) then overlaps the parent's bundle compile, koffi,
 // module init, validation and state/cgroup setup instead of following them. Built as its own
 // bundle, dist/early.js, loaded only when main.ts found the plain case (early-plan.ts), so other
-// command lines never parse it.
+// command lines never parse it. The exec stage of a plain `exec` is spawned ahead the same way
+// (spawnEarlyExec, early-exec-plan.ts), by the function runExecStage uses (exec-stage-spawn.ts),
+// and adopted by runExecStage or disposed of as below.
 //
 // The stage is spawned by the same function launchInit uses (parent.ts spawnInitStage), after the
 // same close_range of inherited fds and inside the same namespace window, with node bound
@@ -16,6 +18,8 @@ import path = require('node:path');
 import type { ChildProcess } from 'node:child_process';
 import { earlyShape, spawnKey, type EarlyInit, type EarlyPlan } from './early-plan';
 import { spawnInitStage } from './parent';
+import { spawnExecStage } from './exec-stage-spawn';
+import { EXEC_PLAIN_KEY } from './early-exec-plan';
 import { trace } from '../trace';
 
 /** How long a SIGKILLed stage may take to be gone (a bound, not an expected duration). */
@@ -131,6 +135,22 @@ export function spawnEarly(plan: EarlyPlan): EarlyStage | undefined {
   const child = spawnInitStage({ ...shape, entry: path.join(__dirname, 'init.js') });
   trace('init stage spawned early');
   const early = new EarlyStage(child, spawnKey(shape));
+  if (child.pid === undefined) {
+    void early.dispose();
+    return undefined;
+  }
+  return early;
+}
+
+/**
+ * Spawns the exec stage of a plain `exec` (early-exec-plan.ts) as runExecStage would: no extra
+ * fds, our stdio, the channel at 3. It waits for its config like any exec stage.
+ */
+export function spawnEarlyExec(): EarlyStage | undefined {
+  // dist/early.js sits next to dist/exec.js.
+  const child = spawnExecStage(path.join(__dirname, 'exec.js'), []);
+  trace('exec stage spawned early');
+  const early = new EarlyStage(child, EXEC_PLAIN_KEY);
   if (child.pid === undefined) {
     void early.dispose();
     return undefined;

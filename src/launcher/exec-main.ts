@@ -14,10 +14,6 @@ import type { ExecToStage, StageToExec } from './exec-config';
 import { setTraceSink, trace } from '../trace';
 import { reached, setStepRole } from '../step-hook';
 
-// First thing: non-dumpable, so no process can ptrace this stage or open its fds or
-// /proc/<pid>/exe (CVE-2019-5736); the spawned child inherits the flag until its execve.
-libc.prctl(PR_SET_DUMPABLE, 0);
-
 function main(): never {
   setStepRole('exec-stage');
   const fd = Number(process.argv[2]);
@@ -29,8 +25,14 @@ function main(): never {
   // Under --debug the trace lines go to tsrun exec's log as debug messages (trace.ts).
   setTraceSink((message) => ch.send({ type: 'debug', message }));
   try {
+    // hello goes first (fs.writeSync, no syscall through koffi): tsrun exec's cgroup join then
+    // overlaps this stage's load of koffi, which the prctl below pays (issue 11).
     ch.send({ type: 'hello' });
     trace('hello sent');
+    // Non-dumpable before it joins anything of the container, so no process there can ptrace this
+    // stage or open its fds or /proc/<pid>/exe (CVE-2019-5736); the spawned child inherits the
+    // flag until its execve. Until the exec config comes, the stage is in no namespace of theirs.
+    libc.prctl(PR_SET_DUMPABLE, 0);
     const { config } = ch.expect('exec');
     trace('exec config received');
     const pid = execInContainer(

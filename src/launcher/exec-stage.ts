@@ -10,15 +10,17 @@ import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { InitStageError, RuntimeError } from '../errors';
-import { startTrampoline, type StartedTrampoline } from './trampoline';
+import { startTrampoline } from './trampoline';
 import type { NsRequest } from './ns-window';
 import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
 import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
-import { stageTraceEnv } from '../trace';
-import { reached, stageHookEnv } from '../step-hook';
-import { spawnStage, type StageStdio } from './spawn-stage';
+import { reached } from '../step-hook';
+import type { StageStdio } from './spawn-stage';
+import { spawnExecStage } from './exec-stage-spawn';
+import { EXEC_PLAIN_KEY } from './early-exec-plan';
+import type { EarlyInit } from './early-plan';
 
 export interface ExecStageOptions {
   config: ExecConfig;
@@ -30,6 +32,10 @@ export interface ExecStageOptions {
   onSpawn?: (stage: ChildProcess) => void;
   /** Namespaces the trampoline joins before it execs the stage (user, time); none: no trampoline. */
   trampolineJoins?: NsRequest[];
+  /** The caller set this thread's cpu affinity for the stage to inherit (execCPUAffinity.initial). */
+  inheritsAffinity?: boolean;
+  /** An exec stage the dispatcher spawned ahead of the exec bundle (early-exec-plan.ts). */
+  early?: EarlyInit;
 }
 
 export interface ExecStageResult {
@@ -44,28 +50,28 @@ function stageEntry(): string {
 
 export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult> {
   const channelFd = 3 + o.extraFds.length;
-  // 0-2 are the process's stdio when it has no terminal (runc passes its own through).
-  const stdio: StageStdio[] = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
-  // Nothing our caller left open without FD_CLOEXEC reaches the stage (CVE-2024-21626); the
-  // listed fds still do, because each stdio entry is dup2()ed into place (spawn-stage.ts).
-  libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  let viaTrampoline: StartedTrampoline | undefined;
-  const spawned = withNamespaces([{ type: 'mount' }], undefined, () => {
-    protectRuntimeBinary();
-    const program = [process.execPath, stageEntry(), String(channelFd)];
-    // A user or time namespace is joined by the trampoline, which then execs the stage.
-    if (o.trampolineJoins?.length) {
-      viaTrampoline = startTrampoline({
-        requests: o.trampolineJoins, program, stdio, detached: false,
+  let stage: ChildProcess;
+  if (o.trampolineJoins?.length) {
+    // A user or time namespace is joined by the trampoline, which then execs the stage; an early
+    // stage (spawned without it) is not the one.
+    o.early?.take('');
+    const stdio: StageStdio[] = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
+    // As in spawnExecStage: no stray fd of our caller's reaches the stage (CVE-2024-21626).
+    libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+    const started = withNamespaces([{ type: 'mount' }], undefined, () => {
+      protectRuntimeBinary();
+      return startTrampoline({
+        requests: o.trampolineJoins ?? [], program: [process.execPath, stageEntry(), String(channelFd)], stdio, detached: false,
         failure: (m) => new InitStageError('namespaces', `unable to start container process: ${m}`),
       });
-      return viaTrampoline.child;
-    }
-    // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
-    // the trace switch and the test-only step hook's variables, when set (trace.ts, step-hook.ts).
-    return spawnStage({ argv: program, stdio, env: { ...stageTraceEnv(), ...stageHookEnv() }, setsid: false, who: 'the exec stage' });
-  });
-  const stage = viaTrampoline ? await (viaTrampoline as StartedTrampoline).finish() : spawned;
+    });
+    stage = await started.finish();
+  } else {
+    // The stage the dispatcher spawned ahead (early-exec-plan.ts) if it has this shape: no extra
+    // fds, and no initial cpu affinity that the stage should have inherited at its spawn.
+    const key = o.extraFds.length === 0 && !o.inheritsAffinity ? EXEC_PLAIN_KEY : '';
+    stage = o.early?.take(key) ?? spawnExecStage(stageEntry(), o.extraFds);
+  }
   o.onSpawn?.(stage);
   reached('spawn');
   const channel = stage.stdio[channelFd] as Socket | null;
