@@ -78,15 +78,31 @@ function initialState(): TraceState {
   // `debug`: a stage of a command run with --debug; its lines wait for setTraceSink.
   if (env === 'debug') s.on = true;
   else if (traceEnvOn(env)) Object.assign(s, { on: true, stderr: true, sink: writeStderr });
+  // A stage gets the switch from its command (stageTraceEnv) or not at all: without it, off now.
+  else if (!s.who.startsWith('tsrun ')) s.on = false;
   return s;
 }
 
 const g = globalThis as Record<symbol, TraceState | undefined>;
 const state: TraceState = g[KEY] ?? (g[KEY] = initialState());
 
-function emit(ms: number, phase: string): void {
+/**
+ * A monotonic clock in ms that costs nothing to start: process.hrtime. Not performance.now(): the
+ * first touch of `performance` loads Node's perf_hooks internals, 1.5-2 ms of every command and
+ * stage whether tracing is on or not (measured). Both read CLOCK_MONOTONIC through libuv, so they
+ * differ by a constant, taken once a line is actually printed.
+ */
+function clockMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+let toProcessMs: number | undefined;
+
+function emit(clock: number, phase: string): void {
   try {
-    state.sink?.(formatTrace(state.who, ms, phase, state.commandOrigin));
+    // ms since this process started, as performance.now() counts them (trace lines say "+X ms").
+    toProcessMs ??= performance.now() - clockMs();
+    state.sink?.(formatTrace(state.who, clock + toProcessMs, phase, state.commandOrigin));
   } catch {
     // tracing never fails a command (a closed channel, a full pipe)
   }
@@ -95,9 +111,9 @@ function emit(ms: number, phase: string): void {
 /** Records the end of `phase` if tracing is on (or not decided yet). */
 export function trace(phase: string): void {
   if (state.on === false) return;
-  const ms = performance.now();
-  if (state.sink) emit(ms, phase);
-  else if (state.pending.length < MAX_PENDING) state.pending.push([ms, phase]);
+  const at = clockMs();
+  if (state.sink) emit(at, phase);
+  else if (state.pending.length < MAX_PENDING) state.pending.push([at, phase]);
 }
 
 /** Whether trace points may print: on, or not decided yet. For callers that measure extra. */
