@@ -13,18 +13,25 @@ import * as libc from '../sys/libc';
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
 
+// One SIGCHLD listener for all of them, not one each: a long-lived process (the shim, a Node
+// program using src/api.ts) holds many stages at once, and Node warns past 10 listeners.
+const waiting = new Set<AdoptedChild>();
+function pollAll(): void {
+  for (const c of [...waiting]) c.poll();
+}
+
 class AdoptedChild extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   /** Keeps the event loop alive while someone may still wait for the exit, as a ChildProcess does. */
   private keepAlive: NodeJS.Timeout | undefined;
-  private readonly onSigchld = (): void => this.poll();
 
   private stdioList: ChildProcess['stdio'] | undefined;
 
   constructor(readonly pid: number, private readonly makeStdio: () => ChildProcess['stdio']) {
     super();
-    process.on('SIGCHLD', this.onSigchld);
+    if (waiting.size === 0) process.on('SIGCHLD', pollAll);
+    waiting.add(this);
     // A slow fallback only: SIGCHLD is what reports the exit. It also holds the loop (a signal
     // listener does not), as an unexited ChildProcess does until unref().
     this.keepAlive = setInterval(() => this.poll(), 1000);
@@ -37,7 +44,7 @@ class AdoptedChild extends EventEmitter {
     return (this.stdioList ??= this.makeStdio());
   }
 
-  private poll(): void {
+  poll(): void {
     if (this.exitCode !== null || this.signalCode !== null) return;
     let status: number | undefined;
     try {
@@ -46,7 +53,8 @@ class AdoptedChild extends EventEmitter {
       return; // ECHILD: not ours (cannot happen for a CLONE_PARENT child of this process)
     }
     if (status === undefined) return;
-    process.removeListener('SIGCHLD', this.onSigchld);
+    waiting.delete(this);
+    if (waiting.size === 0) process.removeListener('SIGCHLD', pollAll);
     clearInterval(this.keepAlive);
     // wait(2) status: low 7 bits the killing signal, else the exit status in bits 8-15.
     const sig = status & 0x7f;

@@ -86,3 +86,20 @@ t.test('a program that cannot be started: a spawn error naming the stage, nothin
   t.match((err as Error).message, /^cannot start the test stage: .*ENOENT/);
   t.equal(fs.readdirSync('/proc/self/fd').length, before, 'no fd of ours left behind');
 });
+
+t.test('many stages at once: every exit reported, one SIGCHLD listener (no listener-leak warning)', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  t.teardown(() => process.removeListener('warning', onWarning));
+  const before = process.listenerCount('SIGCHLD');
+  const kids = Array.from({ length: 20 }, (_, i) =>
+    spawnStage({ argv: ['/bin/sh', '-c', `exit ${i}`], stdio: ['ignore', 'ignore', 'ignore'], env: {}, setsid: false, who: 'the test stage' }));
+  t.ok(process.listenerCount('SIGCHLD') <= before + 1, 'at most one listener added');
+  const statuses = await Promise.all(kids.map(exited));
+  t.same(statuses.map(([code]) => code), Array.from({ length: 20 }, (_, i) => i), 'each exit status, each its own');
+  t.equal(process.listenerCount('SIGCHLD'), before, 'the listener goes with the last of them');
+  t.same(warnings, [], 'no warning');
+});
