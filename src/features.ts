@@ -49,8 +49,9 @@ export function buildFeatures(): Features {
     ociVersionMax: SPEC_VERSION,
     // Every phase runs (src/hooks/phases.ts), prestart included although deprecated.
     hooks: [...ALL_PHASES],
-    // Every option of the table that validation does not refuse (idmap/ridmap need user namespaces).
-    mountOptions: KNOWN_MOUNT_OPTIONS.filter((o) => notRefused({ mounts: [{ destination: '/m', options: [o] }] })),
+    // Every option of the table that validation does not refuse, judged on a bind mount: idmap and
+    // ridmap are taken there only (src/spec/unsupported.ts).
+    mountOptions: KNOWN_MOUNT_OPTIONS.filter((o) => notRefused({ mounts: [{ destination: '/m', type: 'bind', source: '/m', options: [o] }] })),
     linux: {
       // Sorted, as runc lists them (specconv KnownNamespaces).
       namespaces: Object.keys(NAMESPACE_TABLE)
@@ -74,7 +75,9 @@ export function buildFeatures(): Features {
       selinux: { enabled: lsmStatus().selinux },
       memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS) },
       intelRdt: { enabled: notRefused({ linux: { intelRdt: { closID: 'probe' } } }) },
-      mountExtensions: { idmap: { enabled: notRefused({ mounts: [{ destination: '/m', options: ['idmap'] }] }) } },
+      // features-linux.md: "enabled" when the runtime parses and attempts to use the mounts'
+      // uidMappings/gidMappings, even with a partial implementation (binds only, here).
+      mountExtensions: { idmap: { enabled: notRefused({ mounts: [{ destination: '/m', type: 'bind', source: '/m', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 100000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 1 }] }] }) } },
       netDevices: { enabled: notRefused({ linux: { netDevices: { probe0: {} } } }) },
     },
     // runc omits an empty map; tsrun interprets no annotations, so it lists none as

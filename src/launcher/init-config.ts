@@ -2,7 +2,7 @@
 import type { PropagationName } from '../linux/mount-options';
 // (absolute host paths, defaults applied) so the init stage makes no policy decisions of its own.
 // Built by src/spec/convert.ts; sent in the `bootstrap` message.
-import type { LinuxCapabilities, LinuxDevice, POSIXRlimit } from '../spec/types';
+import type { LinuxCapabilities, LinuxDevice, LinuxIDMapping, POSIXRlimit } from '../spec/types';
 import type { InitSeccomp } from '../security/seccomp';
 import type { InitHooks } from '../hooks/phases';
 import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler } from '../spec/types';
@@ -13,6 +13,23 @@ export interface InitMount {
   source: string;
   type: string;
   options: string[];
+  /** An id-mapped bind: the parent makes its tree before the spawn (src/launcher/idmap-trees.ts). */
+  idmap?: InitMountIdmap;
+  /** The init stage's fd of that tree, set by the parent (parent.ts); the stage moves it into place. */
+  treeFd?: number;
+}
+
+/**
+ * How a bind is id-mapped (config.md "Mounts": idmap, ridmap, uidMappings/gidMappings): through a
+ * user namespace with these maps (the mount's own, else the container's new one's), or through
+ * the user namespace the container joins (`usernsPath`).
+ */
+export interface InitMountIdmap {
+  /** ridmap: every mount of the tree, not only its top (mount_setattr(2) AT_RECURSIVE). */
+  recursive: boolean;
+  uidMappings?: LinuxIDMapping[];
+  gidMappings?: LinuxIDMapping[];
+  usernsPath?: string;
 }
 
 export interface CgroupMountPlan {

@@ -15,6 +15,7 @@
  * the parent (src/launcher/trampoline.ts). It is small on purpose; keep it that way.
  *
  * Usage: tsrun-nsexec CTL [-j TYPE PATH]... [-U] [-n FLAGS] [-o LINE]... [-f] -- PROGRAM ARG...
+ *        tsrun-nsexec CTL -U -x
  *   CTL       fd of a socket to the parent, for the lines below (close-on-exec)
  *   -j        join the namespace of TYPE (user, mnt, pid, net, ipc, uts, time, cgroup) at PATH
  *   -U        create a user namespace, and have the parent write its id maps
@@ -23,6 +24,9 @@
  *   -f        run PROGRAM in a child (clone(2) CLONE_PARENT): needed for a PID namespace (made or
  *             joined) and a new time namespace, which only children enter; without -f this
  *             process execs PROGRAM
+ *   -x        with -U only, no PROGRAM: exit 0 once the parent has answered "M". The parent opens
+ *             /proc/<pid>/ns/user before it answers, and keeps that fd: a user namespace with
+ *             given maps and no process in it, for id-mapped mounts (src/launcher/idmap-userns.ts)
  *
  * Lines to the parent on CTL: "U" (user namespace made: write uid_map/gid_map now, answer "M"),
  * "P <pid>" (the child's host pid), "E <syscall> <errno> <text>" (failure; then exit 1).
@@ -125,7 +129,7 @@ int main(int argc, char **argv)
 {
 	struct join js[MAX_JOIN];
 	const char *offsets[MAX_OFFSETS];
-	int njoin = 0, noff = 0, newuser = 0, unshare_flags = 0, do_fork = 0, i;
+	int njoin = 0, noff = 0, newuser = 0, unshare_flags = 0, do_fork = 0, map_only = 0, i;
 
 	if (argc < 2)
 		return 2;
@@ -152,11 +156,15 @@ int main(int argc, char **argv)
 			offsets[noff++] = argv[++i];
 		} else if (!strcmp(a, "-f")) {
 			do_fork = 1;
+		} else if (!strcmp(a, "-x")) {
+			map_only = 1;
 		} else {
 			fail("argv", EINVAL, a);
 		}
 	}
-	if (i + 1 >= argc)
+	if (map_only && (!newuser || njoin || unshare_flags || noff || do_fork || i < argc))
+		fail("argv", EINVAL, "-x takes -U and nothing else");
+	if (!map_only && i + 1 >= argc)
 		fail("argv", EINVAL, "no program after --");
 	char **prog = argv + i + 1;
 
@@ -178,6 +186,9 @@ int main(int argc, char **argv)
 			fail("unshare", errno, "CLONE_NEWUSER");
 		dprintf(ctl, "U\n");
 		wait_mapped();
+		/* The parent holds an fd of the namespace by now; nothing of ours has to live in it. */
+		if (map_only)
+			_exit(0);
 		become_root();
 	} else {
 		join_all(js, njoin, CLONE_NEWUSER);

@@ -13,6 +13,7 @@ import { InitStageError, RuntimeError } from '../errors';
 import { StageHandle } from './stage-handle';
 import { needsTrampoline, withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
 import { spawnThroughTrampoline } from './trampoline';
+import { makeIdmapTrees } from './idmap-trees';
 import type { InitToParent, ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
 import { stageTraceEnv } from '../trace';
@@ -153,24 +154,39 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     // too, so the init stage protects the binary itself, as its first step (init-steps.ts). The
     // early path never spawns this shape (early-plan.ts); should a stage be waiting, it goes.
     opts.early?.take('');
+    // Id-mapped binds: their trees are made here, on the host, before the spawn, and passed on
+    // as fds like the fifo below (idmap-trees.ts says why). Only a user namespace config has them
+    // (checks.ts idmapped-mounts), so only this path.
+    const trees = await makeIdmapTrees(init.mounts);
     const stdio = initStdio({ ...shape, consoleSocket: opts.consoleSocket, entry: initEntry(), stdio: opts.stdio });
     libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
     const newMountNs = opts.nsRequests.some((r) => r.type === 'mount' && !r.path);
     // The init stage runs as the mapped id, which may not search the state dir: it gets the
     // exec fifo as an O_PATH fd of ours (runc passes its fifo the same way).
-    const fifoFd = libc.open(init.fifoPath, O.PATH | O.CLOEXEC);
-    stdio.push(fifoFd);
-    init = { ...init, protectBinary: newMountNs, fifoFd: stdio.length - 1 };
+    let fifoFd = -1;
     try {
+      fifoFd = libc.open(init.fifoPath, O.PATH | O.CLOEXEC);
+      stdio.push(fifoFd);
+      init = { ...init, protectBinary: newMountNs, fifoFd: stdio.length - 1 };
+      const mounts = init.mounts.map((m, i) => {
+        const tree = trees.byMount.get(i);
+        if (tree === undefined) return m;
+        stdio.push(tree);
+        return { ...m, treeFd: stdio.length - 1 };
+      });
+      init = { ...init, mounts };
       child = await spawnThroughTrampoline({
         requests: opts.nsRequests, timeOffsets: opts.timeOffsets, program: [process.execPath, initEntry(), String(channelFd)],
         stdio, detached: true, onSpawn: opts.onSpawn,
         failure: (m) => new InitStageError('namespaces', `container init (namespaces): ${m}`),
       });
     } finally {
-      libc.close(fifoFd);
+      if (fifoFd >= 0) libc.close(fifoFd);
+      trees.close();
     }
   } else {
+    // checks.ts refuses id-mapped mounts without a user namespace, which always takes the path above.
+    if (init.mounts.some((m) => m.idmap)) throw new RuntimeError('mount', 'id-mapped mounts need a user namespace');
     // An early stage of another shape is killed by take() (it would be the wrong stage).
     // Only the CLI spawns early, and always with its own stdio.
     const early = opts.stdio === undefined ? opts.early?.take(spawnKey(shape)) : undefined;

@@ -26,7 +26,7 @@ import type { NsRequest, TimeOffsets } from './ns-window';
 /** How long the trampoline may take (it does a few syscalls; this only bounds a hang). */
 const TIMEOUT_MS = 60_000;
 
-function trampolinePath(): string {
+export function trampolinePath(): string {
   // This code runs from dist/verbs/<verb>.js; the trampoline is dist/tsrun-nsexec.
   return path.join(__dirname, '..', 'tsrun-nsexec');
 }
@@ -73,7 +73,7 @@ export interface TrampolineSpawn {
 }
 
 /** Lines from the control socket, one at a time; undefined at EOF. */
-function lineReader(sock: Socket): () => Promise<string | undefined> {
+export function lineReader(sock: Socket): () => Promise<string | undefined> {
   let buf = '';
   const lines: string[] = [];
   let ended = false;

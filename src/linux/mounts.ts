@@ -1,13 +1,15 @@
 // One `mounts` entry of config.json onto the container's rootfs (runtime-spec config.md "Mounts"),
 // in the init stage's mount namespace, before pivot_root. Destinations are resolved inside the
-// rootfs (in-root.ts); the mount is made onto /proc/self/fd/<fd> of that confined O_PATH fd.
+// rootfs (in-root.ts); the mount is made onto /proc/self/fd/<fd> of that confined O_PATH fd, or,
+// for a bind, moved onto the fd itself (bind-tree.ts).
 import fs = require('node:fs');
 import * as libc from '../sys/libc';
-import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_REC, MS_REMOUNT, O } from '../sys/constants';
+import { AT_EMPTY_PATH, AT_RECURSIVE, O } from '../sys/constants';
 import { RuntimeError } from '../errors';
 import { parseMountOptions, type ParsedMountOptions } from './mount-options';
 import { ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import { copyUp } from './copy-up';
+import { attachTree, cloneTree } from './bind-tree';
 import type { InitMount } from '../launcher/init-config';
 
 // runc's checkProcMount (CVE-2019-19921): a mount whose destination resolves into the container's
@@ -35,11 +37,6 @@ export function guardProcTarget(rootFd: number, targetFd: number, m: InitMount):
   throw new RuntimeError('mount', `${m.destination} resolves to ${rel} inside the container's /proc; mounting there is refused (CVE-2019-19921)`);
 }
 
-/** Flags that are settings of a mount rather than operations; a bind needs a remount to apply them. */
-function settingFlags(p: ParsedMountOptions): number {
-  return p.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-}
-
 /** Applies propagation (in order) and recursive attributes (mount_setattr, Linux 5.12+) to a mounted target. */
 function applyAfter(rootFd: number, dest: string, p: ParsedMountOptions): void {
   if (!p.propagation.length && !p.recAttrSet && !p.recAttrClr) return;
@@ -54,31 +51,32 @@ function applyAfter(rootFd: number, dest: string, p: ParsedMountOptions): void {
   }
 }
 
+/**
+ * A bind: the source as a detached tree (bind-tree.ts), its own or, for an id-mapped one, the tree
+ * the parent made and passed as m.treeFd, moved onto the target resolved once inside the root.
+ */
 function mountBind(rootFd: number, m: InitMount, p: ParsedMountOptions): void {
+  // The parent's tree must be there for an id-mapped mount: binding the plain source instead would
+  // give the container the host's ids (config.md: the mount MUST have an idmapping applied).
+  if (m.idmap && m.treeFd === undefined) throw new RuntimeError('mount', `${m.destination}: the id-mapped tree of ${m.source} was not passed to the init stage`);
   let st: fs.Stats;
   try {
-    st = fs.statSync(m.source);
+    st = m.treeFd !== undefined ? fs.fstatSync(m.treeFd) : fs.statSync(m.source);
   } catch (e) {
     throw new RuntimeError('mount', `mount source ${m.source} for ${m.destination}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const target = st.isDirectory() ? mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination)
     : ensureFileInRoot(rootFd, m.destination, m.destination);
+  let tree = -1;
   try {
     guardProcTarget(rootFd, target, m);
-    libc.mount(m.source, fdPath(target), null, MS_BIND | (p.recursiveBind ? MS_REC : 0), null);
+    // Cloned after the target exists, as the bind was made after it before: a source below the
+    // destination's new directories sees them.
+    tree = m.treeFd ?? cloneTree(m.source, p.recursiveBind);
+    attachTree(tree, target, p, m.destination);
   } finally {
     libc.close(target);
-  }
-  // A bind mount ignores every other flag on the first call; ro/nosuid/... need a remount
-  // (mount(2): "MS_REMOUNT | MS_BIND ... changes the per-mount-point flags").
-  const settings = settingFlags(p);
-  if (settings) {
-    const fd = openInRoot(rootFd, m.destination, 0, m.destination);
-    try {
-      libc.mount(null, fdPath(fd), null, MS_BIND | MS_REMOUNT | settings, null);
-    } finally {
-      libc.close(fd);
-    }
+    if (tree >= 0) libc.close(tree);
   }
 }
 
@@ -95,19 +93,20 @@ function copyUpInto(oldDirFd: number, rootFd: number, dest: string, data: string
 export function mountEntry(rootFd: number, m: InitMount): void {
   const p = parseMountOptions(m.options);
   if (p.bind) {
+    // Propagation and recursive attributes included, through the tree's fd (bind-tree.ts).
     mountBind(rootFd, m, p);
-  } else {
-    const target = mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination);
-    let oldDir = -1;
-    try {
-      guardProcTarget(rootFd, target, m);
-      if (p.tmpcopyup) oldDir = libc.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
-      libc.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
-      if (oldDir >= 0) copyUpInto(oldDir, rootFd, m.destination, p.data);
-    } finally {
-      libc.close(target);
-      if (oldDir >= 0) libc.close(oldDir);
-    }
+    return;
+  }
+  const target = mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination);
+  let oldDir = -1;
+  try {
+    guardProcTarget(rootFd, target, m);
+    if (p.tmpcopyup) oldDir = libc.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+    libc.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
+    if (oldDir >= 0) copyUpInto(oldDir, rootFd, m.destination, p.data);
+  } finally {
+    libc.close(target);
+    if (oldDir >= 0) libc.close(oldDir);
   }
   applyAfter(rootFd, m.destination, p);
 }

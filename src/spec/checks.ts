@@ -250,20 +250,31 @@ export const CHECKS: readonly SpecCheck[] = [
     },
   },
   {
-    // config.md Mounts "idmap"/"ridmap" [v1.2.0]: without mount uid/gidMappings the runtime uses the
-    // container's user namespace mappings, so there must be one (runc: "not yet supported to use
-    // gidMappings/uidMappings in a mount without also using a user namespace").
+    // config.md Mounts, uidMappings/gidMappings [v1.1.0] and the idmap/ridmap options [v1.2.0].
     name: 'idmapped-mounts',
     check(spec) {
-      const haveUserNsMaps = hasNamespace(spec, 'user') && !!spec.linux?.uidMappings?.length && !!spec.linux?.gidMappings?.length;
+      const userNs = hasNamespace(spec, 'user');
       spec.mounts?.forEach((m, i) => {
         const idmapOpt = m.options?.find((o) => o === 'idmap' || o === 'ridmap');
-        const ownMaps = m.uidMappings !== undefined || m.gidMappings !== undefined;
-        if (idmapOpt && !ownMaps && !haveUserNsMaps) {
-          throw new SpecError(`/mounts/${i}/options`, `"${idmapOpt}" needs uidMappings/gidMappings on the mount or a user namespace with mappings`);
+        // Empty arrays count as absent: "allow empty mappings for [r]idmap" (runtime-spec #1224).
+        const uid = !!m.uidMappings?.length;
+        const gid = !!m.gidMappings?.length;
+        // "If specified, it MUST be specified along with gidMappings" (and the other way round).
+        if (uid !== gid) throw new SpecError(`/mounts/${i}/${uid ? 'gidMappings' : 'uidMappings'}`, `is required with ${uid ? 'uidMappings' : 'gidMappings'} (config.md: both or neither)`);
+        // "If there are no uidMappings and gidMappings specified and the container isn't using
+        // user namespaces, an error MUST be returned." With one (new or joined), its mapping is
+        // used, as the spec allows (src/launcher/idmap-trees.ts).
+        if (idmapOpt && !uid && !userNs) {
+          throw new SpecError(`/mounts/${i}/options`, `"${idmapOpt}" needs uidMappings/gidMappings on the mount or a user namespace in linux.namespaces`);
         }
-        if (ownMaps && !hasNamespace(spec, 'user')) {
-          throw new SpecError(`/mounts/${i}`, 'id-mapped mounts (uidMappings/gidMappings) need a user namespace');
+        // runc's rule too ("not yet supported to use gidMappings/uidMappings in a mount without
+        // also using a user namespace"): an id-mapped mount is for a container whose ids differ
+        // from the host's.
+        if (uid && !userNs) throw new SpecError(`/mounts/${i}`, 'id-mapped mounts (uidMappings/gidMappings) need a user namespace');
+        for (const field of ['uidMappings', 'gidMappings'] as const) {
+          m[field]?.forEach((r, j) => {
+            if (r.size < 1) throw new SpecError(`/mounts/${i}/${field}/${j}/size`, 'must be at least 1');
+          });
         }
       });
     },

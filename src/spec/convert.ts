@@ -5,10 +5,10 @@ import { isRuntimeNamespace } from '../linux/ns-identity';
 import path = require('node:path');
 import { SpecError } from '../errors';
 import { DEFAULT_DEVICES } from '../linux/devices';
-import type { InitConfig, InitMount, InitProcess } from '../launcher/init-config';
+import type { InitConfig, InitMount, InitMountIdmap, InitProcess } from '../launcher/init-config';
 import type { NsRequest, TimeOffsets } from '../launcher/ns-window';
 import { isImplementedNamespace } from '../linux/namespace-table';
-import type { LinuxDevice, Spec } from './types';
+import type { LinuxDevice, LinuxIDMapping, Spec } from './types';
 import type { PropagationName } from '../linux/mount-options';
 import { seccompFor } from './convert-seccomp';
 import { labelMounts, lsmStatus, refuseUnavailableLsm, type LsmStatus } from '../security/lsm';
@@ -22,7 +22,27 @@ export interface Converted {
   init: Omit<InitConfig, 'fifoPath' | 'preserveFds' | 'noPivot' | 'cgroupMount' | 'newKeyring' | 'consoleSocketFd'>;
 }
 
-function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number]): InitMount {
+/** The container's user namespace, as an id-mapped mount without mappings of its own uses it. */
+type ContainerUserNs = { path: string } | { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[] } | undefined;
+
+/**
+ * config.md "Mounts": a mount with an idmap/ridmap option or mappings of its own is id-mapped
+ * (runc does the same for mappings without the option, which the spec says SHOULD be there, and
+ * maps only the top mount then); the mount's mappings when given, else the container's user
+ * namespace (checks.ts idmapped-mounts has refused the case without one).
+ */
+function idmapOf(m: NonNullable<Spec['mounts']>[number], options: string[], userNs: ContainerUserNs): InitMountIdmap | undefined {
+  const opt = options.filter((o) => o === 'idmap' || o === 'ridmap').pop();
+  const own = !!m.uidMappings?.length && !!m.gidMappings?.length;
+  if (!opt && !own) return undefined;
+  const recursive = opt === 'ridmap';
+  if (own) return { recursive, uidMappings: m.uidMappings, gidMappings: m.gidMappings };
+  if (userNs && 'path' in userNs) return { recursive, usernsPath: userNs.path };
+  if (userNs) return { recursive, uidMappings: userNs.uidMappings, gidMappings: userNs.gidMappings };
+  throw new SpecError('/mounts', `"${opt}" needs uidMappings/gidMappings on the mount or a user namespace`);
+}
+
+function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number], userNs: ContainerUserNs): InitMount {
   let options = m.options ?? [];
   // runc treats type "bind" as a bind even without a bind/rbind option (mount(2) has no "bind"
   // filesystem type: it would fail with ENODEV).
@@ -33,7 +53,8 @@ function resolveMount(bundle: string, m: NonNullable<Spec['mounts']>[number]): I
   let source = m.source ?? '';
   // config.md: for bind mounts a relative source is relative to the bundle.
   if (isBind && source && !path.isAbsolute(source)) source = path.resolve(bundle, source);
-  return { destination, source, type: m.type ?? (isBind ? 'bind' : ''), options };
+  const idmap = idmapOf(m, options, userNs);
+  return { destination, source, type: m.type ?? (isBind ? 'bind' : ''), options, ...(idmap ? { idmap } : {}) };
 }
 
 /**
@@ -160,7 +181,10 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
   const rootPath = spec.root?.path;
   if (!rootPath) throw new SpecError('/root/path', 'is required');
   const rootfs = rootfsReal ?? path.resolve(bundle, rootPath);
-  let mounts = labelMounts((spec.mounts ?? []).map((m) => resolveMount(bundle, m)), linux.mountLabel);
+  const userEntry = namespaces.find((n) => n.type === 'user');
+  const containerUserNs: ContainerUserNs = !userEntry ? undefined : userEntry.path ? { path: userEntry.path }
+    : { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [] };
+  let mounts = labelMounts((spec.mounts ?? []).map((m) => resolveMount(bundle, m, containerUserNs)), linux.mountLabel);
   if (userNs && !newNetNs) mounts = mounts.map(sysfsAsBind);
   return {
     nsRequests,

@@ -22,16 +22,40 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   // linux.memoryPolicy and linux.mountLabel are applied (src/security/); the LSM labels are refused
   // at create when the host does not run that LSM (src/security/lsm.ts).
   // User namespaces and linux.uid/gidMappings are applied through the trampoline
-  // (src/launcher/trampoline.ts); id-mapped mounts are not yet.
-  { path: '/mounts/*/uidMappings' },
-  { path: '/mounts/*/gidMappings' },
-  { path: '/mounts/*/options/*', when: (v) => v === 'idmap' || v === 'ridmap', what: 'id-mapped mounts (idmap/ridmap) are not supported by tsrun yet' },
+  // (src/launcher/trampoline.ts). Id-mapped mounts are applied to binds (src/linux/bind-tree.ts):
+  // MOUNT_ATTR_IDMAP is set on a detached tree, which open_tree(2) makes from an existing mount;
+  // a new filesystem (tmpfs, proc, ...) would need fsopen/fsmount, which tsrun does not use.
+  { path: '/mounts/*', when: (v) => isIdmapped(v) && !isBindMount(v), what: 'id-mapped mounts (idmap, ridmap, uidMappings/gidMappings) are supported by tsrun for bind mounts only' },
   // Linux.
   { path: '/linux/intelRdt' },
   { path: '/linux/netDevices' },
   // cgroups: every linux.resources field is applied by the cgroup manager, which refuses what the
   // host layout lacks (the controllers' validate(), src/cgroups/controller.ts).
 ];
+
+interface MountLike {
+  type?: unknown;
+  options?: unknown;
+  uidMappings?: unknown;
+  gidMappings?: unknown;
+}
+
+function optionsOf(v: MountLike): unknown[] {
+  return Array.isArray(v.options) ? v.options : [];
+}
+
+/** Does a mounts entry ask for an id-mapped mount (an idmap/ridmap option, or mappings of its own)? */
+function isIdmapped(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  const m = v as MountLike;
+  return optionsOf(m).some((o) => o === 'idmap' || o === 'ridmap') || isSet(m.uidMappings) || isSet(m.gidMappings);
+}
+
+/** A bind as convert.ts reads it: a bind/rbind option, or type "bind". */
+function isBindMount(v: unknown): boolean {
+  const m = v as MountLike;
+  return m.type === 'bind' || optionsOf(m).some((o) => o === 'bind' || o === 'rbind');
+}
 
 /** "Set" means present with content: not null/undefined, false, "", [] or {}. */
 export function isSet(value: unknown): boolean {

@@ -173,6 +173,16 @@ export function mountSetattr(dirfd: number, path: string, flags: number, attr: {
   check('mount_setattr', r, where ?? path);
 }
 
+/** open_tree(2) (Linux 5.2+): with OPEN_TREE_CLONE, a detached copy of the mount (tree) at path, as an fd. */
+export function openTree(dirfd: number, path: string, flags: number, where?: string): number {
+  return check('open_tree', syscall()(SYS.open_tree, 'int', dirfd, 'str', path, 'uint', flags) as number, where ?? path);
+}
+/** move_mount(2) (Linux 5.2+): attach (or move) the mount at from onto to; with *_EMPTY_PATH the fds themselves. */
+export function moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number, where?: string): void {
+  const r = syscall()(SYS.move_mount, 'int', fromDirfd, 'str', fromPath, 'int', toDirfd, 'str', toPath, 'uint', flags) as number;
+  check('move_mount', r, where ?? toPath);
+}
+
 // ---- files ------------------------------------------------------------------------------------
 export function open(path: string, flags: number, mode = 0): number {
   return check('open', fn('int open(const char *path, int flags, uint32_t mode)')(path, flags, mode) as number, path);

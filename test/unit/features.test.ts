@@ -50,10 +50,12 @@ t.test('namespaces: exactly the types the schema allows and tsrun does not refus
 
 t.test('mountOptions: every known option that validation does not refuse', async (t) => {
   for (const o of KNOWN_MOUNT_OPTIONS) {
-    const ok = accepted({ linux: { namespaces: [{ type: 'mount' }] }, mounts: [{ destination: '/m', type: 'tmpfs', source: 'tmpfs', options: [o] }] });
+    // On a bind, with a user namespace: idmap and ridmap are taken there only (unsupported.ts).
+    const maps = [{ containerID: 0, hostID: 100000, size: 1 }];
+    const ok = accepted({ linux: { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps }, mounts: [{ destination: '/m', type: 'bind', source: '/m', options: ['bind', o] }] });
     t.equal(features.mountOptions?.includes(o), ok, `${o}: ${ok ? 'listed' : 'not listed'}`);
   }
-  t.notOk(features.mountOptions?.includes('idmap'), 'idmap (needs user namespaces) is not listed today');
+  t.ok(features.mountOptions?.includes('idmap') && features.mountOptions?.includes('ridmap'), 'idmap and ridmap are listed (id-mapped binds, src/linux/bind-tree.ts)');
   for (const o of features.mountOptions ?? []) t.ok(KNOWN_MOUNT_OPTIONS.includes(o), `${o} is in the option table`);
 });
 
@@ -97,7 +99,10 @@ t.test('intelRdt, netDevices, idmap mounts: enabled exactly when validation acce
   const ns = { namespaces: [{ type: 'mount' as const }] };
   t.equal(linux.intelRdt?.enabled, accepted({ linux: { ...ns, intelRdt: { closID: 'x' } } }), 'intelRdt');
   t.equal(linux.netDevices?.enabled, accepted({ linux: { ...ns, netDevices: { eth9: {} } } }), 'netDevices');
-  t.equal(linux.mountExtensions?.idmap?.enabled, accepted({ linux: ns, mounts: [{ destination: '/m', type: 'bind', source: '/x', options: ['rbind', 'idmap'] }] }), 'idmap');
+  const maps = [{ containerID: 0, hostID: 100000, size: 1 }];
+  const userNs = { namespaces: [...ns.namespaces, { type: 'user' as const }], uidMappings: maps, gidMappings: maps };
+  t.equal(linux.mountExtensions?.idmap?.enabled, accepted({ linux: userNs, mounts: [{ destination: '/m', type: 'bind', source: '/x', options: ['rbind', 'idmap'], uidMappings: maps, gidMappings: maps }] }), 'idmap');
+  t.equal(linux.mountExtensions?.idmap?.enabled, true, 'id-mapped binds are implemented');
 });
 
 t.test("the document's keys are runc's (runc features.go, runtime-spec specs-go/features)", async (t) => {

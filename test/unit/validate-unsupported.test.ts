@@ -24,6 +24,7 @@ function base(): Json {
   };
 }
 const idmap = [{ containerID: 0, hostID: 100000, size: 65536 }];
+const NOT_BIND = 'id-mapped mounts (idmap, ridmap, uidMappings/gidMappings) are supported by tsrun for bind mounts only';
 function userNs(c: Json): void {
   c.linux.namespaces.push({ type: 'user' });
   c.linux.uidMappings = idmap;
@@ -32,10 +33,9 @@ function userNs(c: Json): void {
 
 // [table path, change, expected message]
 const cases: Array<[string, (c: Json) => void, string]> = [
-  // A user namespace with maps is implemented (src/launcher/trampoline.ts); id-mapped mounts are not.
-  ['/mounts/*/uidMappings', (c) => { userNs(c); c.mounts.push({ destination: '/d', source: '/s', options: ['bind'], uidMappings: idmap, gidMappings: idmap }); }, '/mounts/1/uidMappings: is not supported by tsrun yet'],
-  ['/mounts/*/gidMappings', (c) => { userNs(c); c.mounts.push({ destination: '/d', source: '/s', options: ['bind'], gidMappings: idmap }); }, '/mounts/1/gidMappings: is not supported by tsrun yet'],
-  ['/mounts/*/options/*', (c) => { userNs(c); c.mounts.push({ destination: '/d', source: '/s', options: ['bind', 'idmap'] }); }, '/mounts/1/options/1: id-mapped mounts (idmap/ridmap) are not supported by tsrun yet'],
+  // A user namespace with maps is implemented (src/launcher/trampoline.ts), and so are id-mapped
+  // binds (src/linux/bind-tree.ts); an id-mapped mount of a new filesystem is not.
+  ['/mounts/*', (c) => { userNs(c); c.mounts.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }); }, `/mounts/1: ${NOT_BIND}`],
   ['/linux/intelRdt', (c) => (c.linux.intelRdt = { closID: 'gold' }), '/linux/intelRdt: is not supported by tsrun yet'],
   ['/linux/netDevices', (c) => (c.linux.netDevices = { eth1: { name: 'eth0' } }), '/linux/netDevices: is not supported by tsrun yet'],
 ];
@@ -44,6 +44,21 @@ t.test('a user namespace with uid/gid maps is not refused', async (t) => {
   const c = base();
   userNs(c);
   t.equal(validateSpec(c), c);
+});
+
+t.test('id-mapped binds are not refused: idmap, ridmap, mappings with or without the option, type "bind"', async (t) => {
+  const mounts = [
+    { destination: '/a', source: '/s', options: ['bind', 'idmap'] },
+    { destination: '/b', source: '/s', options: ['rbind', 'ridmap'], uidMappings: idmap, gidMappings: idmap },
+    { destination: '/c', source: '/s', options: ['rbind'], uidMappings: idmap, gidMappings: idmap },
+    { destination: '/d', type: 'bind', source: '/s', options: ['idmap'] },
+  ];
+  for (const m of mounts) {
+    const c = base();
+    userNs(c);
+    c.mounts.push(m);
+    t.equal(validateSpec(c), c, m.destination);
+  }
 });
 
 t.test('each unsupported field is refused by name', async (t) => {
@@ -66,9 +81,9 @@ t.test('refuseUnsupported alone names each table entry (user namespace checks as
   // Through validateSpec, the id-mapping checks run first; calling refuseUnsupported directly on
   // a config without the user namespace shows the field's own line.
   const direct: Array<[(c: Json) => void, string]> = [
-    [(c) => c.mounts.push({ destination: '/d', uidMappings: idmap }), '/mounts/1/uidMappings: is not supported by tsrun yet'],
-    [(c) => c.mounts.push({ destination: '/d', gidMappings: idmap }), '/mounts/1/gidMappings: is not supported by tsrun yet'],
-    [(c) => c.mounts.push({ destination: '/d', options: ['rbind', 'ridmap'] }), '/mounts/1/options/1: id-mapped mounts (idmap/ridmap) are not supported by tsrun yet'],
+    [(c) => c.mounts.push({ destination: '/d', type: 'tmpfs', uidMappings: idmap }), `/mounts/1: ${NOT_BIND}`],
+    [(c) => c.mounts.push({ destination: '/d', type: 'proc', gidMappings: idmap }), `/mounts/1: ${NOT_BIND}`],
+    [(c) => c.mounts.push({ destination: '/d', type: 'tmpfs', options: ['ridmap'] }), `/mounts/1: ${NOT_BIND}`],
   ];
   for (const [change, expected] of direct) {
     const c = base();
