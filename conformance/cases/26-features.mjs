@@ -124,13 +124,16 @@ export default [
   },
   {
     name: 'features_mount_options_recognised',
-    rule: 'features.md mountOptions: "the mount options recognized by the runtime"; each one listed is accepted in config.json mounts (one tmpfs or bind per option)',
+    rule: 'features.md mountOptions: "the mount options recognized by the runtime"; each one listed is accepted in config.json mounts (one tmpfs or bind per option; idmap and ridmap on binds in a user namespace, which they need)',
     run: (ctx) => {
       const f = features(ctx);
       const src = path.join(ctx.work, 'src');
       fs.mkdirSync(src);
+      const userNsConfig = structuredClone(ctx.config);
       addTmpfs(ctx.config, '/tmp', ['size=1m']);
-      f.mountOptions.forEach((o, i) => {
+      const idmapOptions = f.mountOptions.filter((o) => o === 'idmap' || o === 'ridmap');
+      const plain = f.mountOptions.filter((o) => !idmapOptions.includes(o));
+      plain.forEach((o, i) => {
         const dest = `/tmp/o${i}`;
         if (o === 'bind' || o === 'rbind') ctx.config.mounts.push({ destination: dest, type: 'bind', source: src, options: [o] });
         else if (o === 'remount') {
@@ -140,8 +143,21 @@ export default [
       });
       ctx.config.process.args = ['sh', '-c', 'grep -c " /tmp/o" /proc/self/mountinfo'];
       const r = ctx.run();
-      succeeded(r, `tsrun run with mount options ${f.mountOptions.join(',')}`);
-      eq(r.stdout.trim(), String(f.mountOptions.length), 'mounts under /tmp');
+      succeeded(r, `tsrun run with mount options ${plain.join(',')}`);
+      eq(r.stdout.trim(), String(plain.length), 'mounts under /tmp');
+      if (!idmapOptions.length) return;
+      // config.md idmap/ridmap: without mappings of the mount's own, a user namespace is needed.
+      // Host root is container id 1000 there, so the busybox rootfs (host root's) stays usable.
+      const maps = [{ containerID: 0, hostID: 300000, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }];
+      userNsConfig.linux.namespaces.push({ type: 'user' });
+      userNsConfig.linux.uidMappings = maps;
+      userNsConfig.linux.gidMappings = structuredClone(maps);
+      addTmpfs(userNsConfig, '/tmp', ['size=1m']);
+      idmapOptions.forEach((o, i) => userNsConfig.mounts.push({ destination: `/tmp/o${i}`, type: 'bind', source: src, options: ['rbind', o] }));
+      userNsConfig.process.args = ['sh', '-c', 'grep " /tmp/o" /proc/self/mountinfo | grep -c idmapped'];
+      const u = ctx.run({ config: userNsConfig, id: `${ctx.id}-idmap` });
+      succeeded(u, `tsrun run with mount options ${idmapOptions.join(',')} in a user namespace`);
+      eq(u.stdout.trim(), String(idmapOptions.length), 'id-mapped mounts under /tmp');
     },
   },
   {

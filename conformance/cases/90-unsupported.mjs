@@ -14,9 +14,14 @@ function refused(name, pointer, edit, what = pointer) {
 export default [
   // process.terminal and consoleSize are applied now: 06-terminal.mjs.
   // A user namespace with uid/gid mappings is applied now: 09-user-namespaces.mjs.
-  refused('mount_idmap', '/mounts/7', (c) => {
-    c.mounts.push({ destination: '/tmp', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
-  }, 'an id-mapped mount'),
+  // Id-mapped binds are applied now (09b-idmap-mounts.mjs); an id-mapped new filesystem is not.
+  refused('mount_idmap_not_bind', '/mounts/7: id-mapped mounts', (c) => {
+    const maps = [{ containerID: 0, hostID: 300000, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }];
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = maps;
+    c.linux.gidMappings = structuredClone(maps);
+    c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] });
+  }, 'an id-mapped tmpfs'),
   // apparmorProfile, selinuxLabel, mountLabel, scheduler, ioPriority, execCPUAffinity,
   // personality and memoryPolicy are applied now (or refused by the LSM's absence): 03b-process-extras.mjs.
   refused('intel_rdt', '/linux/intelRdt', (c) => {
