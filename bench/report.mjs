@@ -7,7 +7,7 @@ const [jsonFile, rssFile, hostFile, rtList] = process.argv.slice(2);
 const runtimes = rtList.split(' ');
 const results = JSON.parse(readFileSync(jsonFile, 'utf8')).results;
 const ms = new Map(results.map((r) => [r.command, r.median * 1000]));
-const verbs = ['run', 'create+start+delete', 'state', 'kill', 'list', 'delete', 'exec'];
+const verbs = ['run', 'run-userns', 'create+start+delete', 'state', 'kill', 'list', 'delete', 'exec'];
 const f1 = (x) => (x === undefined ? '—' : x.toFixed(1));
 // hyperfine ran `node -e 0` first and last: the lower of the two, so load that came and went
 // during the run makes the targets stricter, never looser.

@@ -7,6 +7,9 @@
 # running `sleep` for the commands that need a running container. Timed in ONE hyperfine
 # invocation, each verb for every runtime back to back (so they see about the same load):
 #   run                    `run` of `true` (create + start + wait + delete)
+#   run-userns             the same with a new user namespace (container 0-999 -> host 100000-100999,
+#                          container 1000 -> host root, so the shared rootfs stays usable): tsrun's
+#                          trampoline (src/launcher/nsexec.c) against runc's nsexec
 #   create+start+delete    three CLI calls through one `sh -c` (the sh start is in every column)
 #   state                  of a created container
 #   kill                   `kill ID KILL` of a running `sleep` container, a fresh one per iteration
@@ -96,7 +99,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The bundles: the demo config on the shared busybox rootfs, running `true` and `sleep`.
-mkdir -p "$work/true" "$work/sleep"
+mkdir -p "$work/true" "$work/sleep" "$work/userns"
 node -e '
 const fs = require("fs");
 const [repo, work] = process.argv.slice(1);
@@ -109,6 +112,12 @@ c.process.args = ["true"];
 fs.writeFileSync(work + "/true/config.json", JSON.stringify(c, null, 2));
 c.process.args = ["sleep", "100000"];
 fs.writeFileSync(work + "/sleep/config.json", JSON.stringify(c, null, 2));
+c.process.args = ["true"];
+c.linux.namespaces.push({ type: "user" });
+const maps = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 0, size: 1 }];
+c.linux.uidMappings = maps;
+c.linux.gidMappings = maps;
+fs.writeFileSync(work + "/userns/config.json", JSON.stringify(c, null, 2));
 ' "$repo" "$work"
 
 # --prepare helpers. fresh-running: a running `sleep` container (replacing the last one killed).
@@ -159,11 +168,12 @@ done
 args=(-N --warmup 3 --runs "$runs" --export-json "$work/hyperfine.json")
 add() { args+=(-n "$1" --prepare "$2" "$3"); }
 add "node -e 0" true "node -e 0"
-for verb in run create+start+delete state kill list delete exec; do
+for verb in run run-userns create+start+delete state kill list delete exec; do
   for rt in "${runtimes[@]}"; do
     c=${cli[$rt]}
     case $verb in
       run) add "$rt run" true "$c run --bundle $work/true $p-run" ;;
+      run-userns) add "$rt run-userns" true "$c run --bundle $work/userns $p-runu" ;;
       create+start+delete) add "$rt $verb" true "sh -c '$c create --bundle $work/true $p-csd && $c start $p-csd && $c delete --force $p-csd'" ;;
       state) add "$rt state" true "$c state $p-created" ;;
       kill) add "$rt kill" "$work/fresh-running $p-kill $c" "$c kill $p-kill KILL" ;;
