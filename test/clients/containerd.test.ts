@@ -1,7 +1,7 @@
 // containerd with the runtime under test: a private containerd (test/clients/lib/containerd.ts),
 // the busybox test image imported with `ctr images import`, and the runc v2 shim pointed at the
 // runtime with `ctr run --runc-binary` (the shim's BinaryName option) and a private
-// `--runc-root`. Checks what ctr users do: run (output, exit code), env/cwd, a detached task,
+// `--runc-root`. Checks what ctr users do: run (output, exit code), env/cwd, --uidmap/--gidmap, a detached task,
 // exec, exec -t, ps, pause/resume, kill, delete; then that nothing is left on the machine.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +43,27 @@ t.test(`ctr (containerd) with ${RUNTIME}`, { skip }, async (t) => {
     const r = ctr(c, NS, ['run', '--rm', ...runFlags, '--env', 'GREETING=hi there', '--cwd', '/tmp', ref, 'envcwd', 'sh', '-c', 'echo "$GREETING"; pwd']);
     t.equal(r.status, 0, describe(r));
     t.equal(r.stdout, 'hi there\n/tmp\n');
+  });
+
+  // Issue 13: ctr's user namespace flags. ctr (containerd 1.6) chowns a copy of the snapshot into
+  // the range (WithRemappedSnapshot) and puts linux.uidMappings/gidMappings and a "user" namespace
+  // in config.json; the runtime makes the namespace (tsrun: src/launcher/nsexec.c).
+  t.test('run --uidmap --gidmap: a user namespace', async (t) => {
+    argvLogMark('ctr run --uidmap --gidmap');
+    // The mapped root must search its way to the rootfs under containerd's state dir, as under
+    // /run/containerd (0711); the sandbox is a mkdtemp dir (0700). runc needs the same.
+    fs.chmodSync(sb.dir, 0o711);
+    const script = 'echo id=$(id -u):$(id -g); echo map=$(tr -s " " < /proc/self/uid_map); echo gmap=$(tr -s " " < /proc/self/gid_map);'
+      + ' echo owner=$(stat -c %u:%g /bin/busybox); touch /made && echo write=ok; echo ns=$(readlink /proc/self/ns/user)';
+    const r = ctr(c, NS, ['run', '--rm', ...runFlags, '--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', ref, 'userns', 'sh', '-c', script]);
+    t.equal(r.status, 0, describe(r));
+    const v = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    t.equal(v.id, '0:0', 'root in the container');
+    t.equal(v.map?.trim(), '0 100000 65536', 'uid_map as --uidmap says');
+    t.equal(v.gmap?.trim(), '0 100000 65536', 'gid_map as --gidmap says');
+    t.equal(v.owner, '0:0', 'the remapped snapshot is root\'s inside');
+    t.equal(v.write, 'ok', 'root inside writes to its rootfs');
+    t.not(v.ns, fs.readlinkSync('/proc/self/ns/user'), 'a user namespace of its own');
   });
 
   t.test('run --detach: a running task', async (t) => {
