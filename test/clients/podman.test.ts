@@ -1,8 +1,9 @@
 // podman (root, cgroupfs, conmon) with the runtime under test: private --root/--runroot, a
 // containers.conf naming the runtime (test/clients/lib/podman.ts), the busybox test image brought
 // in with `podman import`, every container with --network none. Checks: run, exit code, -e,
-// --user, --read-only, --memory, --pids-limit, exec, run -t, pause, stop, rm -f; then that the
+// --user, --read-only, --memory, --pids-limit, exec, run -t, pause, stop, --uidmap, rm -f; then that the
 // runtime left nothing on the machine (podman's own first-run files are podman's: lib/podman.ts).
+import fs from 'node:fs';
 import t from 'tap';
 import { describe, lf, runInTerminal } from './lib/exec';
 import { buildTestImage } from './lib/image';
@@ -146,6 +147,36 @@ t.test(`podman with ${RUNTIME}`, { skip }, async (t) => {
     t.equal(r.status, 0, describe(r));
     t.equal(inspect('long', '{{.State.Status}}'), 'exited');
     t.equal(inspect('long', '{{.State.ExitCode}}'), '7', 'the trap ran: exit code 7, not 137');
+  });
+
+  // Issue 13: rootful podman with --uidmap/--gidmap. podman gives the container a copy of the
+  // image owned by the range (or id-mapped layers) and puts a "user" namespace with the maps in
+  // config.json; the runtime makes it, and exec joins it.
+  t.test('run --uidmap --gidmap: a user namespace, exec into it', async (t) => {
+    // The mapped root must search its way to the rootfs under podman's --root in the sandbox, as
+    // under /var/lib/containers (0711 and up); the sandbox is a mkdtemp dir (0700). runc needs the same.
+    fs.chmodSync(sb.dir, 0o711);
+    argvLogMark('podman run -d --uidmap --gidmap');
+    const r = pm([...runArgs, '-d', '--name', 'userns', '--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536', IMAGE, 'sleep', '1000']);
+    track('userns');
+    t.equal(r.status, 0, describe(r));
+    const pid = Number(inspect('userns', '{{.State.Pid}}'));
+    t.ok(pid > 0, 'podman inspect gives the pid');
+    if (!(pid > 0)) return;
+    const uids = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))?.split(/\s+/).slice(1, 5);
+    t.same(uids, ['100000', '100000', '100000', '100000'], 'the host sees the mapped uid');
+    t.equal(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '), '0 100000 65536', 'uid_map as --uidmap says');
+    t.not(fs.readlinkSync(`/proc/${pid}/ns/user`), fs.readlinkSync('/proc/self/ns/user'), 'a user namespace of its own');
+    argvLogMark('podman exec (user namespace)');
+    const e = pm(['exec', 'userns', 'sh', '-c', 'echo $(id -u) $(stat -c %u /bin/busybox) $(readlink /proc/self/ns/user) $(readlink /proc/1/ns/user)']);
+    t.equal(e.status, 0, describe(e));
+    const [id, owner, nsSelf, nsInit] = e.stdout.trim().split(' ');
+    t.equal(id, '0', 'exec: root in the container');
+    t.equal(owner, '0', 'exec: the image is root\'s inside');
+    t.equal(nsSelf, nsInit, 'exec: in the container\'s user namespace');
+    argvLogMark('podman rm -f (user namespace)');
+    const rm = pm(['rm', '-f', '--time', '1', 'userns']);
+    t.equal(rm.status, 0, describe(rm));
   });
 
   t.test('rm -f: a running container', async (t) => {
