@@ -12,6 +12,7 @@
 import * as libc from '../sys/libc';
 import { O } from '../sys/constants';
 import { RuntimeError } from '../errors';
+import { log } from '../log';
 import { formatIdMap } from '../linux/id-maps';
 import { cloneTree, idmapTree } from '../linux/bind-tree';
 import { parseMountOptions } from '../linux/mount-options';
@@ -37,6 +38,7 @@ function usernsKey(idmap: InitMountIdmap): string {
 
 /** Makes the id-mapped tree of every mount with `idmap`; one user namespace per distinct mapping. */
 export async function makeIdmapTrees(mounts: readonly InitMount[]): Promise<IdmapTrees> {
+  const started = process.hrtime.bigint();
   const byMount = new Map<number, number>();
   const namespaces = new Map<string, number>();
   const closeAll = (fds: Iterable<number>): void => {
@@ -67,6 +69,8 @@ export async function makeIdmapTrees(mounts: readonly InitMount[]): Promise<Idma
     // The trees hold what they need of their namespace (the mount's idmapping keeps a reference).
     closeAll(namespaces.values());
   }
+  // Their cost, for docs/ARCHITECTURE.md section 1 (`--debug`).
+  if (byMount.size) log.debug(`id-mapped mounts: ${byMount.size} trees, ${namespaces.size} user namespaces in ${Number(process.hrtime.bigint() - started) / 1e6} ms`);
   return { byMount, close: () => closeAll(byMount.values()) };
 }
 

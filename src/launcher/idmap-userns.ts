@@ -14,8 +14,8 @@
 //   initial one for host filesystems, which the stage no longer holds). An id-mapped mount maps ids
 //   through its namespace's uid_map/gid_map only, so a namespace with the container's maps gives
 //   the same mount. runc 1.2 also makes a namespace per distinct mapping for its mounts.
-// Cost: one exec of the static trampoline (a few ms) per distinct mapping, for configs with
-// id-mapped mounts only.
+// Cost: one spawn of the static trampoline and one round trip per distinct mapping, for configs
+// with id-mapped mounts only (docs/ARCHITECTURE.md section 1 has the figures).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
