@@ -16,7 +16,8 @@
 //   the same mount. runc 1.2 also makes a namespace per distinct mapping for its mounts.
 // Cost: one spawn of the static trampoline and one round trip per distinct mapping, for configs
 // with id-mapped mounts only (docs/ARCHITECTURE.md section 1 has the figures).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
 import { O } from '../sys/constants';
@@ -36,6 +37,9 @@ function exited(child: ChildProcess): Promise<void> {
 /** An fd (ours, close-on-exec) of a new user namespace with these maps; the caller closes it. */
 export async function mappedUserNamespace(uid: IdMapping[], gid: IdMapping[]): Promise<number> {
   const bin = trampolinePath();
+  // Loaded here, only for configs with id-mapped mounts: the verbs spawn their stages without
+  // node:child_process (src/launcher/spawn-stage.ts), as trampoline.ts does.
+  const { spawn } = require('node:child_process') as typeof ChildProcessModule;
   const child = spawn(bin, ['3', '-U', '-x'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: {} });
   const ctl = child.stdio[3] as Socket | null;
   if (!ctl || child.pid === undefined) {
