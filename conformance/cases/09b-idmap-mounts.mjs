@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { eq } from '../lib/assert.mjs';
-import { addBind, addMount, setNamespace } from '../lib/config.mjs';
+import { addBind, addMount, addTmpfs, setNamespace } from '../lib/config.mjs';
 import { makeDir, makeTreeWithSubmounts } from '../lib/host-tree.mjs';
 
 export const section = '9b. id-mapped mounts';
@@ -17,10 +17,15 @@ const MAPS = [
 /** A mount mapping: on-disk id 0 shows as host id 300007, which is container id 7. */
 const OWN = [{ containerID: 0, hostID: 300007, size: 1 }];
 
+/**
+ * A user namespace, and a tmpfs at /tmp for the mount points: made below it, never in the shared
+ * busybox rootfs (a new directory there would outlive the case).
+ */
 function userNs(c) {
   setNamespace(c, 'user');
   c.linux.uidMappings = structuredClone(MAPS);
   c.linux.gidMappings = structuredClone(MAPS);
+  addTmpfs(c, '/tmp', ['size=1m']);
 }
 
 /** `stat -c %u:%g` of each path, one per line. */
@@ -36,24 +41,24 @@ export default [
   {
     name: 'mount_idmap_own_mappings',
     rule: 'config.md Mounts idmap: "If uidMappings or gidMappings are specified for the mount, the runtime MUST use those values for the mount\'s mapping"; uidMappings: "The mapping to convert UIDs from the source file system to the destination mount point"',
-    script: statOf('/plain/f', '/mapped/f'),
+    script: statOf('/tmp/plain/f', '/tmp/mapped/f'),
     patch: (c, ctx) => {
       userNs(c);
       const dir = makeDir(ctx, 'data', { f: 'x' });
-      addBind(c, dir, '/plain', ['bind']);
-      addMount(c, { destination: '/mapped', type: 'bind', source: dir, options: ['bind', 'idmap'], uidMappings: structuredClone(OWN), gidMappings: structuredClone(OWN) });
+      addBind(c, dir, '/tmp/plain', ['bind']);
+      addMount(c, { destination: '/tmp/mapped', type: 'bind', source: dir, options: ['bind', 'idmap'], uidMappings: structuredClone(OWN), gidMappings: structuredClone(OWN) });
     },
     expect: (r) => eq(r.stdout.trim().split('\n'), ['1000:1000', '7:7'], 'owner through the plain bind, then through the id-mapped one'),
   },
   {
     name: 'mount_idmap_container_mapping',
     rule: 'config.md Mounts idmap: "If they are not specified, the runtime MAY use the container\'s user namespace mapping" (host root\'s file is container root\'s, and a file container root makes is host root\'s)',
-    script: `${statOf('/mapped/f')}; touch /mapped/new && ${statOf('/mapped/new')}`,
+    script: `${statOf('/tmp/mapped/f')}; touch /tmp/mapped/new && ${statOf('/tmp/mapped/new')}`,
     patch: (c, ctx) => {
       userNs(c);
       const dir = makeDir(ctx, 'data', { f: 'x' });
       fs.chmodSync(dir, 0o777);
-      addBind(c, dir, '/mapped', ['bind', 'idmap']);
+      addBind(c, dir, '/tmp/mapped', ['bind', 'idmap']);
     },
     expect: (r, ctx) => {
       eq(r.stdout.trim().split('\n'), ['0:0', '0:0'], 'owners inside');
@@ -64,26 +69,26 @@ export default [
   {
     name: 'mount_ridmap_recursive',
     rule: 'config.md Mounts ridmap: "Indicates that the mount MUST have an idmapping applied, and the mapping is applied recursively" (a submount of the rbind is mapped; with idmap it is not)',
-    script: statOf('/r/sub/file', '/i/sub/file'),
+    script: statOf('/tmp/r/sub/file', '/tmp/i/sub/file'),
     skip: tmpfsIdmapSkip,
     patch: (c, ctx) => {
       userNs(c);
       const tree = makeTreeWithSubmounts(ctx);
-      addBind(c, tree, '/r', ['rbind', 'ridmap']);
-      addBind(c, tree, '/i', ['rbind', 'idmap']);
+      addBind(c, tree, '/tmp/r', ['rbind', 'ridmap']);
+      addBind(c, tree, '/tmp/i', ['rbind', 'idmap']);
     },
     expect: (r) => eq(r.stdout.trim().split('\n'), ['0:0', '1000:1000'], 'submount file through ridmap, then through idmap'),
   },
   {
     name: 'mount_idmap_no_mappings_no_userns_fail',
     rule: 'config.md Mounts idmap: "If there are no uidMappings and gidMappings specified and the container isn\'t using user namespaces, an error MUST be returned"',
-    patch: (c, ctx) => addBind(c, makeDir(ctx, 'data'), '/mapped', ['bind', 'idmap']),
+    patch: (c, ctx) => addBind(c, makeDir(ctx, 'data'), '/tmp/mapped', ['bind', 'idmap']),
     fail: ['/mounts/', 'idmap'],
   },
   {
     name: 'mount_ridmap_no_mappings_no_userns_fail',
     rule: 'config.md Mounts ridmap: "If there are no uidMappings and gidMappings specified and the container isn\'t using user namespaces, an error MUST be returned"',
-    patch: (c, ctx) => addBind(c, makeDir(ctx, 'data'), '/mapped', ['rbind', 'ridmap']),
+    patch: (c, ctx) => addBind(c, makeDir(ctx, 'data'), '/tmp/mapped', ['rbind', 'ridmap']),
     fail: ['/mounts/', 'ridmap'],
   },
   {
@@ -91,7 +96,7 @@ export default [
     rule: 'config.md Mounts uidMappings: "If specified, it MUST be specified along with gidMappings"',
     patch: (c, ctx) => {
       userNs(c);
-      addMount(c, { destination: '/mapped', type: 'bind', source: makeDir(ctx, 'data'), options: ['bind', 'idmap'], uidMappings: structuredClone(OWN) });
+      addMount(c, { destination: '/tmp/mapped', type: 'bind', source: makeDir(ctx, 'data'), options: ['bind', 'idmap'], uidMappings: structuredClone(OWN) });
     },
     fail: 'gidMappings',
   },
@@ -100,7 +105,7 @@ export default [
     rule: 'config.md Mounts gidMappings: "If specified, it MUST be specified along with uidMappings"',
     patch: (c, ctx) => {
       userNs(c);
-      addMount(c, { destination: '/mapped', type: 'bind', source: makeDir(ctx, 'data'), options: ['bind', 'idmap'], gidMappings: structuredClone(OWN) });
+      addMount(c, { destination: '/tmp/mapped', type: 'bind', source: makeDir(ctx, 'data'), options: ['bind', 'idmap'], gidMappings: structuredClone(OWN) });
     },
     fail: 'uidMappings',
   },
@@ -109,7 +114,7 @@ export default [
     rule: 'runtime.md create: "If the runtime cannot apply a property as specified in the configuration, it MUST generate an error and a new container MUST NOT be created" (idmap of a sysfs directory: no idmap support there)',
     patch: (c) => {
       userNs(c);
-      addBind(c, '/sys/kernel/mm', '/mapped', ['rbind', 'idmap']);
+      addBind(c, '/sys/kernel/mm', '/tmp/mapped', ['rbind', 'idmap']);
     },
     fail: ['/sys/kernel/mm', 'id-mapped mounts are not supported'],
   },

@@ -39,10 +39,19 @@ function sourceDir(t: any, owner: number): string {
   return dir;
 }
 
+/**
+ * A tmpfs at /tmp first: the mount points below it are made there, never in the shared busybox
+ * rootfs (a new directory there would outlive the test and show up in other tests' rootfs copies).
+ */
+function scratch(c: any): void {
+  c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+}
+
 function run(t: any, script: string, mutate: (c: any) => void) {
   const bundle = bundleFor(t, (c) => {
     c.process.args = ['sh', '-c', script];
     withUserNs(c);
+    scratch(c);
     mutate(c);
   });
   return tsrun(root, ['run', '--bundle', bundle, uniqueId('idmap')]);
@@ -64,13 +73,13 @@ const skip = idmapSkip();
 t.test('idmap through the container\'s mapping: the owner inside and outside', { skip }, async (t) => {
   const src = sourceDir(t, 0);
   const r = run(t, [
-    'echo plain=$(stat -c %u:%g /plain/file)',
-    'echo mapped=$(stat -c %u:%g /mapped/file)',
-    'touch /mapped/made && echo made=$(stat -c %u:%g /mapped/made)',
-    'echo info=$(grep " /mapped " /proc/self/mountinfo | cut -d" " -f6)',
+    'echo plain=$(stat -c %u:%g /tmp/plain/file)',
+    'echo mapped=$(stat -c %u:%g /tmp/mapped/file)',
+    'touch /tmp/mapped/made && echo made=$(stat -c %u:%g /tmp/mapped/made)',
+    'echo info=$(grep " /tmp/mapped " /proc/self/mountinfo | cut -d" " -f6)',
   ].join('; '), (c) => {
-    c.mounts.push({ destination: '/plain', type: 'bind', source: src, options: ['rbind'] });
-    c.mounts.push({ destination: '/mapped', type: 'bind', source: src, options: ['rbind', 'rw', 'idmap'] });
+    c.mounts.push({ destination: '/tmp/plain', type: 'bind', source: src, options: ['rbind'] });
+    c.mounts.push({ destination: '/tmp/mapped', type: 'bind', source: src, options: ['rbind', 'rw', 'idmap'] });
   });
   t.equal(r.status, 0, r.stderr);
   const v = kv(r.stdout);
@@ -90,8 +99,8 @@ t.test('the mount\'s own uidMappings/gidMappings win over the container\'s', { s
   // On-disk id 0 shows as host id BASE+7 (container 7), on-disk 2000 as BASE (container root);
   // on-disk 5 is not mapped by the mount: the overflow id.
   const own = [{ containerID: 0, hostID: BASE + 7, size: 1 }, { containerID: 2000, hostID: BASE, size: 1 }];
-  const r = run(t, 'echo file=$(stat -c %u:%g /m/file); echo other=$(stat -c %u /m/other); touch /m/made && echo made=$(stat -c %u /m/made)', (c) => {
-    c.mounts.push({ destination: '/m', type: 'bind', source: src, options: ['bind', 'idmap'], uidMappings: own, gidMappings: own });
+  const r = run(t, 'echo file=$(stat -c %u:%g /tmp/m/file); echo other=$(stat -c %u /tmp/m/other); touch /tmp/m/made && echo made=$(stat -c %u /tmp/m/made)', (c) => {
+    c.mounts.push({ destination: '/tmp/m', type: 'bind', source: src, options: ['bind', 'idmap'], uidMappings: own, gidMappings: own });
   });
   t.equal(r.status, 0, r.stderr);
   const v = kv(r.stdout);
@@ -116,9 +125,9 @@ t.test('ridmap maps the submounts of an rbind, idmap only its top', { skip: skip
   t.equal(m.status, 0, `mount a tmpfs for the test: ${m.stderr}`);
   t.teardown(() => { spawnSync('umount', ['-l', sub]); });
   fs.writeFileSync(path.join(sub, 'file'), 'x');
-  const r = run(t, 'echo top=$(stat -c %u /i/file); echo i=$(stat -c %u /i/sub/file); echo r=$(stat -c %u /r/sub/file)', (c) => {
-    c.mounts.push({ destination: '/i', type: 'bind', source: src, options: ['rbind', 'idmap'] });
-    c.mounts.push({ destination: '/r', type: 'bind', source: src, options: ['rbind', 'ridmap'] });
+  const r = run(t, 'echo top=$(stat -c %u /tmp/i/file); echo i=$(stat -c %u /tmp/i/sub/file); echo r=$(stat -c %u /tmp/r/sub/file)', (c) => {
+    c.mounts.push({ destination: '/tmp/i', type: 'bind', source: src, options: ['rbind', 'idmap'] });
+    c.mounts.push({ destination: '/tmp/r', type: 'bind', source: src, options: ['rbind', 'ridmap'] });
   });
   t.equal(r.status, 0, r.stderr);
   const v = kv(r.stdout);
@@ -141,9 +150,10 @@ t.test('idmap through a joined user namespace', { skip }, async (t) => {
   const pid = stateOf(root, a)?.pid as number;
   const bundle = bundleFor(t, (c) => {
     quiet(c);
-    c.process.args = ['stat', '-c', '%u', '/m/file'];
+    c.process.args = ['stat', '-c', '%u', '/tmp/m/file'];
+    scratch(c);
     c.linux.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` });
-    c.mounts.push({ destination: '/m', type: 'bind', source: src, options: ['bind', 'idmap'] });
+    c.mounts.push({ destination: '/tmp/m', type: 'bind', source: src, options: ['bind', 'idmap'] });
   });
   const r = tsrun(root, ['run', '--bundle', bundle, uniqueId('idmap')]);
   t.equal(r.status, 0, r.stderr);
@@ -156,11 +166,12 @@ t.test('a filesystem without id-mapped mounts: create fails by name and leaves n
   // sysfs has no FS_ALLOW_IDMAP: mount_setattr(2) answers EINVAL.
   const bundle = bundleFor(t, (c) => {
     withUserNs(c);
-    c.mounts.push({ destination: '/m', type: 'bind', source: '/sys/kernel/mm', options: ['rbind', 'idmap'] });
+    scratch(c);
+    c.mounts.push({ destination: '/tmp/m', type: 'bind', source: '/sys/kernel/mm', options: ['rbind', 'idmap'] });
   });
   const id = uniqueId('idmap');
   const r = tsrun(root, ['create', '--bundle', bundle, id]);
-  assertCleanError(t, r, /mount \/sys\/kernel\/mm to \/m: id-mapped mounts are not supported by the filesystem of \/sys\/kernel\/mm \(mount_setattr MOUNT_ATTR_IDMAP: EINVAL\)/);
+  assertCleanError(t, r, /mount \/sys\/kernel\/mm to \/tmp\/m: id-mapped mounts are not supported by the filesystem of \/sys\/kernel\/mm \(mount_setattr MOUNT_ATTR_IDMAP: EINVAL\)/);
   t.equal(stateOf(root, id), undefined, 'no state');
   assertNoLeaks(t, root);
 });

@@ -53,13 +53,15 @@ t.test('every hook phase, in and out of the user namespace', { skip: skipReason 
   const hostLog = path.join(shared, 'host.log');
   const bundle = bundleFor(t, (c) => {
     withUserNs(c);
-    c.mounts.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
+    // On a tmpfs: a new mount point in the shared busybox rootfs would outlive the test.
+    c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+    c.mounts.push({ destination: '/tmp/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] });
     c.process.args = ['true'];
     c.hooks = {
       prestart: [hook('prestart', hostLog)],
       createRuntime: [hook('createRuntime', hostLog)],
       createContainer: [hook('createContainer', hostLog)],
-      startContainer: [hook('startContainer', '/shared/inside.log')],
+      startContainer: [hook('startContainer', '/tmp/shared/inside.log')],
       poststart: [hook('poststart', hostLog)],
       poststop: [hook('poststop', hostLog)],
     };
