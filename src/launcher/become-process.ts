@@ -12,7 +12,7 @@
 // older deny-by-default profile without openat2 stopped every tsrun container that way (EPERM on
 // the cwd). tsrun instead keeps CAP_SYS_ADMIN effective across the drop until the load, and drops
 // it with one capset(2) right after.
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../sys/constants';
 import { applyCapSets, dropBoundingSet, planCapabilities, withCapability, type CapPlan } from '../security/capabilities';
 import { capabilityNumber, wordsToCaps } from '../security/capability-table';
@@ -56,26 +56,26 @@ export interface Became {
 const CAP_SYS_ADMIN = capabilityNumber('CAP_SYS_ADMIN') as number;
 
 /** The thread's sets after the switch, with `cap` also effective; returns how to put them back. */
-function holdCapability(cap: number): (() => void) | undefined {
-  const now = libc.capget();
+function holdCapability(sys: Sys, cap: number): (() => void) | undefined {
+  const now = sys.capget();
   if (wordsToCaps(now.effective).includes(cap)) return undefined;
-  libc.capset({ ...now, effective: [now.effective[0] | (cap < 32 ? 1 << cap : 0), now.effective[1] | (cap >= 32 ? 1 << (cap - 32) : 0)] });
-  return () => libc.capset(now);
+  sys.capset({ ...now, effective: [now.effective[0] | (cap < 32 ? 1 << cap : 0), now.effective[1] | (cap >= 32 ? 1 << (cap - 32) : 0)] });
+  return () => sys.capset(now);
 }
 
-export function becomeProcess(o: BecomeOptions): Became {
+export function becomeProcess(sys: Sys, o: BecomeOptions): Became {
   const { proc, root, seccomp } = o;
   // rlimits while we still hold every capability the runtime has (runc's init does the same
   // before finalizeNamespace): raising a hard limit needs CAP_SYS_RESOURCE, which the
   // container's own set may lack.
-  step('rlimits', () => applyRlimits(planRlimits(proc.rlimits)));
+  step('rlimits', () => applyRlimits(sys, planRlimits(proc.rlimits)));
   // Attributes of this thread that execve keeps, set while the runtime's capabilities are still
   // held: real-time policies and a lower nice need CAP_SYS_NICE, IOPRIO_CLASS_RT CAP_SYS_ADMIN.
   const { scheduler, ioPriority } = proc;
-  if (scheduler) step('scheduler', () => applyScheduler(scheduler));
-  if (ioPriority) step('io-priority', () => applyIoPriority(ioPriority));
+  if (scheduler) step('scheduler', () => applyScheduler(sys, scheduler));
+  if (ioPriority) step('io-priority', () => applyIoPriority(sys, ioPriority));
   o.privileged?.();
-  const held = wordsToCaps(libc.capget().permitted);
+  const held = wordsToCaps(sys.capget().permitted);
   const caps = proc.capabilities ? planCapabilities(proc.capabilities, o.lastCap, held) : undefined;
   caps?.warnings.forEach(o.warn);
   caps?.debug.forEach(o.debug);
@@ -83,34 +83,34 @@ export function becomeProcess(o: BecomeOptions): Became {
   // EACCES otherwise), so it is held until sealProcess has loaded it. It never reaches the
   // program: release() sets the final sets before execve or posix_spawn.
   const holdAdmin = Boolean(seccomp) && !proc.noNewPrivileges;
-  if (caps) step('capabilities', () => dropBoundingSet(caps, o.lastCap));
-  step('user', () => switchIdentity(proc.uid, proc.gid, proc.additionalGids));
+  if (caps) step('capabilities', () => dropBoundingSet(sys, caps, o.lastCap));
+  step('user', () => switchIdentity(sys, proc.uid, proc.gid, proc.additionalGids));
   let release: (() => void) | undefined;
   if (caps) {
     const held = holdAdmin && !caps.effective.includes(CAP_SYS_ADMIN);
-    step('capabilities', () => applyCapSets(held ? withCapability(caps, CAP_SYS_ADMIN) : caps));
-    if (held) release = () => applyCapSets(caps as CapPlan);
+    step('capabilities', () => applyCapSets(sys, held ? withCapability(caps, CAP_SYS_ADMIN) : caps));
+    if (held) release = () => applyCapSets(sys, caps as CapPlan);
   } else if (holdAdmin) {
     // No capabilities in the config: the sets are what the uid switch left; only the effective
     // CAP_SYS_ADMIN (cleared by a switch away from uid 0, capabilities(7)) is borrowed back.
-    release = step('capabilities', () => holdCapability(CAP_SYS_ADMIN));
+    release = step('capabilities', () => holdCapability(sys, CAP_SYS_ADMIN));
   }
   // A uid change resets the dumpable flag to fs.suid_dumpable; make sure it stays off.
-  libc.prctl(PR_SET_DUMPABLE, 0);
-  if (proc.noNewPrivileges) step('no_new_privs', () => libc.prctl(PR_SET_NO_NEW_PRIVS, 1));
+  sys.prctl(PR_SET_DUMPABLE, 0);
+  if (proc.noNewPrivileges) step('no_new_privs', () => sys.prctl(PR_SET_NO_NEW_PRIVS, 1));
   // The configured umask, or the caller's (convert.ts fills that in, as config.md asks).
-  libc.umask(proc.umask ?? 0o022);
+  sys.umask(proc.umask ?? 0o022);
   // Enter the cwd as the container user (a cwd the user cannot search fails here, as in runc),
   // through a confined fd rather than the path.
   step('cwd', () => {
-    const fd = openInRoot(root, proc.cwd, O.DIRECTORY, proc.cwd);
+    const fd = openInRoot(sys, root, proc.cwd, O.DIRECTORY, proc.cwd);
     try {
-      libc.fchdir(fd);
+      sys.fchdir(fd);
     } finally {
-      libc.close(fd);
+      sys.close(fd);
     }
   });
-  const executable = step('exec', () => resolveExecutable(root, proc.cwd, proc.args[0], proc.env));
+  const executable = step('exec', () => resolveExecutable(sys, root, proc.cwd, proc.args[0], proc.env));
   return { executable, seal: { seccomp, release } };
 }
 
@@ -118,7 +118,7 @@ export function becomeProcess(o: BecomeOptions): Became {
  * The last step before execve (init stage) or posix_spawn (exec stage): load the filter, then
  * drop what was held for it. Only the calls in src/security/after-seccomp.ts may follow the load.
  */
-export function sealProcess(s: Seal, status: 'created' | 'running'): void {
-  if (s.seccomp) step('seccomp', () => loadSeccomp(s.seccomp as ArmedSeccomp, status));
+export function sealProcess(sys: Sys, s: Seal, status: 'created' | 'running'): void {
+  if (s.seccomp) step('seccomp', () => loadSeccomp(sys, s.seccomp as ArmedSeccomp, status));
   if (s.release) step('capabilities', s.release);
 }

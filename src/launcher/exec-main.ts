@@ -5,6 +5,7 @@
 // process is then reparented to `tsrun exec` (a child subreaper) or, with --detach, to the
 // caller's subreaper (containerd's shim, conmon), as runc's exec'd processes are.
 import * as libc from '../sys/libc';
+import { libcSys } from '../sys/libc-sys';
 import { PR_SET_DUMPABLE } from '../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
 import { execInContainer } from './exec-steps';
@@ -36,6 +37,7 @@ function main(): never {
     const { config } = ch.expect('exec');
     trace('exec config received');
     const pid = execInContainer(
+      libcSys,
       config,
       (message) => ch.send({ type: 'warn', message }),
       (message) => ch.send({ type: 'debug', message }),

@@ -6,6 +6,7 @@
 import * as tty from '../sys/tty';
 import * as unix from '../sys/unix-socket';
 import { makeConsole } from '../linux/pty';
+import type { Sys } from '../sys/sys';
 import { RuntimeError } from '../errors';
 import type { ExecConfig } from './exec-config';
 
@@ -21,9 +22,9 @@ export function preloadExecPty(): void {
  * made here, opened without O_NOCTTY by a new session leader, which makes it the controlling
  * terminal (exec-steps.ts).
  */
-export function openExecPty(cfg: ExecConfig, root: number): string {
+export function openExecPty(sys: Sys, cfg: ExecConfig, root: number): string {
   const sock = cfg.consoleFd;
   if (sock === undefined) throw new RuntimeError('console', 'process.terminal is set but tsrun exec passed no console socket');
-  const slave = makeConsole(root, sock, cfg.process.consoleSize, (fd) => tty.fchown(fd, cfg.process.uid, -1, '/dev/pts'));
+  const slave = makeConsole(sys, root, sock, cfg.process.consoleSize, (fd) => tty.fchown(fd, cfg.process.uid, -1, '/dev/pts'));
   return `/proc/self/fd/${slave}`;
 }

@@ -2,6 +2,7 @@
 // runExecStage (exec-stage.ts) and for the dispatcher's early spawn (early-stage.ts).
 import type { ChildProcess } from 'node:child_process';
 import * as libc from '../sys/libc';
+import { libcSys } from '../sys/libc-sys';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
@@ -22,8 +23,8 @@ export function spawnExecStage(entry: string, extraFds: number[]): ChildProcess 
   // Nothing our caller left open without FD_CLOEXEC reaches the stage (CVE-2024-21626); the
   // listed fds still do, because each stdio entry is dup2()ed into place (spawn-stage.ts).
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-  return withNamespaces([{ type: 'mount' }], undefined, () => {
-    protectRuntimeBinary();
+  return withNamespaces(libcSys, [{ type: 'mount' }], undefined, () => {
+    protectRuntimeBinary(libcSys);
     // The stage never inherits the caller's environment (nor pays for NODE_EXTRA_CA_CERTS); only
     // the trace switch and the test-only step hook's variables, when set (trace.ts, step-hook.ts).
     return spawnStage({

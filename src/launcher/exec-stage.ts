@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import path = require('node:path');
 import type { Socket } from 'node:net';
 import * as libc from '../sys/libc';
+import { libcSys } from '../sys/libc-sys';
 import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
 import { InitStageError, RuntimeError } from '../errors';
 import { startTrampoline } from './trampoline';
@@ -58,8 +59,8 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     const stdio: StageStdio[] = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
     // As in spawnExecStage: no stray fd of our caller's reaches the stage (CVE-2024-21626).
     libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-    const started = withNamespaces([{ type: 'mount' }], undefined, () => {
-      protectRuntimeBinary();
+    const started = withNamespaces(libcSys, [{ type: 'mount' }], undefined, () => {
+      protectRuntimeBinary(libcSys);
       return startTrampoline({
         requests: o.trampolineJoins ?? [], program: [process.execPath, stageEntry(), String(channelFd)], stdio, detached: false,
         failure: (m) => new InitStageError('namespaces', `unable to start container process: ${m}`),

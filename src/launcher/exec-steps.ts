@@ -11,7 +11,7 @@
 // init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
 // attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
 import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { CLONE_FS, CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { readProcStat } from '../state/status';
 import { readLastCap } from '../security/capabilities';
@@ -57,11 +57,11 @@ function isRecordedStart(seen: number, recorded: number): boolean {
 }
 
 /** Pins the container's init with a pidfd, so a recycled pid can never be joined. */
-function pinInit(cfg: ExecConfig): number {
-  const pidfd = libc.pidfdOpen(cfg.initPid);
+function pinInit(sys: Sys, cfg: ExecConfig): number {
+  const pidfd = sys.pidfdOpen(cfg.initPid);
   const stat = readProcStat(cfg.initPid);
   if (!stat || !isRecordedStart(stat.startTime, cfg.initStartTime) || stat.state === 'Z') {
-    libc.close(pidfd);
+    sys.close(pidfd);
     throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
   }
   return pidfd;
@@ -72,20 +72,20 @@ function pinInit(cfg: ExecConfig): number {
  * pid is checked again afterwards: had the init died and its pid been reused between the pin and
  * the open, the start time would differ now.
  */
-function openInitRoot(cfg: ExecConfig): number {
-  const fd = libc.open(`/proc/${cfg.initPid}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
+function openInitRoot(sys: Sys, cfg: ExecConfig): number {
+  const fd = sys.open(`/proc/${cfg.initPid}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
   const stat = readProcStat(cfg.initPid);
   if (!stat || !isRecordedStart(stat.startTime, cfg.initStartTime)) {
-    libc.close(fd);
+    sys.close(fd);
     throw new RuntimeError('exec', `container ${cfg.id} is not running (its init process is gone)`);
   }
   return fd;
 }
 
 /** Whether `fd` is open in this stage (a caller may have closed its stdin). */
-function isOpen(fd: number): boolean {
+function isOpen(sys: Sys, fd: number): boolean {
   try {
-    libc.fcntl(fd, F_GETFD);
+    sys.fcntl(fd, F_GETFD);
     return true;
   } catch {
     return false;
@@ -99,7 +99,7 @@ function isOpen(fd: number): boolean {
  * issue 411) for the ones the child keeps, including 0-2, on which Node sets it. Marking instead of
  * a closefrom action keeps close_range(2) out of the child, which runs under the filter.
  */
-function fileActions(cfg: ExecConfig, ptyName: string | undefined): FileAction[] {
+function fileActions(sys: Sys, cfg: ExecConfig, ptyName: string | undefined): FileAction[] {
   const actions: FileAction[] = [];
   const last = 3 + cfg.preserveFds;
   if (ptyName) {
@@ -107,9 +107,9 @@ function fileActions(cfg: ExecConfig, ptyName: string | undefined): FileAction[]
     // terminal (tty_ioctl(4) TIOCSCTTY, credentials(7) "sessions").
     actions.push({ op: 'open', fd: 0, path: ptyName, flags: O.RDWR }, { op: 'dup2', fd: 0, newfd: 1 }, { op: 'dup2', fd: 0, newfd: 2 });
   } else {
-    for (let fd = 0; fd < 3; fd++) if (isOpen(fd)) actions.push({ op: 'dup2', fd, newfd: fd });
+    for (let fd = 0; fd < 3; fd++) if (isOpen(sys, fd)) actions.push({ op: 'dup2', fd, newfd: fd });
   }
-  for (let fd = 3; fd < last; fd++) if (isOpen(fd)) actions.push({ op: 'dup2', fd, newfd: fd });
+  for (let fd = 3; fd < last; fd++) if (isOpen(sys, fd)) actions.push({ op: 'dup2', fd, newfd: fd });
   return actions;
 }
 
@@ -117,11 +117,11 @@ export interface PtyHooks {
   /** Before setns: bind what `open` calls. */
   preload: () => void;
   /** After setns, as root: open the pty in the container, send the master; returns the slave's path. */
-  open: (cfg: ExecConfig, root: number) => string;
+  open: (sys: Sys, cfg: ExecConfig, root: number) => string;
 }
 
 /** Runs every step and spawns the process; returns its host pid. */
-export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, debug: (m: string) => void, pty?: PtyHooks): number {
+export function execInContainer(sys: Sys, cfg: ExecConfig, warn: (m: string) => void, debug: (m: string) => void, pty?: PtyHooks): number {
   const proc = cfg.process;
   // Host-side preparations, while libseccomp, the listener socket and the host's /proc resolve.
   preloadSpawn();
@@ -131,43 +131,43 @@ export function execInContainer(cfg: ExecConfig, warn: (m: string) => void, debu
   // cannot name (this stage is outside its PID namespace); they act at the next execve of a
   // thread that inherits them, the child's (src/security/lsm.ts).
   step('lsm-labels', () => applyProcessLabels(proc));
-  const lastCap = readLastCap();
+  const lastCap = readLastCap(sys);
   // execCPUAffinity.final, after tsrun exec put us in the cgroup (config.md "execCPUAffinity";
   // `initial` was set by tsrun exec on the thread that spawned this stage).
   const final = proc.cpuAffinityFinal;
-  if (final) step('cpu-affinity', () => libc.schedSetaffinity(final));
+  if (final) step('cpu-affinity', () => sys.schedSetaffinity(final));
 
-  const pidfd = step('pidfd', () => pinInit(cfg));
+  const pidfd = step('pidfd', () => pinInit(sys, cfg));
   // Opened before setns, while /proc is the runtime's, and after the pin: see openInitRoot.
-  const initRoot = cfg.enterInitRoot ? step('root', () => openInitRoot(cfg)) : undefined;
+  const initRoot = cfg.enterInitRoot ? step('root', () => openInitRoot(sys, cfg)) : undefined;
   // setns(2) into a mount namespace wants a private fs_struct (EINVAL otherwise): libuv's threads
   // share ours. It also resets this thread's root and cwd to the namespace's root.
-  if (cfg.joinsMountNs) step('setns', () => libc.unshare(CLONE_FS));
+  if (cfg.joinsMountNs) step('setns', () => sys.unshare(CLONE_FS));
   // One setns(2) call with the pidfd joins every namespace at once (Linux 5.8).
-  if (cfg.nsFlags) step('setns', () => libc.setns(pidfd, cfg.nsFlags, `/proc/${cfg.initPid}`));
-  libc.close(pidfd);
+  if (cfg.nsFlags) step('setns', () => sys.setns(pidfd, cfg.nsFlags, `/proc/${cfg.initPid}`));
+  sys.close(pidfd);
   if (initRoot !== undefined) {
     // No mount namespace of its own: setns(2) put our root at the namespace's root (the host's
     // "/"), while the container's is the init's chroot (init-steps.ts). runc's exec stops at the
     // setns and runs the process in the host's "/" (pivot.ts chrootInto).
-    step('chroot', () => chrootInto(initRoot));
-    libc.close(initRoot);
+    step('chroot', () => chrootInto(sys, initRoot));
+    sys.close(initRoot);
   }
-  if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
-  const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
+  if (cfg.newKeyring) step('keyring', () => sys.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
+  const root = sys.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
   if (proc.terminal && !pty) throw new RuntimeError('console', 'this exec stage cannot make terminals');
-  const ptyName = proc.terminal && pty ? step('console', () => pty.open(cfg, root)) : undefined;
+  const ptyName = proc.terminal && pty ? step('console', () => pty.open(sys, cfg, root)) : undefined;
 
-  const { executable, seal } = becomeProcess({ proc, root, lastCap, seccomp, warn, debug });
-  libc.close(root);
-  const actions = fileActions(cfg, ptyName);
-  libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
+  const { executable, seal } = becomeProcess(sys, { proc, root, lastCap, seccomp, warn, debug });
+  sys.close(root);
+  const actions = fileActions(sys, cfg, ptyName);
+  sys.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   // Last, so the profile constrains as little of our own work as possible. Unlike runc, which
   // loads it right before its own execve, the spawn still runs under it here: glibc's clone3
   // (ENOSYS for a profile that does not name it, seccomp.ts) and clone, then in the child the
   // signal resets, setsid, dup2/fcntl and execve (src/security/after-seccomp.ts lists them all).
   // A container granted CAP_SYS_PTRACE could also attach to the child before its execve, which
   // shares this stage's memory (CLONE_VM): runc's init holds the same window with all its caps.
-  sealProcess(seal, 'running');
+  sealProcess(sys, seal, 'running');
   return step('exec', () => spawnProcess({ path: executable, argv: proc.args, env: proc.env, actions, setsid: Boolean(ptyName) }));
 }

@@ -7,6 +7,7 @@ import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
 import { NSIG } from '../sys/signals';
 import type { Prepared } from './init-steps';
 import { sealProcess } from './become-process';
+import type { Sys } from '../sys/sys';
 import { SyscallError } from '../errors';
 import * as tty from '../sys/tty';
 
@@ -49,7 +50,7 @@ function attachTerminal(slave: number): void {
 }
 
 /** `afterOpen` runs once `start` has opened the fifo (startContainer hooks), before any final step. */
-export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () => {}): never {
+export function finalExec(sys: Sys, p: Prepared, afterOpen: (fifo: number) => void = () => {}): never {
   try {
     // Blocks until `tsrun start` opens the fifo for reading. Through /proc/self/fd (held since
     // before pivot_root, init-steps.ts) and our O_PATH fd, because the fifo's host path is gone.
@@ -75,7 +76,7 @@ export function finalExec(p: Prepared, afterOpen: (fifo: number) => void = () =>
     fs.writeSync(w, '0');
     // Last: the fewer syscalls after it, the fewer a profile must allow. What may follow the load
     // is listed in src/security/after-seccomp.ts; a failure is still reported on stderr.
-    if (p.seal) sealProcess(p.seal, 'created');
+    if (p.seal) sealProcess(sys, p.seal, 'created');
     libc.execve(p.executable, p.args, p.env);
   } catch (e) {
     try {

@@ -10,6 +10,7 @@
 // fds), so the trees travel as inherited fds, as the exec fifo does (parent.ts). runc does the same
 // split (the parent makes the trees and sends them; its init moves them).
 import * as libc from '../sys/libc';
+import { libcSys } from '../sys/libc-sys';
 import { O } from '../sys/constants';
 import { RuntimeError } from '../errors';
 import { log } from '../log';
@@ -57,7 +58,7 @@ export async function makeIdmapTrees(mounts: readonly InitMount[]): Promise<Idma
       const tree = cloneTreeOf(m, p.recursiveBind);
       byMount.set(i, tree);
       try {
-        idmapTree(tree, ns, m.idmap.recursive, m.source);
+        idmapTree(libcSys, tree, ns, m.idmap.recursive, m.source);
       } catch (e) {
         throw new RuntimeError('mount', `mount ${m.source} to ${m.destination}: ${(e as Error).message}`, { cause: e });
       }
@@ -76,7 +77,7 @@ export async function makeIdmapTrees(mounts: readonly InitMount[]): Promise<Idma
 
 function cloneTreeOf(m: InitMount, recursive: boolean): number {
   try {
-    return cloneTree(m.source, recursive);
+    return cloneTree(libcSys, m.source, recursive);
   } catch (e) {
     throw new RuntimeError('mount', `mount ${m.source} to ${m.destination}: ${(e as Error).message}`, { cause: e });
   }

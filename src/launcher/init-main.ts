@@ -3,6 +3,7 @@
 // bootstrap message says, reports `ready`, waits for `go`, then blocks on the exec fifo until
 // `tsrun start` and execs the user program, which keeps this pid: PID 1 of the container.
 import * as libc from '../sys/libc';
+import { libcSys } from '../sys/libc-sys';
 import { PR_SET_DUMPABLE } from '../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
 import { buildContainer } from './init-steps';
@@ -38,7 +39,7 @@ function main(): void {
     trace('bootstrap received (the parent has placed this stage in its cgroup)');
     cfg = boot.config;
     const hooks = cfg.hooks;
-    prepared = buildContainer(boot.config, (message) => ch.send({ type: 'warn', message }), (message) => ch.send({ type: 'debug', message }), () =>
+    prepared = buildContainer(libcSys, boot.config, (message) => ch.send({ type: 'warn', message }), (message) => ch.send({ type: 'debug', message }), () =>
       {
         trace('mounts done');
         runCreateHooks(hooks, () => {
@@ -65,7 +66,7 @@ function main(): void {
   }
   // Past `go` there is nobody to report to over the channel; final-exec writes its last words to
   // stderr of the container (the way runc's init does when exec fails after start).
-  finalExec(prepared, (fifo) => runStartContainerHooks(cfg?.hooks, fifo));
+  finalExec(libcSys, prepared, (fifo) => runStartContainerHooks(cfg?.hooks, fifo));
 }
 
 main();

@@ -1,7 +1,7 @@
 // The init stage's build steps, in the order the kernel and the spec require. Each step is named;
 // a failure is reported to the parent as error{step, ...} and `create` fails with nothing left.
 // Order constraints are commented where they are: those are the lines people later "fix".
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { RuntimeError } from '../errors';
 import { CLONE_NEWCGROUP, O } from '../sys/constants';
 import { prepareRootfs, prepareRootInPlace, applyRootPropagationAfterPivot } from '../linux/rootfs';
@@ -37,27 +37,27 @@ export interface Prepared {
   fdDir: number;
 }
 
-export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, debug: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
+export function buildContainer(sys: Sys, cfg: InitConfig, warn: (msg: string) => void, debug: (msg: string) => void, beforePivot: () => void = () => {}): Prepared {
   // A known umask for everything we create (mount points, device nodes), whatever the caller had.
-  libc.umask(0o022);
+  sys.umask(0o022);
   // Made by the trampoline, the mount namespace did not exist when the parent spawned: the node
   // binary is made read-only here, first, before anything of the container can run (CVE-2019-5736;
   // parent.ts does it before the spawn otherwise).
-  if (cfg.protectBinary) step('protect-binary', protectRuntimeBinary);
+  if (cfg.protectBinary) step('protect-binary', () => protectRuntimeBinary(sys));
   // cgroup namespace after the parent has put us in our cgroup (it did, before bootstrap), so the
   // namespace's root is the container's cgroup (cgroup_namespaces(7)).
-  if (cfg.newCgroupNs) step('cgroupns', () => libc.unshare(CLONE_NEWCGROUP));
+  if (cfg.newCgroupNs) step('cgroupns', () => sys.unshare(CLONE_NEWCGROUP));
   // A session keyring of the container's own (runc does the same): otherwise the container shares
   // the caller's session keyring and can read or plant its keys (keyrings(7)). Keyrings live in
   // the thread's credentials, and this is the thread that calls execve.
-  if (cfg.newKeyring) step('keyring', () => libc.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
+  if (cfg.newKeyring) step('keyring', () => sys.joinSessionKeyring(`_ses.${cfg.id}`.slice(0, 255)));
 
   // The pty calls run after pivot_root and in final-exec.ts: bind them while libc is the host's.
   if (cfg.process?.terminal) {
     tty.preload();
     unix.preload();
   }
-  const lastCap = readLastCap();
+  const lastCap = readLastCap(sys);
   // Compile the filter (and connect a NOTIFY listener) while libseccomp and the host paths are
   // reachable, so a bad profile fails `create`; it is loaded much later.
   const sc = cfg.seccomp;
@@ -65,7 +65,7 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   // Without a mount namespace of its own the container is in the host's mount table: nothing is
   // mounted there (prepareRootInPlace), and the root is entered with chroot (pivot.ts chrootInto
   // has what runc does instead).
-  const rootFd = step('rootfs', () => (cfg.ownMountNs ? prepareRootfs(cfg) : prepareRootInPlace(cfg)));
+  const rootFd = step('rootfs', () => (cfg.ownMountNs ? prepareRootfs(sys, cfg) : prepareRootInPlace(sys, cfg)));
 
   // The fifo's host path vanishes at pivot_root: hold it by an O_PATH fd (or the one the parent
   // passed, through the trampoline: the mapped id may not search the state dir), reopened for writing in
@@ -74,41 +74,41 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   // /proc: a config may mask /proc/self (or /proc, /proc/1) or mount no /proc at all, and the
   // container then could never start (found by test/reliability/mutated-configs.test.ts: a masked
   // /proc/self made init fail right after create with "open /proc/self/fd/N: ENOENT").
-  const fifoFd = cfg.fifoFd ?? step('exec-fifo', () => libc.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
-  const fdDir = step('exec-fifo', () => libc.open('/proc/self/fd', O.PATH | O.DIRECTORY | O.CLOEXEC));
+  const fifoFd = cfg.fifoFd ?? step('exec-fifo', () => sys.open(cfg.fifoPath, O.PATH | O.CLOEXEC));
+  const fdDir = step('exec-fifo', () => sys.open('/proc/self/fd', O.PATH | O.DIRECTORY | O.CLOEXEC));
 
   // prestart/createRuntime (parent) and createContainer (here): after the mounts, before pivot_root
   // (config.md POSIX-platform Hooks; src/hooks/phases.ts).
   step('hooks', beforePivot);
   if (cfg.ownMountNs) {
-    step('pivot_root', () => (cfg.noPivot ? moveInto(cfg.rootfs) : pivotInto(cfg.rootfs)));
+    step('pivot_root', () => (cfg.noPivot ? moveInto(sys, cfg.rootfs) : pivotInto(sys, cfg.rootfs)));
   } else {
     // Before the chroot, through the runtime's /proc: the root has none. /proc/sys/net, the IPC
     // and UTS files follow the namespaces of the writer, not of the procfs mount (checks.ts only
     // lets through sysctls of namespaces the container has). --no-pivot changes nothing here.
-    step('sysctl', () => writeSysctls(cfg.sysctl));
-    step('chroot', () => chrootInto(rootFd));
+    step('sysctl', () => writeSysctls(sys, cfg.sysctl));
+    step('chroot', () => chrootInto(sys, rootFd));
   }
-  libc.close(rootFd);
+  sys.close(rootFd);
   // From here on "/" is the container's root. Paths from config.json (cwd, args[0]) are resolved
   // below this fd with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so /proc/self/fd/N tricks cannot
   // reach a host directory through an inherited fd (CVE-2024-21626).
-  const root = libc.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
-  step('propagation', () => applyRootPropagationAfterPivot(cfg));
+  const root = sys.open('/', O.PATH | O.DIRECTORY | O.CLOEXEC);
+  step('propagation', () => applyRootPropagationAfterPivot(sys, cfg));
   // The console after pivot_root, so /dev/ptmx is the container's (its own devpts), and before the
   // root or /dev can go read-only and the identity switch (runc: setupConsole right after
   // prepareRootfs, before finalizeRootfs).
-  const ttySlave = cfg.process?.terminal ? step('console', () => setupConsole(root, cfg, cfg.process as InitProcess)) : undefined;
+  const ttySlave = cfg.process?.terminal ? step('console', () => setupConsole(sys, root, cfg, cfg.process as InitProcess)) : undefined;
   // runc creates a missing cwd (as root, before the uid switch) rather than failing; before the
   // root goes read-only, or it could not.
   const cwd = cfg.process?.cwd;
-  if (cwd) step('cwd', () => libc.close(mkdirAllInRoot(root, cwd, 0o755, cwd)));
-  if (cfg.ownMountNs) step('sysctl', () => writeSysctls(cfg.sysctl));
+  if (cwd) step('cwd', () => sys.close(mkdirAllInRoot(sys, root, cwd, 0o755, cwd)));
+  if (cfg.ownMountNs) step('sysctl', () => writeSysctls(sys, cfg.sysctl));
   // Masked and read-only paths after sysctl: /proc/sys is usually read-only once done.
-  step('readonly-paths', () => cfg.readonlyPaths.forEach(readonlyPath));
-  step('masked-paths', () => maskPaths(cfg.maskedPaths));
-  step('hostname', () => setHostnames(cfg.hostname, cfg.domainname));
-  if (cfg.readonlyRoot) step('readonly-root', () => setReadonly('/', false));
+  step('readonly-paths', () => cfg.readonlyPaths.forEach((p) => readonlyPath(sys, p)));
+  step('masked-paths', () => maskPaths(sys, cfg.maskedPaths));
+  step('hostname', () => setHostnames(sys, cfg.hostname, cfg.domainname));
+  if (cfg.readonlyRoot) step('readonly-root', () => setReadonly(sys, '/', false));
 
   const proc = cfg.process;
   if (!proc) return { fifoFd, fdDir, preserveFds: cfg.preserveFds, args: [], env: [] };
@@ -118,14 +118,14 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
   if (ttySlave !== undefined) step('console', () => tty.fchown(ttySlave, proc.uid, -1, '/dev/console'));
 
   const { memoryPolicy, personality } = cfg;
-  const { executable, seal } = becomeProcess({
+  const { executable, seal } = becomeProcess(sys, {
     proc, root, lastCap, seccomp, warn, debug,
     privileged: () => {
-      if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(memoryPolicy));
-      if (personality) step('personality', () => applyPersonality(personality));
+      if (memoryPolicy) step('memory-policy', () => applyMemoryPolicy(sys, memoryPolicy));
+      if (personality) step('personality', () => applyPersonality(sys, personality));
     },
   });
-  libc.close(root);
+  sys.close(root);
   // Last step of create: LSM exec labels take effect at the next execve of this thread, which is
   // the user program's (src/security/lsm.ts says why this is not after `start`).
   step('lsm-labels', () => applyProcessLabels(proc));
@@ -138,8 +138,8 @@ export function buildContainer(cfg: InitConfig, warn: (msg: string) => void, deb
  * body "/dev/ptmx", one fd). The master and the socket are closed here: the client holds the
  * master from now on. Returns the slave, kept until final-exec.ts makes it the stdio.
  */
-function setupConsole(root: number, cfg: InitConfig, proc: InitProcess): number {
+function setupConsole(sys: Sys, root: number, cfg: InitConfig, proc: InitProcess): number {
   const sock = cfg.consoleSocketFd;
   if (sock === undefined) throw new RuntimeError('console', 'process.terminal is set but no console socket was passed');
-  return makeConsole(root, sock, proc.consoleSize, (slave) => mountConsole(root, slave));
+  return makeConsole(sys, root, sock, proc.consoleSize, (slave) => mountConsole(sys, root, slave));
 }

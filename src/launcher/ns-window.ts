@@ -3,9 +3,8 @@
 // born inside them, then restore the parent's own namespaces. All synchronous, with a `finally`
 // that always restores: libuv's pool threads stay in the host namespaces, and nothing else may be
 // spawned while the main thread is inside.
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
-import { CLONE_FS, CLONE_NEWTIME } from '../sys/constants';
+import type { Sys } from '../sys/sys';
+import { CLONE_FS, CLONE_NEWTIME, O } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';
 import { NAMESPACE_TABLE, type NamespaceType } from '../linux/namespace-table';
 import type { IdMapping } from '../linux/id-maps';
@@ -31,7 +30,9 @@ export interface TimeOffsets {
   boottime?: { secs: number; nanosecs: number };
 }
 
-let fsUnshared = false;
+// The threads behind these Sys objects have a private fs_struct already (one: the parent's main
+// thread, through libcSys; a fake per unit test).
+const fsUnshared = new WeakSet<Sys>();
 
 /**
  * Does the config need the single-threaded trampoline (trampoline.ts) instead of this window? A
@@ -42,11 +43,11 @@ export function needsTrampoline(requests: NsRequest[]): boolean {
   return requests.some((r) => r.type === 'user' || (r.type === 'time' && r.path !== undefined));
 }
 
-function openNs(path: string): number {
+function openNs(sys: Sys, path: string): number {
   try {
-    return fs.openSync(path, 'r');
+    return sys.open(path, O.RDONLY | O.CLOEXEC);
   } catch (e) {
-    throw new RuntimeError('namespace', `open namespace ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new RuntimeError('namespace', `open namespace ${path}: ${e instanceof SyscallError ? e.errnoCode : (e as Error).message}`);
   }
 }
 
@@ -55,15 +56,15 @@ function openNs(path: string): number {
  * A joined namespace of the wrong type fails in setns(2) with EINVAL; that is how a `path`
  * "of that type" is checked (config-linux.md "Namespaces").
  */
-export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffsets | undefined, spawn: () => T): T {
+export function withNamespaces<T>(sys: Sys, requests: NsRequest[], timeOffsets: TimeOffsets | undefined, spawn: () => T): T {
   // A user namespace, and a joined time namespace, need a single-threaded caller: the trampoline
   // (trampoline.ts) handles configs with either, and they must never get here.
   if (needsTrampoline(requests)) throw new RuntimeError('namespace', 'a user namespace cannot be entered from the namespace window (internal)');
-  if (!fsUnshared) {
+  if (!fsUnshared.has(sys)) {
     // setns(2) into a mount namespace needs a private fs_struct (EINVAL otherwise); libuv threads
     // share ours, so give the main thread its own once.
-    libc.unshare(CLONE_FS);
-    fsUnshared = true;
+    sys.unshare(CLONE_FS);
+    fsUnshared.add(sys);
   }
   const sorted = [...requests].sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type));
   const saved = new Map<NamespaceType, number>();
@@ -78,10 +79,10 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
       if (r.type === 'time') continue;
       // /proc/<pid>/ns/<name>: for pid, what a spawn inherits is pid_for_children.
       const name = r.type === 'pid' ? `${NAMESPACE_TABLE.pid.proc}_for_children` : NAMESPACE_TABLE[r.type].proc;
-      saved.set(r.type, openNs(`/proc/thread-self/ns/${name}`));
+      saved.set(r.type, openNs(sys, `/proc/thread-self/ns/${name}`));
     }
     const plan = sorted.map((r) => {
-      return { r, fd: r.path ? openNs(r.path) : -1 };
+      return { r, fd: r.path ? openNs(sys, r.path) : -1 };
     });
     for (const p of plan) if (p.fd >= 0) joinFds.push(p.fd);
 
@@ -89,7 +90,7 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
     for (const p of plan) {
       if (p.fd >= 0) {
         try {
-          libc.setns(p.fd, NS_FLAG(p.r.type), p.r.path);
+          sys.setns(p.fd, NS_FLAG(p.r.type), p.r.path);
         } catch (e) {
           if (e instanceof SyscallError && e.errnoCode === 'EINVAL') {
             throw new RuntimeError('namespace', `${p.r.path} is not a ${p.r.type} namespace (or cannot be joined)`);
@@ -98,9 +99,9 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
         }
       }
     }
-    if (newFlags) libc.unshare(newFlags);
+    if (newFlags) sys.unshare(newFlags);
     // time_namespaces(7): offsets can be written only before the first process enters the namespace.
-    if (timeOffsets && newFlags & CLONE_NEWTIME) writeTimeOffsets(timeOffsets);
+    if (timeOffsets && newFlags & CLONE_NEWTIME) writeTimeOffsets(sys, timeOffsets);
     return spawn();
   } finally {
     // Restore in reverse order of entry (mount first); every fd was opened before we left.
@@ -108,16 +109,16 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
     const failures: string[] = [];
     for (const t of restoreOrder) {
       try {
-        libc.setns(saved.get(t) as number, NS_FLAG(t));
+        sys.setns(saved.get(t) as number, NS_FLAG(t));
       } catch (e) {
         failures.push(`${t}: ${(e as Error).message}`);
       }
-      fs.closeSync(saved.get(t) as number);
+      sys.close(saved.get(t) as number);
     }
-    for (const fd of joinFds) fs.closeSync(fd);
+    for (const fd of joinFds) sys.close(fd);
     // setns into a mount namespace resets cwd to "/"; put ours back.
     try {
-      process.chdir(cwd);
+      sys.chdir(cwd);
     } catch {
       // the cwd may not exist in the host view any more; absolute paths are used from here on
     }
@@ -129,7 +130,7 @@ export function withNamespaces<T>(requests: NsRequest[], timeOffsets: TimeOffset
   }
 }
 
-function writeTimeOffsets(o: TimeOffsets): void {
+function writeTimeOffsets(sys: Sys, o: TimeOffsets): void {
   const lines: string[] = [];
   if (o.monotonic) lines.push(`monotonic ${o.monotonic.secs} ${o.monotonic.nanosecs}`);
   if (o.boottime) lines.push(`boottime ${o.boottime.secs} ${o.boottime.nanosecs}`);
@@ -137,9 +138,9 @@ function writeTimeOffsets(o: TimeOffsets): void {
   // One write per clock: the kernel parses one line per write call.
   for (const l of lines) {
     try {
-      fs.writeFileSync('/proc/self/timens_offsets', l);
+      sys.writeFile('/proc/self/timens_offsets', l);
     } catch (e) {
-      throw new RuntimeError('namespace', `write /proc/self/timens_offsets "${l}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new RuntimeError('namespace', `write /proc/self/timens_offsets "${l}": ${e instanceof SyscallError ? e.errnoCode : (e as Error).message}`);
     }
   }
 }

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path = require('node:path');
 import * as libc from '../sys/libc';
+import { libcSys } from '../sys/libc-sys';
 import { CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
 import { protectRuntimeBinary } from './protect-binary';
 import { checkPreservedFds } from './preserved-fds';
@@ -111,13 +112,13 @@ export function spawnInitStage(s: InitSpawn): ChildProcess {
   // flag on the child's copy.
   libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   const newMountNs = s.nsRequests.some((r) => r.type === 'mount' && !r.path);
-  return withNamespaces(s.nsRequests, s.timeOffsets, () => {
+  return withNamespaces(libcSys, s.nsRequests, s.timeOffsets, () => {
     // The init stage runs the host's node binary, and the container's process starts life as it:
     // make it read-only in the container's mount namespace first (CVE-2019-5736). Without a new
     // one there is no mount table of the container's own to do it in; a container without a mount
     // namespace has no /proc to reach /proc/self/exe through (it gets no mounts), and README
     // "Without a mount namespace" says what is left.
-    if (newMountNs) protectRuntimeBinary();
+    if (newMountNs) protectRuntimeBinary(libcSys);
     return spawnStage({
       argv: [process.execPath, s.entry, String(3 + n)],
       stdio,

@@ -6,12 +6,12 @@
 // process exec'd through it included, goes through a read-only mount and a write fails with EROFS.
 // runc's fallback to its memfd clone uses the same idea (libcontainer/dmz, "ro bind").
 import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { MS_BIND, MS_NODEV, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE } from '../sys/constants';
 
-export function protectRuntimeBinary(): void {
+export function protectRuntimeBinary(sys: Sys): void {
   const exe = fs.realpathSync(process.execPath);
-  libc.mount(null, '/', null, MS_SLAVE | MS_REC, null);
-  libc.mount(exe, exe, null, MS_BIND, null);
-  libc.mount(null, exe, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+  sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+  sys.mount(exe, exe, null, MS_BIND, null);
+  sys.mount(null, exe, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
 }

@@ -6,7 +6,7 @@
 // (the CVE-2021-30465 class). An id-mapped bind (config.md "Mounts", idmap/ridmap) is the same
 // tree with MOUNT_ATTR_IDMAP set by the parent before it reaches the init stage
 // (src/launcher/idmap-trees.ts, since that needs the host's privilege), so both take this path.
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_IDMAP, MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME,
   MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MOUNT_ATTR_RELATIME,
@@ -54,8 +54,8 @@ export function bindAttributes(p: Pick<ParsedMountOptions, 'flags' | 'clearFlags
 }
 
 /** A detached copy of the mount at `source` (a host path in our mount namespace); the whole subtree for rbind. */
-export function cloneTree(source: string, recursive: boolean): number {
-  return libc.openTree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0), source);
+export function cloneTree(sys: Sys, source: string, recursive: boolean): number {
+  return sys.openTree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0), source);
 }
 
 /**
@@ -64,9 +64,9 @@ export function cloneTree(source: string, recursive: boolean): number {
  * source, named in errors. EINVAL is the kernel's answer for a filesystem without idmap support (and for a
  * tree that is not a fresh detached one, which cannot happen here), ENOSYS for a kernel before 5.12.
  */
-export function idmapTree(treeFd: number, usernsFd: number, recursive: boolean, what: string): void {
+export function idmapTree(sys: Sys, treeFd: number, usernsFd: number, recursive: boolean, what: string): void {
   try {
-    libc.mountSetattr(treeFd, '', AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: usernsFd }, what);
+    sys.mountSetattr(treeFd, '', AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: usernsFd }, what);
   } catch (e) {
     if (e instanceof SyscallError && (e.errnoCode === 'EINVAL' || e.errnoCode === 'ENOSYS' || e.errnoCode === 'EOPNOTSUPP')) {
       const who = e.errnoCode === 'ENOSYS' ? 'this kernel (needs Linux 5.12)' : `the filesystem of ${what}${recursive ? ' (or of a mount below it: ridmap)' : ''}`;
@@ -81,17 +81,17 @@ export function idmapTree(treeFd: number, usernsFd: number, recursive: boolean, 
  * resolved inside the root) and applies its propagation, all through the two fds: nothing is
  * looked up by path again. Closes nothing.
  */
-export function attachTree(treeFd: number, targetFd: number, p: ParsedMountOptions, where: string): void {
+export function attachTree(sys: Sys, treeFd: number, targetFd: number, p: ParsedMountOptions, where: string): void {
   const { set, clr } = bindAttributes(p);
   // Top mount first, then the recursive attributes (rro, rnosuid, ...): the order the options had
   // before (remount, then mount_setattr AT_RECURSIVE), so an `r*` option still has the last word.
-  if (set || clr) libc.mountSetattr(treeFd, '', AT_EMPTY_PATH, { attr_set: set, attr_clr: clr, propagation: 0 }, where);
+  if (set || clr) sys.mountSetattr(treeFd, '', AT_EMPTY_PATH, { attr_set: set, attr_clr: clr, propagation: 0 }, where);
   if (p.recAttrSet || p.recAttrClr) {
-    libc.mountSetattr(treeFd, '', AT_EMPTY_PATH | AT_RECURSIVE, { attr_set: p.recAttrSet, attr_clr: p.recAttrClr, propagation: 0 }, where);
+    sys.mountSetattr(treeFd, '', AT_EMPTY_PATH | AT_RECURSIVE, { attr_set: p.recAttrSet, attr_clr: p.recAttrClr, propagation: 0 }, where);
   }
-  libc.moveMount(treeFd, '', targetFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH, where);
+  sys.moveMount(treeFd, '', targetFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH, where);
   // Propagation after the attach: the tree fd now names the attached mount's root, so
   // /proc/self/fd/<tree> is that mount (mount(2) takes no fd). Changed one call per option, in
   // order, as before.
-  for (const prop of p.propagation) libc.mount(null, fdPath(treeFd), null, prop, null);
+  for (const prop of p.propagation) sys.mount(null, fdPath(treeFd), null, prop, null);
 }

@@ -3,7 +3,7 @@
 // included), timestamps, symlinks verbatim, and device nodes / fifos / sockets recreated with
 // mknod rather than read as files. The mount root itself takes the old directory's owner and mode.
 import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { AT_FDCWD, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } from '../sys/constants';
 
 function copyAttrs(to: string, st: fs.Stats): void {
@@ -13,12 +13,12 @@ function copyAttrs(to: string, st: fs.Stats): void {
   fs.utimesSync(to, st.atime, st.mtime);
 }
 
-function copyEntry(from: string, to: string): void {
+function copyEntry(sys: Sys, from: string, to: string): void {
   const st = fs.lstatSync(from);
   const type = st.mode & S_IFMT;
   if (type === S_IFDIR) {
     fs.mkdirSync(to, { mode: 0o700 });
-    for (const name of fs.readdirSync(from)) copyEntry(`${from}/${name}`, `${to}/${name}`);
+    for (const name of fs.readdirSync(from)) copyEntry(sys, `${from}/${name}`, `${to}/${name}`);
     copyAttrs(to, st);
   } else if (type === S_IFREG) {
     fs.copyFileSync(from, to);
@@ -28,7 +28,7 @@ function copyEntry(from: string, to: string): void {
     fs.lchownSync(to, st.uid, st.gid);
   } else {
     // char/block devices, fifos, sockets: recreate the node, never open it.
-    libc.mknodat(AT_FDCWD, to, st.mode, BigInt(st.rdev), to);
+    sys.mknodat(AT_FDCWD, to, st.mode, BigInt(st.rdev), to);
     copyAttrs(to, st);
   }
 }
@@ -37,8 +37,8 @@ function copyEntry(from: string, to: string): void {
  * Copies the contents of `from` (the covered directory) into `to` (the new mount's root). The root
  * takes the old directory's owner, and its mode too unless the mount options set one (mode=...).
  */
-export function copyUp(from: string, to: string, keepRootMode: boolean): void {
-  for (const name of fs.readdirSync(from)) copyEntry(`${from}/${name}`, `${to}/${name}`);
+export function copyUp(sys: Sys, from: string, to: string, keepRootMode: boolean): void {
+  for (const name of fs.readdirSync(from)) copyEntry(sys, `${from}/${name}`, `${to}/${name}`);
   const st = fs.statSync(from);
   fs.chownSync(to, st.uid, st.gid);
   if (!keepRootMode) fs.chmodSync(to, st.mode & 0o7777);

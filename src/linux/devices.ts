@@ -1,8 +1,7 @@
 // Device nodes and /dev links in the container (runtime-spec config-linux.md "Devices" and
 // runtime-linux.md "Default Devices" / "Dev symbolic links"). Runs before pivot_root; every path
 // is confined to the rootfs (in-root.ts).
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { FileStat, Sys } from '../sys/sys';
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, AT_EMPTY_PATH, MS_BIND } from '../sys/constants';
 import { RuntimeError, SyscallError } from '../errors';
 import { components, ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
@@ -32,32 +31,32 @@ function typeBits(t: LinuxDevice['type']): number {
 }
 
 /** Creates one device node; an existing node must match type and numbers (config-linux.md). */
-export function createDevice(rootFd: number, d: LinuxDevice): void {
+export function createDevice(sys: Sys, rootFd: number, d: LinuxDevice): void {
   const parts = components(d.path);
   const name = parts.pop();
   if (!name) throw new RuntimeError('device', `device path ${d.path} is not a file path`);
   const mode = (d.fileMode ?? 0o666) & 0o7777;
   const bits = typeBits(d.type);
   const dev = d.type === 'p' ? 0n : makedev(d.major ?? 0, d.minor ?? 0);
-  const dirFd = mkdirAllInRoot(rootFd, parts.join('/'), 0o755, d.path);
+  const dirFd = mkdirAllInRoot(sys, rootFd, parts.join('/'), 0o755, d.path);
   try {
     try {
-      libc.mknodat(dirFd, name, bits | mode, dev, d.path);
+      sys.mknodat(dirFd, name, bits | mode, dev, d.path);
     } catch (e) {
       if (!(e instanceof SyscallError && e.errnoCode === 'EEXIST')) throw e;
-      checkExisting(rootFd, d, bits);
+      checkExisting(sys, rootFd, d, bits);
       return;
     }
     // mknod honours the umask; fchmodat through an O_PATH fd is not possible, so chmod via /proc.
-    const fd = openInRoot(rootFd, d.path, 0, d.path);
+    const fd = openInRoot(sys, rootFd, d.path, 0, d.path);
     try {
-      fs.chmodSync(fdPath(fd), mode);
-      libc.fchownat(fd, '', d.uid ?? 0, d.gid ?? 0, AT_EMPTY_PATH, d.path);
+      sys.chmod(fdPath(fd), mode);
+      sys.fchownat(fd, '', d.uid ?? 0, d.gid ?? 0, AT_EMPTY_PATH, d.path);
     } finally {
-      libc.close(fd);
+      sys.close(fd);
     }
   } finally {
-    libc.close(dirFd);
+    sys.close(dirFd);
   }
 }
 
@@ -69,58 +68,58 @@ export function createDevice(rootFd: number, d: LinuxDevice): void {
  * host's node must be the one the config describes: a bind of something else would be a silent
  * substitute.
  */
-export function bindDevice(rootFd: number, d: LinuxDevice): void {
-  let st: fs.BigIntStats;
+export function bindDevice(sys: Sys, rootFd: number, d: LinuxDevice): void {
+  let st: FileStat;
   try {
-    st = fs.statSync(d.path, { bigint: true });
+    st = sys.stat(d.path);
   } catch (e) {
-    throw new RuntimeError('device', `${d.path}: in a user namespace devices are bind-mounted from the host, which has no ${d.path} (${(e as NodeJS.ErrnoException).code})`);
+    throw new RuntimeError('device', `${d.path}: in a user namespace devices are bind-mounted from the host, which has no ${d.path} (${e instanceof SyscallError ? e.errnoCode : (e as Error).message})`);
   }
   const bits = typeBits(d.type);
   const sameDev = d.type === 'p' || st.rdev === makedev(d.major ?? 0, d.minor ?? 0);
-  if (Number(st.mode & BigInt(S_IFMT)) !== bits || !sameDev) {
+  if ((st.mode & S_IFMT) !== bits || !sameDev) {
     throw new RuntimeError('device', `${d.path}: in a user namespace devices are bind-mounted from the host, whose ${d.path} is not ${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
   }
-  const target = ensureFileInRoot(rootFd, d.path, d.path);
+  const target = ensureFileInRoot(sys, rootFd, d.path, d.path);
   try {
-    libc.mount(d.path, fdPath(target), null, MS_BIND, null);
+    sys.mount(d.path, fdPath(target), null, MS_BIND, null);
   } finally {
-    libc.close(target);
+    sys.close(target);
   }
 }
 
-function checkExisting(rootFd: number, d: LinuxDevice, bits: number): void {
-  const fd = openInRoot(rootFd, d.path, 0, d.path);
+function checkExisting(sys: Sys, rootFd: number, d: LinuxDevice, bits: number): void {
+  const fd = openInRoot(sys, rootFd, d.path, 0, d.path);
   try {
-    const st = fs.statSync(fdPath(fd), { bigint: true });
-    const sameType = Number(st.mode & BigInt(S_IFMT)) === bits;
+    const st = sys.stat(fdPath(fd));
+    const sameType = (st.mode & S_IFMT) === bits;
     const sameDev = d.type === 'p' || st.rdev === makedev(d.major ?? 0, d.minor ?? 0);
     if (!sameType || !sameDev) {
       throw new RuntimeError('device', `${d.path}: a different file already exists there`);
     }
   } finally {
-    libc.close(fd);
+    sys.close(fd);
   }
 }
 
-function linkIfAbsent(rootFd: number, target: string, rel: string): void {
+function linkIfAbsent(sys: Sys, rootFd: number, target: string, rel: string): void {
   const parts = components(rel);
   const name = parts.pop() as string;
-  const dirFd = mkdirAllInRoot(rootFd, parts.join('/'), 0o755, rel);
+  const dirFd = mkdirAllInRoot(sys, rootFd, parts.join('/'), 0o755, rel);
   try {
-    libc.symlinkat(target, dirFd, name, rel);
+    sys.symlinkat(target, dirFd, name, rel);
   } catch (e) {
     if (!(e instanceof SyscallError && e.errnoCode === 'EEXIST')) throw e;
   } finally {
-    libc.close(dirFd);
+    sys.close(dirFd);
   }
 }
 
 /** runtime-linux.md "Dev symbolic links" plus /dev/ptmx -> pts/ptmx (config-linux.md default devices). */
-export function createDevLinks(rootFd: number): void {
-  linkIfAbsent(rootFd, '/proc/self/fd', '/dev/fd');
-  linkIfAbsent(rootFd, '/proc/self/fd/0', '/dev/stdin');
-  linkIfAbsent(rootFd, '/proc/self/fd/1', '/dev/stdout');
-  linkIfAbsent(rootFd, '/proc/self/fd/2', '/dev/stderr');
-  linkIfAbsent(rootFd, 'pts/ptmx', '/dev/ptmx');
+export function createDevLinks(sys: Sys, rootFd: number): void {
+  linkIfAbsent(sys, rootFd, '/proc/self/fd', '/dev/fd');
+  linkIfAbsent(sys, rootFd, '/proc/self/fd/0', '/dev/stdin');
+  linkIfAbsent(sys, rootFd, '/proc/self/fd/1', '/dev/stdout');
+  linkIfAbsent(sys, rootFd, '/proc/self/fd/2', '/dev/stderr');
+  linkIfAbsent(sys, rootFd, 'pts/ptmx', '/dev/ptmx');
 }

@@ -2,10 +2,9 @@
 // in the init stage's mount namespace, before pivot_root. Destinations are resolved inside the
 // rootfs (in-root.ts); the mount is made onto /proc/self/fd/<fd> of that confined O_PATH fd, or,
 // for a bind, moved onto the fd itself (bind-tree.ts).
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
-import { AT_EMPTY_PATH, AT_RECURSIVE, O } from '../sys/constants';
-import { RuntimeError } from '../errors';
+import type { FileStat, Sys } from '../sys/sys';
+import { AT_EMPTY_PATH, AT_RECURSIVE, O, S_IFDIR, S_IFMT } from '../sys/constants';
+import { RuntimeError, SyscallError } from '../errors';
 import { parseMountOptions, type ParsedMountOptions } from './mount-options';
 import { ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import { copyUp } from './copy-up';
@@ -22,9 +21,9 @@ const PROC_MOUNT_ALLOWED = new Set([
 ]);
 
 /** Refuses a target that landed inside the container's /proc (checked on the resolved fd, so a symlink cannot hide it). */
-export function guardProcTarget(rootFd: number, targetFd: number, m: InitMount): void {
-  const root = fs.readlinkSync(fdPath(rootFd));
-  const real = fs.readlinkSync(fdPath(targetFd));
+export function guardProcTarget(sys: Sys, rootFd: number, targetFd: number, m: InitMount): void {
+  const root = sys.readlink(fdPath(rootFd));
+  const real = sys.readlink(fdPath(targetFd));
   const rel = real === root ? '/' : real.startsWith(root + '/') ? real.slice(root.length) : real;
   // procfs itself goes only to /proc: an image symlink "/proc -> /x" would otherwise put procfs at
   // /x, and later mounts under /x/... would pass the check below (runc refuses the same).
@@ -38,16 +37,16 @@ export function guardProcTarget(rootFd: number, targetFd: number, m: InitMount):
 }
 
 /** Applies propagation (in order) and recursive attributes (mount_setattr, Linux 5.12+) to a mounted target. */
-function applyAfter(rootFd: number, dest: string, p: ParsedMountOptions): void {
+function applyAfter(sys: Sys, rootFd: number, dest: string, p: ParsedMountOptions): void {
   if (!p.propagation.length && !p.recAttrSet && !p.recAttrClr) return;
-  const fd = openInRoot(rootFd, dest, 0, dest);
+  const fd = openInRoot(sys, rootFd, dest, 0, dest);
   try {
-    for (const prop of p.propagation) libc.mount(null, fdPath(fd), null, prop, null);
+    for (const prop of p.propagation) sys.mount(null, fdPath(fd), null, prop, null);
     if (p.recAttrSet || p.recAttrClr) {
-      libc.mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, { attr_set: p.recAttrSet, attr_clr: p.recAttrClr, propagation: 0 }, dest);
+      sys.mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, { attr_set: p.recAttrSet, attr_clr: p.recAttrClr, propagation: 0 }, dest);
     }
   } finally {
-    libc.close(fd);
+    sys.close(fd);
   }
 }
 
@@ -55,58 +54,58 @@ function applyAfter(rootFd: number, dest: string, p: ParsedMountOptions): void {
  * A bind: the source as a detached tree (bind-tree.ts), its own or, for an id-mapped one, the tree
  * the parent made and passed as m.treeFd, moved onto the target resolved once inside the root.
  */
-function mountBind(rootFd: number, m: InitMount, p: ParsedMountOptions): void {
+function mountBind(sys: Sys, rootFd: number, m: InitMount, p: ParsedMountOptions): void {
   // The parent's tree must be there for an id-mapped mount: binding the plain source instead would
   // give the container the host's ids (config.md: the mount MUST have an idmapping applied).
   if (m.idmap && m.treeFd === undefined) throw new RuntimeError('mount', `${m.destination}: the id-mapped tree of ${m.source} was not passed to the init stage`);
-  let st: fs.Stats;
+  let st: FileStat;
   try {
-    st = m.treeFd !== undefined ? fs.fstatSync(m.treeFd) : fs.statSync(m.source);
+    st = m.treeFd !== undefined ? sys.fstat(m.treeFd) : sys.stat(m.source);
   } catch (e) {
-    throw new RuntimeError('mount', `mount source ${m.source} for ${m.destination}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new RuntimeError('mount', `mount source ${m.source} for ${m.destination}: ${e instanceof SyscallError ? e.errnoCode : (e as Error).message}`);
   }
-  const target = st.isDirectory() ? mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination)
-    : ensureFileInRoot(rootFd, m.destination, m.destination);
+  const target = (st.mode & S_IFMT) === S_IFDIR ? mkdirAllInRoot(sys, rootFd, m.destination, 0o755, m.destination)
+    : ensureFileInRoot(sys, rootFd, m.destination, m.destination);
   let tree = -1;
   try {
-    guardProcTarget(rootFd, target, m);
+    guardProcTarget(sys, rootFd, target, m);
     // Cloned after the target exists, as the bind was made after it before: a source below the
     // destination's new directories sees them.
-    tree = m.treeFd ?? cloneTree(m.source, p.recursiveBind);
-    attachTree(tree, target, p, m.destination);
+    tree = m.treeFd ?? cloneTree(sys, m.source, p.recursiveBind);
+    attachTree(sys, tree, target, p, m.destination);
   } finally {
-    libc.close(target);
-    if (tree >= 0) libc.close(tree);
+    sys.close(target);
+    if (tree >= 0) sys.close(tree);
   }
 }
 
 /** tmpcopyup: the old directory (held by an fd opened before the mount) into the new tmpfs. */
-function copyUpInto(oldDirFd: number, rootFd: number, dest: string, data: string[]): void {
-  const newFd = openInRoot(rootFd, dest, O.DIRECTORY, dest);
+function copyUpInto(sys: Sys, oldDirFd: number, rootFd: number, dest: string, data: string[]): void {
+  const newFd = openInRoot(sys, rootFd, dest, O.DIRECTORY, dest);
   try {
-    copyUp(fdPath(oldDirFd), fdPath(newFd), data.some((d) => d.startsWith('mode=')));
+    copyUp(sys, fdPath(oldDirFd), fdPath(newFd), data.some((d) => d.startsWith('mode=')));
   } finally {
-    libc.close(newFd);
+    sys.close(newFd);
   }
 }
 
-export function mountEntry(rootFd: number, m: InitMount): void {
+export function mountEntry(sys: Sys, rootFd: number, m: InitMount): void {
   const p = parseMountOptions(m.options);
   if (p.bind) {
     // Propagation and recursive attributes included, through the tree's fd (bind-tree.ts).
-    mountBind(rootFd, m, p);
+    mountBind(sys, rootFd, m, p);
     return;
   }
-  const target = mkdirAllInRoot(rootFd, m.destination, 0o755, m.destination);
+  const target = mkdirAllInRoot(sys, rootFd, m.destination, 0o755, m.destination);
   let oldDir = -1;
   try {
-    guardProcTarget(rootFd, target, m);
-    if (p.tmpcopyup) oldDir = libc.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
-    libc.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
-    if (oldDir >= 0) copyUpInto(oldDir, rootFd, m.destination, p.data);
+    guardProcTarget(sys, rootFd, target, m);
+    if (p.tmpcopyup) oldDir = sys.open(fdPath(target), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+    sys.mount(m.source || m.type, fdPath(target), m.type, p.flags, p.data.length ? p.data.join(',') : null);
+    if (oldDir >= 0) copyUpInto(sys, oldDir, rootFd, m.destination, p.data);
   } finally {
-    libc.close(target);
-    if (oldDir >= 0) libc.close(oldDir);
+    sys.close(target);
+    if (oldDir >= 0) sys.close(oldDir);
   }
-  applyAfter(rootFd, m.destination, p);
+  applyAfter(sys, rootFd, m.destination, p);
 }

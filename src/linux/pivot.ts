@@ -1,5 +1,5 @@
 // Switching the init stage's root to the container rootfs.
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { MNT_DETACH, MS_MOVE, MS_REC, MS_SLAVE, O } from '../sys/constants';
 
 /**
@@ -7,29 +7,29 @@ import { MNT_DETACH, MS_MOVE, MS_REC, MS_SLAVE, O } from '../sys/constants';
  * directory; the old root is then stacked under the new one and can be unmounted from "."), so
  * no put_old directory is ever created inside the rootfs.
  */
-export function pivotInto(rootfs: string): void {
-  const oldRoot = libc.open('/', O.DIRECTORY | O.RDONLY | O.CLOEXEC);
-  const newRoot = libc.open(rootfs, O.DIRECTORY | O.RDONLY | O.CLOEXEC);
+export function pivotInto(sys: Sys, rootfs: string): void {
+  const oldRoot = sys.open('/', O.DIRECTORY | O.RDONLY | O.CLOEXEC);
+  const newRoot = sys.open(rootfs, O.DIRECTORY | O.RDONLY | O.CLOEXEC);
   try {
-    libc.fchdir(newRoot);
-    libc.pivotRoot('.', '.');
-    libc.fchdir(oldRoot);
+    sys.fchdir(newRoot);
+    sys.pivotRoot('.', '.');
+    sys.fchdir(oldRoot);
     // Make the old root a slave first: unmounting it must not propagate to the host's mounts.
-    libc.mount(null, '.', null, MS_SLAVE | MS_REC, null);
-    libc.umount2('.', MNT_DETACH);
-    libc.chdir('/');
+    sys.mount(null, '.', null, MS_SLAVE | MS_REC, null);
+    sys.umount2('.', MNT_DETACH);
+    sys.chdir('/');
   } finally {
-    libc.close(oldRoot);
-    libc.close(newRoot);
+    sys.close(oldRoot);
+    sys.close(newRoot);
   }
 }
 
 /** --no-pivot: move the rootfs mount over "/" and chroot (runc msMoveRoot). Weaker: the old root stays reachable to a process with CAP_SYS_CHROOT. */
-export function moveInto(rootfs: string): void {
-  libc.chdir(rootfs);
-  libc.mount(rootfs, '/', null, MS_MOVE, null);
-  libc.chroot('.');
-  libc.chdir('/');
+export function moveInto(sys: Sys, rootfs: string): void {
+  sys.chdir(rootfs);
+  sys.mount(rootfs, '/', null, MS_MOVE, null);
+  sys.chroot('.');
+  sys.chdir('/');
 }
 
 /**
@@ -61,8 +61,8 @@ export function moveInto(rootfs: string): void {
  * /proc/self/fd: no such file or directory": the chroot has no /proc); with a proc mount it
  * runs, and leaves every mount of its namespace rslave, the rootfs bind and the proc mount.
  */
-export function chrootInto(rootFd: number): void {
-  libc.fchdir(rootFd);
-  libc.chroot('.');
-  libc.chdir('/');
+export function chrootInto(sys: Sys, rootFd: number): void {
+  sys.fchdir(rootFd);
+  sys.chroot('.');
+  sys.chdir('/');
 }

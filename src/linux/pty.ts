@@ -2,8 +2,7 @@
 // "/dev/console"): a pty pair from the container's own devpts, and the slave bound onto
 // /dev/console. Used by the init stage (create/run) and reusable by `exec -t`. runc's
 // libcontainer/console_linux.go and init_linux.go (setupConsole, mountConsole) are the model.
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import * as tty from '../sys/tty';
 import { MS_BIND, O, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, S_IFCHR, S_IFMT } from '../sys/constants';
 import { RuntimeError } from '../errors';
@@ -35,10 +34,10 @@ export function majorMinor(rdev: bigint): [number, number] {
   return [Number(major), Number(minor)];
 }
 
-function expectCharDev(fd: number, what: string, ok: (major: number, minor: number) => boolean): void {
-  const st = fs.fstatSync(fd, { bigint: true });
+function expectCharDev(sys: Sys, fd: number, what: string, ok: (major: number, minor: number) => boolean): void {
+  const st = sys.fstat(fd);
   const [major, minor] = majorMinor(st.rdev);
-  if (Number(st.mode & BigInt(S_IFMT)) !== S_IFCHR || !ok(major, minor)) {
+  if ((st.mode & S_IFMT) !== S_IFCHR || !ok(major, minor)) {
     throw new RuntimeError('pty', `${what} is not a pty device (${major}:${minor})`);
   }
 }
@@ -52,30 +51,30 @@ function expectCharDev(fd: number, what: string, ok: (major: number, minor: numb
  * could race (runc's fix for CVE-2025-52565 does the same). Both fds are close-on-exec and
  * O_NOCTTY: the caller decides which process gets the terminal.
  */
-export function openPtyPair(root: number | string): PtyPair {
-  const rootFd = typeof root === 'number' ? root : libc.open(root, O.PATH | O.DIRECTORY | O.CLOEXEC);
+export function openPtyPair(sys: Sys, root: number | string): PtyPair {
+  const rootFd = typeof root === 'number' ? root : sys.open(root, O.PATH | O.DIRECTORY | O.CLOEXEC);
   let master = -1;
   try {
-    master = libc.openat2(rootFd, 'dev/ptmx', O.RDWR | O.NOCTTY | O.CLOEXEC, 0,
+    master = sys.openat2(rootFd, 'dev/ptmx', O.RDWR | O.NOCTTY | O.CLOEXEC, 0,
       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, '/dev/ptmx');
-    expectCharDev(master, '/dev/ptmx', (ma, mi) => ma === PTMX_MAJOR && mi === PTMX_MINOR);
+    expectCharDev(sys, master, '/dev/ptmx', (ma, mi) => ma === PTMX_MAJOR && mi === PTMX_MINOR);
     // unlockpt(3): a new slave is locked until the master says otherwise (pty(7)).
     tty.setPtyLock(master, false);
     const index = tty.ptyNumber(master);
     const slave = tty.openPtyPeer(master, O.RDWR | O.NOCTTY | O.CLOEXEC);
     try {
-      expectCharDev(slave, `pty slave ${index}`, (ma) => ma >= PTS_MAJOR_FIRST && ma <= PTS_MAJOR_LAST);
+      expectCharDev(sys, slave, `pty slave ${index}`, (ma) => ma >= PTS_MAJOR_FIRST && ma <= PTS_MAJOR_LAST);
       if (tty.fsType(slave) !== DEVPTS_SUPER_MAGIC) throw new RuntimeError('pty', `pty slave ${index} is not on a devpts filesystem`);
     } catch (e) {
-      libc.close(slave);
+      sys.close(slave);
       throw e;
     }
     return { master, slave, index };
   } catch (e) {
-    if (master >= 0) libc.close(master);
+    if (master >= 0) sys.close(master);
     throw e;
   } finally {
-    if (typeof root !== 'number') libc.close(rootFd);
+    if (typeof root !== 'number') sys.close(rootFd);
   }
 }
 
@@ -91,12 +90,12 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
  * the source is the slave we hold (no /dev/pts/N path), the target an O_PATH fd confined to the
  * root (in-root.ts), so a symlink at /dev/console cannot redirect the mount.
  */
-export function mountConsole(rootFd: number, slave: number): void {
-  const target = ensureFileInRoot(rootFd, '/dev/console', '/dev/console');
+export function mountConsole(sys: Sys, rootFd: number, slave: number): void {
+  const target = ensureFileInRoot(sys, rootFd, '/dev/console', '/dev/console');
   try {
-    libc.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);
+    sys.mount(fdPath(slave), fdPath(target), null, MS_BIND, null);
   } finally {
-    libc.close(target);
+    sys.close(target);
   }
 }
 
@@ -108,21 +107,21 @@ export function mountConsole(rootFd: number, slave: number): void {
  * The master and the socket are closed here; the client holds the master from now on. Returns
  * the slave.
  */
-export function makeConsole(root: number, sock: number, size: { height: number; width: number } | undefined, onSlave: (slave: number) => void): number {
+export function makeConsole(sys: Sys, root: number, sock: number, size: { height: number; width: number } | undefined, onSlave: (slave: number) => void): number {
   try {
-    const pty = openPtyPair(root);
+    const pty = openPtyPair(sys, root);
     try {
       if (size && size.height > 0 && size.width > 0) setWindowSize(pty.master, size.height, size.width);
       onSlave(pty.slave);
       sendFd(sock, pty.master, '/dev/ptmx');
     } catch (e) {
-      libc.close(pty.slave);
+      sys.close(pty.slave);
       throw e;
     } finally {
-      libc.close(pty.master);
+      sys.close(pty.master);
     }
     return pty.slave;
   } finally {
-    libc.close(sock);
+    sys.close(sock);
   }
 }

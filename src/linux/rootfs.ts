@@ -2,8 +2,7 @@
 // pivot_root: propagation, the rootfs bind mount, every `mounts` entry in order, /dev. Without a
 // mount namespace, prepareRootInPlace: /dev only, no mount.
 // (runtime-spec config.md "Root", "Mounts"; config-linux.md "Devices", "rootfsPropagation".)
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { MS_BIND, MS_PRIVATE, MS_REC, MS_SLAVE, O } from '../sys/constants';
 import { mountEntry } from './mounts';
 import { mountCgroupEntry } from './cgroup-mount';
@@ -41,8 +40,8 @@ function findMountOf(mountinfo: string, p: string): { mountPoint: string; shared
  * pivot_root(2) fails (EINVAL) when the parent mount of the new root is shared; runc makes that
  * one mount private (rootfsParentMountPrivate). Only our namespace's copy changes.
  */
-function makeParentMountPrivate(rootfs: string): void {
-  const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+function makeParentMountPrivate(sys: Sys, rootfs: string): void {
+  const info = sys.readFile('/proc/self/mountinfo');
   // Start at the rootfs itself (runc getParentMount): when the rootfs is a mount point of its own
   // (an overlay at bundle/rootfs, as containerd and podman lay it out), that mount is the one whose
   // propagation matters. Starting at its parent made the wrong mount private, so with a shared
@@ -51,35 +50,35 @@ function makeParentMountPrivate(rootfs: string): void {
   // Private whatever it was, not only when shared (runc 1.2 does the same): with rootfsPropagation
   // "unbindable" the parent is unbindable now, and binding the rootfs out of it fails with EINVAL
   // (found by test/integration/rootfs.test.ts). rootfsPropagation is applied again after pivot.
-  if (m) libc.mount(null, m.mountPoint, null, MS_PRIVATE, null);
+  if (m) sys.mount(null, m.mountPoint, null, MS_PRIVATE, null);
 }
 
 /** Returns an O_PATH fd of the mounted rootfs; the caller closes it. */
-export function prepareRootfs(cfg: InitConfig): number {
+export function prepareRootfs(sys: Sys, cfg: InitConfig): number {
   // mount_namespaces(7): the copied namespace shares propagation with the host. Make every mount a
   // slave (or what rootfsPropagation asks) so nothing we mount propagates back to the host.
   // rootfsPropagation applies as named, recursive only for the r* forms (runc prepareRoot): forcing
   // MS_REC made "unbindable" recursive, and every later bind of a host path (cgroup mounts, bind
   // mounts) then failed with EINVAL (found by test/integration/rootfs.test.ts).
   const prop = cfg.rootfsPropagation ? propagationFlag(cfg.rootfsPropagation) : MS_SLAVE | MS_REC;
-  libc.mount(null, '/', null, prop, null);
-  makeParentMountPrivate(cfg.rootfs);
+  sys.mount(null, '/', null, prop, null);
+  makeParentMountPrivate(sys, cfg.rootfs);
   // The rootfs must be a mount point for pivot_root; binding it onto itself makes it one.
-  libc.mount(cfg.rootfs, cfg.rootfs, null, MS_BIND | MS_REC, null);
-  const rootFd = libc.open(cfg.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  sys.mount(cfg.rootfs, cfg.rootfs, null, MS_BIND | MS_REC, null);
+  const rootFd = sys.open(cfg.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
   try {
     for (const m of cfg.mounts) {
       try {
-        if (m.type === 'cgroup') mountCgroupEntry(rootFd, m, cfg.cgroupMount, cfg.newCgroupNs);
-        else mountEntry(rootFd, m);
+        if (m.type === 'cgroup') mountCgroupEntry(sys, rootFd, m, cfg.cgroupMount, cfg.newCgroupNs);
+        else mountEntry(sys, rootFd, m);
       } catch (e) {
         throw new MountError(m, e);
       }
     }
-    if (cfg.setupDev) createDevLinks(rootFd);
-    for (const d of cfg.devices) (cfg.userNs ? bindDevice : createDevice)(rootFd, d);
+    if (cfg.setupDev) createDevLinks(sys, rootFd);
+    for (const d of cfg.devices) (cfg.userNs ? bindDevice : createDevice)(sys, rootFd, d);
   } catch (e) {
-    libc.close(rootFd);
+    sys.close(rootFd);
     throw e;
   }
   return rootFd;
@@ -93,7 +92,7 @@ export function prepareRootfs(cfg: InitConfig): number {
  * does, and stay in root.path after delete. Returns an O_PATH fd of the rootfs; the caller closes
  * it.
  */
-export function prepareRootInPlace(cfg: InitConfig): number {
+export function prepareRootInPlace(sys: Sys, cfg: InitConfig): number {
   // checks.ts (no-mount-namespace) refused all of these at create; this stage must not depend on
   // that alone, since here they would be made on the host.
   const wouldMount = [
@@ -101,18 +100,18 @@ export function prepareRootInPlace(cfg: InitConfig): number {
     cfg.readonlyRoot ? 'root.readonly' : '', cfg.rootfsPropagation ? 'rootfsPropagation' : '', cfg.process?.terminal ? 'process.terminal' : '',
   ].filter(Boolean);
   if (wouldMount.length) throw new RuntimeError('rootfs', `without a mount namespace ${wouldMount.join(', ')} would change the host's mount table`);
-  const rootFd = libc.open(cfg.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
+  const rootFd = sys.open(cfg.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC);
   try {
-    createDevLinks(rootFd);
-    for (const d of cfg.devices) createDevice(rootFd, d);
+    createDevLinks(sys, rootFd);
+    for (const d of cfg.devices) createDevice(sys, rootFd, d);
   } catch (e) {
-    libc.close(rootFd);
+    sys.close(rootFd);
     throw e;
   }
   return rootFd;
 }
 
 /** After pivot_root: rootfsPropagation is applied to "/" again (runc does the same, after pivot). */
-export function applyRootPropagationAfterPivot(cfg: InitConfig): void {
-  if (cfg.rootfsPropagation) libc.mount(null, '/', null, propagationFlag(cfg.rootfsPropagation), null);
+export function applyRootPropagationAfterPivot(sys: Sys, cfg: InitConfig): void {
+  if (cfg.rootfsPropagation) sys.mount(null, '/', null, propagationFlag(cfg.rootfsPropagation), null);
 }

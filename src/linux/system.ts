@@ -1,12 +1,11 @@
 // Per-namespace system settings: hostname and domainname (UTS namespace) and sysctl (written to
 // /proc/sys of the container's own /proc, so net.* lands in its network namespace).
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
-import { RuntimeError } from '../errors';
+import type { Sys } from '../sys/sys';
+import { RuntimeError, SyscallError } from '../errors';
 
-export function setHostnames(hostname?: string, domainname?: string): void {
-  if (hostname !== undefined) libc.sethostname(hostname);
-  if (domainname !== undefined) libc.setdomainname(domainname);
+export function setHostnames(sys: Sys, hostname?: string, domainname?: string): void {
+  if (hostname !== undefined) sys.sethostname(hostname);
+  if (domainname !== undefined) sys.setdomainname(domainname);
 }
 
 /** config-linux.md "Sysctl": key "net.ipv4.ip_forward" is /proc/sys/net/ipv4/ip_forward. */
@@ -17,13 +16,13 @@ function sysctlPath(key: string): string {
   return '/proc/sys/' + key.replace(/\./g, '/');
 }
 
-export function writeSysctls(sysctl: Record<string, string>): void {
+export function writeSysctls(sys: Sys, sysctl: Record<string, string>): void {
   for (const [key, value] of Object.entries(sysctl)) {
     const file = sysctlPath(key);
     try {
-      fs.writeFileSync(file, value);
+      sys.writeFile(file, value);
     } catch (e) {
-      throw new RuntimeError('sysctl', `sysctl ${key}=${value}: write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new RuntimeError('sysctl', `sysctl ${key}=${value}: write ${file}: ${e instanceof SyscallError ? e.errnoCode : (e as Error).message}`);
     }
   }
 }

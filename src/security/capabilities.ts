@@ -1,8 +1,7 @@
 // Capabilities of the container process (runtime-spec config.md "process.capabilities";
 // capabilities(7)). All of it acts on the calling thread: the init stage's main thread, the one
 // that later calls execve.
-import fs = require('node:fs');
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE } from '../sys/constants';
 import { capabilityName, capsToWords, parseCapabilities } from './capability-table';
 import type { LinuxCapabilities } from '../spec/types';
@@ -20,9 +19,9 @@ export interface CapPlan {
 }
 
 /** /proc/sys/kernel/cap_last_cap: the highest capability this kernel knows. */
-export function readLastCap(): number {
+export function readLastCap(sys: Sys): number {
   try {
-    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    return Number(sys.readFile('/proc/sys/kernel/cap_last_cap').trim());
   } catch {
     return 40;
   }
@@ -83,24 +82,24 @@ export function planCapabilities(caps: LinuxCapabilities, lastCap: number, held?
 }
 
 /** Step 1 (before the uid switch): drop from the bounding set what the config does not list. */
-export function dropBoundingSet(plan: CapPlan, lastCap: number): void {
+export function dropBoundingSet(sys: Sys, plan: CapPlan, lastCap: number): void {
   const keep = new Set(plan.bounding);
   for (let c = 0; c <= lastCap; c++) {
-    if (!keep.has(c)) libc.prctl(PR_CAPBSET_DROP, c);
+    if (!keep.has(c)) sys.prctl(PR_CAPBSET_DROP, c);
   }
 }
 
 /** Step 2 (after the uid switch, with keepcaps): the three capset(2) sets, then ambient. */
-export function applyCapSets(plan: CapPlan): void {
-  libc.capset({
+export function applyCapSets(sys: Sys, plan: CapPlan): void {
+  sys.capset({
     effective: capsToWords(plan.effective),
     permitted: capsToWords(plan.permitted),
     inheritable: capsToWords(plan.inheritable),
   });
   // Ambient capabilities must also be permitted and inheritable (capabilities(7)); the kernel
   // refuses the raise otherwise, and so do we, loudly.
-  libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
-  for (const c of plan.ambient) libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c);
+  sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0);
+  for (const c of plan.ambient) sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c);
 }
 
 /** The plan with `cap` also permitted and effective (become-process.ts holds CAP_SYS_ADMIN so for

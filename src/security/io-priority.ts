@@ -6,7 +6,7 @@
 // inherited by every child (fork(2) copies the io context) and survives execve(2), so all of the
 // container's processes get it; IOPRIO_WHO_PGRP would instead reach whatever process group the
 // init stage was started in, which is the caller's on the host (tsrun's own, or the shell's).
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { FieldError, SyscallError } from '../errors';
 import type { IOPriorityClass, LinuxIOPriority } from '../spec/types';
 
@@ -28,10 +28,10 @@ export function ioprioValue(p: LinuxIOPriority): number {
   return (cls << IOPRIO_CLASS_SHIFT) | level;
 }
 
-export function applyIoPriority(p: LinuxIOPriority): void {
+export function applyIoPriority(sys: Sys, p: LinuxIOPriority): void {
   const value = ioprioValue(p);
   try {
-    libc.ioprioSet(IOPRIO_WHO_PROCESS, 0, value);
+    sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, value);
   } catch (e) {
     if (e instanceof SyscallError) {
       const why = e.errnoCode === 'EPERM' ? `${p.class} needs CAP_SYS_ADMIN (or CAP_SYS_NICE)` : `${p.class} level ${p.priority ?? 0}`;

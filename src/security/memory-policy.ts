@@ -3,7 +3,7 @@
 // and inherited by children (set_mempolicy(2)), so it is set on the main thread, the one that
 // calls execve. The kernel is the judge of what this host can take (nodes that do not exist or
 // are not in the cpuset, a mode the kernel predates): its EINVAL becomes a create error.
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { FieldError, SyscallError } from '../errors';
 import { parseIdList } from './cpu-affinity';
 import type { LinuxMemoryPolicy, MemoryPolicyFlag, MemoryPolicyMode } from '../spec/types';
@@ -76,10 +76,10 @@ export function mempolicyArgs(p: LinuxMemoryPolicy): MempolicyArgs {
   return { mode: mode | bits, nodemask: mask, maxnode: words * 64 + 1 };
 }
 
-export function applyMemoryPolicy(p: LinuxMemoryPolicy): void {
+export function applyMemoryPolicy(sys: Sys, p: LinuxMemoryPolicy): void {
   const a = mempolicyArgs(p);
   try {
-    libc.setMempolicy(a.mode, a.nodemask, a.maxnode);
+    sys.setMempolicy(a.mode, a.nodemask, a.maxnode);
   } catch (e) {
     if (e instanceof SyscallError) {
       const why = e.errnoCode === 'EINVAL'

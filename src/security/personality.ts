@@ -3,7 +3,7 @@
 // PER_CLEAR_ON_SETID bits are cleared on a set-id exec), so setting it on the init stage's main
 // thread before execve gives it to the user program: LINUX32 makes uname(2) report a 32-bit
 // machine ("i686" on x86_64, "armv8l" on arm64), as `setarch linux32` does.
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { FieldError, SyscallError } from '../errors';
 import type { LinuxPersonality, PersonalityDomain } from '../spec/types';
 
@@ -25,10 +25,10 @@ export function personalityValue(p: LinuxPersonality): number {
   return value;
 }
 
-export function applyPersonality(p: LinuxPersonality): void {
+export function applyPersonality(sys: Sys, p: LinuxPersonality): void {
   const value = personalityValue(p);
   try {
-    libc.personality(value);
+    sys.personality(value);
   } catch (e) {
     if (e instanceof SyscallError) throw new SyscallError('personality', e.errno, undefined, `domain ${p.domain}`);
     throw e;

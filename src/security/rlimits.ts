@@ -1,7 +1,7 @@
 // process.rlimits (runtime-spec config.md "POSIX process"): setrlimit for each entry, applied by
 // the init stage before it drops capabilities (raising a hard limit needs CAP_SYS_RESOURCE), so an
 // impossible limit fails `create`.
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { RuntimeError } from '../errors';
 import { RLIM_INFINITY, rlimitResource } from './rlimit-table';
 import type { POSIXRlimit } from '../spec/types';
@@ -25,10 +25,10 @@ export function planRlimits(rlimits: POSIXRlimit[]): RlimitPlan[] {
   });
 }
 
-export function applyRlimits(plan: RlimitPlan[]): void {
+export function applyRlimits(sys: Sys, plan: RlimitPlan[]): void {
   for (const r of plan) {
     try {
-      libc.prlimit(0, r.resource, r.soft, r.hard);
+      sys.prlimit(0, r.resource, r.soft, r.hard);
     } catch (e) {
       throw new RuntimeError('rlimit', `setrlimit ${r.type} ${r.soft}/${r.hard}: ${(e as Error).message}`);
     }

@@ -3,7 +3,7 @@
 // the program's children (unless SCHED_FLAG_RESET_ON_FORK), so the container's whole process tree
 // runs under them. Applied while the init stage still holds the runtime's capabilities: the
 // real-time policies, a lower nice value and SCHED_DEADLINE need CAP_SYS_NICE (sched(7)).
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { FieldError, SyscallError } from '../errors';
 import type { Scheduler, SchedulerFlag, SchedulerPolicy } from '../spec/types';
 
@@ -80,10 +80,10 @@ export function explainSchedError(s: Scheduler, errnoCode: string): string {
 }
 
 /** sched_setattr(0, &attr, 0) for the calling thread. */
-export function applyScheduler(s: Scheduler): void {
+export function applyScheduler(sys: Sys, s: Scheduler): void {
   const attr = encodeSchedAttr(s);
   try {
-    libc.schedSetattr(attr);
+    sys.schedSetattr(attr);
   } catch (e) {
     if (e instanceof SyscallError) throw new SyscallError('sched_setattr', e.errno, undefined, explainSchedError(s, e.errnoCode));
     throw e;

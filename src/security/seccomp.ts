@@ -8,7 +8,7 @@
 import fs = require('node:fs');
 import * as scmp from '../sys/libseccomp';
 import * as unix from '../sys/unix-socket';
-import * as libc from '../sys/libc';
+import type { Sys } from '../sys/sys';
 import { ACT_ERRNO_ENOSYS, clone3NeedsEnosys, patchedProgram, stubApplies } from './seccomp-enosys';
 import { RuntimeError, SpecError } from '../errors';
 import type { LinuxSeccomp, SeccompAction, SeccompFlag, SeccompOperator } from '../spec/types';
@@ -273,13 +273,13 @@ export function listenerMessage(a: Pick<ArmedSeccomp, 'state' | 'metadata' | 'ho
  * posix_spawn. With a NOTIFY listener, the fd then goes out with sendmsg(2) and both fds are
  * closed; every call that may follow the load is listed in after-seccomp.ts.
  */
-export function loadSeccomp(a: ArmedSeccomp, status: 'created' | 'running'): void {
+export function loadSeccomp(sys: Sys, a: ArmedSeccomp, status: 'created' | 'running'): void {
   let listener: number | undefined;
   if (a.program) {
     const notify = a.filter.notify;
     const tsync = (a.filter.kernelFlags & FLAG_TSYNC) !== 0;
     const flags = a.filter.kernelFlags | (notify ? FLAG_NEW_LISTENER : 0) | (notify && tsync ? FLAG_TSYNC_ESRCH : 0);
-    const r = libc.seccompSetFilter(a.program, flags);
+    const r = sys.seccompSetFilter(a.program, flags);
     // With TSYNC and no listener, a positive result is the thread that could not be synced.
     if (!notify && r !== 0) throw new RuntimeError('seccomp', `seccomp TSYNC failed: thread ${r} could not take the filter`);
     if (notify) listener = r;
@@ -294,7 +294,7 @@ export function loadSeccomp(a: ArmedSeccomp, status: 'created' | 'running'): voi
     throw new RuntimeError('seccomp-listener', `sending the seccomp notify fd to ${a.state.id}'s listener failed: ${(e as Error).message}`, { cause: e });
   } finally {
     // The container must not hold its own listener fd: it could answer its own notifications.
-    libc.close(fd);
-    libc.close(a.listenerFd);
+    sys.close(fd);
+    sys.close(a.listenerFd);
   }
 }

@@ -10,6 +10,7 @@ import { RuntimeError, SpecError } from '../../src/errors';
 import { SPEC_VERSION } from '../../src/spec/version';
 import { convertSpec } from '../../src/spec/convert';
 import { prepareRootInPlace } from '../../src/linux/rootfs';
+import { libcSys } from '../../src/sys/libc-sys';
 import type { InitConfig } from '../../src/launcher/init-config';
 import type * as Validate from '../../src/spec/validate';
 import type * as ValidateProcess from '../../src/spec/validate-process';
@@ -92,7 +93,7 @@ t.test('prepareRootInPlace refuses, before any syscall, whatever would mount on 
   for (const [what, change, field] of cases) {
     let err: unknown;
     try {
-      prepareRootInPlace(initConfig(change));
+      prepareRootInPlace(libcSys, initConfig(change));
     } catch (e) {
       err = e;
     }

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import tty from 'node:tty';
 import t from 'tap';
 import { openPtyPair, setWindowSize, type PtyPair } from '../../src/linux/pty';
+import { libcSys } from '../../src/sys/libc-sys';
 import * as ttySys from '../../src/sys/tty';
 import { startTtyRelay } from '../../src/container/tty-relay';
 
@@ -39,8 +40,8 @@ function until(read: () => string, pattern: RegExp, onData: (cb: () => void) => 
 }
 
 t.test('relay: raw input, size and SIGWINCH, both directions, EIO ends it, raw mode restored', { skip }, async (t) => {
-  const outer: PtyPair = openPtyPair('/');
-  const inner: PtyPair = openPtyPair('/');
+  const outer: PtyPair = openPtyPair(libcSys, '/');
+  const inner: PtyPair = openPtyPair(libcSys, '/');
   t.teardown(() => [outer.master, outer.slave].forEach((fd) => fs.closeSync(fd)));
   setWindowSize(outer.slave, 20, 70);
   const input = new PassThrough();
@@ -80,7 +81,7 @@ t.test('relay: raw input, size and SIGWINCH, both directions, EIO ends it, raw m
 });
 
 t.test('finish() closes after the grace period when a slave stays open', { skip }, async (t) => {
-  const inner = openPtyPair('/');
+  const inner = openPtyPair(libcSys, '/');
   t.teardown(() => fs.closeSync(inner.slave));
   const relay = startTtyRelay(inner.master, { input: new PassThrough(), output: new PassThrough(), sizeFrom: [], inputFd: inner.slave });
   await relay.finish(50);

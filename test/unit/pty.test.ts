@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import t from 'tap';
 import { majorMinor, openPtyPair, setWindowSize } from '../../src/linux/pty';
+import { libcSys } from '../../src/sys/libc-sys';
 import * as tty from '../../src/sys/tty';
 import { parseRights, recvFd, scmRights, sendFd, socketPair } from '../../src/sys/unix-socket';
 import { checkTerminal } from '../../src/container/terminal-rules';
@@ -24,7 +25,7 @@ function cloexec(fd: number): boolean {
 }
 
 t.test('openPtyPair: an unlocked pair, the slave reached through the master', { skip }, async (t) => {
-  const p = openPtyPair('/');
+  const p = openPtyPair(libcSys, '/');
   t.teardown(() => [p.master, p.slave].forEach((fd) => fs.closeSync(fd)));
   t.ok(tty.isatty(p.master) && tty.isatty(p.slave), 'both ends are terminals');
   t.equal(fs.readlinkSync(`/proc/self/fd/${p.slave}`), `/dev/pts/${p.index}`, 'slave is /dev/pts/<index>');
@@ -47,14 +48,14 @@ t.test('openPtyPair refuses a /dev/ptmx that is not the pty multiplexer', { skip
   fs.mkdirSync(`${dir}/dev`);
   fs.symlinkSync('/dev/null', `${dir}/dev/ptmx`);
   // RESOLVE_IN_ROOT: the absolute link target resolves inside dir, where there is no /dev/null.
-  t.throws(() => openPtyPair(dir), /ENOENT/, 'a link out of the root stays in the root');
+  t.throws(() => openPtyPair(libcSys, dir), /ENOENT/, 'a link out of the root stays in the root');
   fs.rmSync(`${dir}/dev/ptmx`);
   fs.writeFileSync(`${dir}/dev/ptmx`, '');
-  t.throws(() => openPtyPair(dir), /not a pty device|ENXIO|EINVAL/, 'a regular file is refused');
+  t.throws(() => openPtyPair(libcSys, dir), /not a pty device|ENXIO|EINVAL/, 'a regular file is refused');
 });
 
 t.test('window size: set on either end, read on the other', { skip }, async (t) => {
-  const p = openPtyPair('/');
+  const p = openPtyPair(libcSys, '/');
   t.teardown(() => [p.master, p.slave].forEach((fd) => fs.closeSync(fd)));
   setWindowSize(p.master, 33, 111);
   t.same(tty.getWinsize(p.slave), { rows: 33, cols: 111 });
@@ -63,7 +64,7 @@ t.test('window size: set on either end, read on the other', { skip }, async (t) 
 });
 
 t.test('raw mode clears ICANON/ECHO/OPOST and restores exactly', { skip }, async (t) => {
-  const p = openPtyPair('/');
+  const p = openPtyPair(libcSys, '/');
   t.teardown(() => [p.master, p.slave].forEach((fd) => fs.closeSync(fd)));
   const saved = tty.makeRaw(p.slave);
   fs.writeSync(p.slave, 'a\nb');
