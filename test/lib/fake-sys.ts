@@ -137,14 +137,15 @@ export class FakeSys {
       readlink: (p) => this.resolve(p),
       chmod: () => {},
     };
-    // Every method records its call, then applies the first matching rule, then the default.
+    // Every method records its call, then applies the matching rule added last, else the default.
     const sys = {} as Record<SysName, (...args: unknown[]) => unknown>;
     for (const name of Object.keys(impl) as SysName[]) {
       const real = impl[name] as (...args: unknown[]) => unknown;
       sys[name] = (...args: unknown[]) => {
         const call: SysCall = { name, args, resolved: args.map((a) => (typeof a === 'string' ? this.resolve(a) : a)) };
         this.calls.push(call);
-        const rule = this.rules.find((r) => r.name === name && r.times > 0 && r.match(...args));
+        // The rule added last wins: a test's own rule overrides one its setup added.
+        const rule = [...this.rules].reverse().find((r) => r.name === name && r.times > 0 && r.match(...args));
         if (rule) {
           rule.times--;
           if (rule.errno !== undefined) {
