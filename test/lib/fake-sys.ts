@@ -72,6 +72,8 @@ export class FakeSys {
   caps: CapSets = { effective: [...ALL_CAPS], permitted: [...ALL_CAPS], inheritable: [0, 0] };
   private readonly rules: Rule[] = [];
   private readonly fds = new Map<number, string>();
+  /** Every fd ever returned, closed ones included (fd numbers are never reused). */
+  private readonly opened = new Map<number, string>();
   private nextFd = 100;
   readonly sys: Sys;
 
@@ -79,6 +81,7 @@ export class FakeSys {
     const fd = (p: string): number => {
       const n = this.nextFd++;
       this.fds.set(n, p);
+      this.opened.set(n, p);
       return n;
     };
     const under = (dirfd: number, p: string): string => path.posix.join(this.fds.get(dirfd) ?? '/', p);
@@ -183,6 +186,11 @@ export class FakeSys {
   /** A marker in the log (e.g. where a callback ran), to assert on the order around it. */
   note(label: string): void {
     this.calls.push({ name: 'note', args: [label], resolved: [label] });
+  }
+
+  /** The path fd `n` was opened for (also after its close), or its number. */
+  pathOf(n: unknown): string {
+    return this.opened.get(n as number) ?? String(n);
   }
 
   /** Fds opened and not closed, with their paths. */
