@@ -13,7 +13,7 @@
 //  pid file; wait for the stage, then for the process (tsrun exec is its subreaper)
 import type { InitProcess } from './init-config';
 import type { InitSeccomp } from '../security/seccomp';
-import type { DebugMsg, ErrorMsg, HelloMsg, WarnMsg } from './protocol';
+import { STAGE_REPORTS, isObject, type Accepts, type HelloMsg, type StageReport } from './protocol';
 
 export interface ExecProcess extends InitProcess {
   terminal: boolean;
@@ -50,5 +50,17 @@ export interface ExecConfig {
 export interface ExecMsg { type: 'exec'; config: ExecConfig }
 export interface SpawnedMsg { type: 'spawned'; pid: number }
 
-export type StageToExec = HelloMsg | WarnMsg | DebugMsg | ErrorMsg | SpawnedMsg;
+/** The exec stage's answers to tsrun exec. */
+export type ExecAnswer = HelloMsg | SpawnedMsg;
+export type StageToExec = ExecAnswer | StageReport;
 export type ExecToStage = ExecMsg;
+
+/** What tsrun exec accepts from the exec stage. */
+export const STAGE_TO_EXEC: Accepts<StageToExec> = {
+  ...STAGE_REPORTS,
+  spawned: (m) => typeof m.pid === 'number' && Number.isInteger(m.pid) && m.pid > 0,
+};
+/** What the exec stage accepts from tsrun exec. */
+export const EXEC_TO_STAGE: Accepts<ExecToStage> = {
+  exec: (m) => isObject(m.config),
+};

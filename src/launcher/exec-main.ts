@@ -11,7 +11,7 @@ import { SyncChannel, ChannelClosed } from './sync-channel';
 import { execInContainer } from './exec-steps';
 import { errorMessage } from './init-errors';
 import { openExecPty, preloadExecPty } from './exec-pty';
-import type { ExecToStage, StageToExec } from './exec-config';
+import { EXEC_TO_STAGE, type ExecToStage, type StageToExec } from './exec-config';
 import { setTraceSink, trace } from '../trace';
 import { reached, setStepRole } from '../step-hook';
 
@@ -22,7 +22,7 @@ function main(): never {
     process.stderr.write('tsrun exec stage: this program is started by tsrun exec, not by hand\n');
     process.exit(2);
   }
-  const ch = new SyncChannel<ExecToStage, StageToExec>(fd);
+  const ch = new SyncChannel<ExecToStage, StageToExec>(fd, EXEC_TO_STAGE);
   // Under --debug the trace lines go to tsrun exec's log as debug messages (trace.ts).
   setTraceSink((message) => ch.send({ type: 'debug', message }));
   try {

@@ -16,7 +16,7 @@ import type { NsRequest } from './ns-window';
 import { withNamespaces } from './ns-window';
 import { protectRuntimeBinary } from './protect-binary';
 import { StageHandle } from './stage-handle';
-import type { ExecConfig, ExecToStage, StageToExec } from './exec-config';
+import { STAGE_TO_EXEC, type ExecAnswer, type ExecConfig, type ExecToStage } from './exec-config';
 import { reached } from '../step-hook';
 import type { StageStdio } from './spawn-stage';
 import { spawnExecStage } from './exec-stage-spawn';
@@ -83,11 +83,11 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     });
     throw new RuntimeError('spawn', `cannot start the exec stage: ${err?.message ?? 'unknown error'}`);
   }
-  const h = new StageHandle<StageToExec, ExecToStage>(stage, channel, {
+  const h = new StageHandle<ExecAnswer, ExecToStage>(stage, channel, {
     who: 'exec stage',
     // runc's words (clients match on what follows: "executable file not found", "permission denied").
     failure: (e) => `unable to start container process: ${e.message}`,
-  });
+  }, STAGE_TO_EXEC);
   try {
     await h.expect('hello', o.onWarning);
     reached('hello');

@@ -6,6 +6,7 @@ import * as libc from '../sys/libc';
 import { libcSys } from '../sys/libc-sys';
 import { PR_SET_DUMPABLE } from '../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
+import { PARENT_TO_INIT, type InitToParent, type ParentToInit } from './protocol';
 import { buildContainer } from './init-steps';
 import { errorMessage } from './init-errors';
 import { finalExec } from './final-exec';
@@ -21,7 +22,7 @@ function main(): void {
     process.stderr.write('tsrun init: this program is started by tsrun create, not by hand\n');
     process.exit(2);
   }
-  const ch = new SyncChannel(fd);
+  const ch = new SyncChannel<ParentToInit, InitToParent>(fd, PARENT_TO_INIT);
   // Under --debug the trace lines go to the parent's log as debug messages (trace.ts).
   setTraceSink((message) => ch.send({ type: 'debug', message }));
   let prepared;

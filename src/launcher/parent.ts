@@ -15,7 +15,7 @@ import { StageHandle } from './stage-handle';
 import { needsTrampoline, withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
 import { spawnThroughTrampoline } from './trampoline';
 import { makeIdmapTrees } from './idmap-trees';
-import type { InitToParent, ParentToInit } from './protocol';
+import { INIT_TO_PARENT, type InitAnswer, type ParentToInit } from './protocol';
 import type { InitConfig } from './init-config';
 import { stageTraceEnv } from '../trace';
 import { spawnKey, type EarlyInit, type SpawnShape } from './early-plan';
@@ -59,9 +59,9 @@ export interface LaunchOptions {
 export type StdioEntry = StageStdio;
 
 /** The init stage's channel (create): its messages, its words in errors. */
-export class InitHandle extends StageHandle<InitToParent, ParentToInit> {
+export class InitHandle extends StageHandle<InitAnswer, ParentToInit> {
   constructor(child: ChildProcess, channel: Socket) {
-    super(child, channel, { who: 'container init', failure: (e) => `container init (${e.step}): ${e.message}` });
+    super(child, channel, { who: 'container init', failure: (e) => `container init (${e.step}): ${e.message}` }, INIT_TO_PARENT);
   }
 }
 

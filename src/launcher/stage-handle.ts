@@ -5,10 +5,15 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { InitStageError } from '../errors';
 import { log } from '../log';
-import { Decoder, encode, type DebugMsg, type ErrorMsg, type Message, type WarnMsg } from './protocol';
+import { Decoder, encode, isOneOf, type Accepts, type ErrorMsg, type Msg, type StageReport } from './protocol';
 
 /** How long a stage may take to answer one step (loading Node, mounting). */
 const STEP_TIMEOUT_MS = 60_000;
+
+/** The messages a stage may send at any time; the decoder has checked their fields. */
+function isReport(m: Msg): m is StageReport {
+  return m.type === 'warn' || m.type === 'debug' || m.type === 'error';
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
@@ -21,21 +26,27 @@ export interface StageWords {
   failure: (e: ErrorMsg) => string;
 }
 
-export class StageHandle<In extends { type: string }, Out extends { type: string }> {
-  private readonly decoder = new Decoder();
-  private readonly inbox: In[] = [];
+/**
+ * `In`: the stage's answers that `expect` returns (its StageReport messages are handled here);
+ * `Out`: what the parent sends; `accepts`: the checks of both kinds of incoming message
+ * (protocol.ts INIT_TO_PARENT, exec-config.ts STAGE_TO_EXEC).
+ */
+export class StageHandle<In extends Msg, Out extends Msg> {
+  private readonly decoder: Decoder<In | StageReport>;
+  private readonly inbox: (In | StageReport)[] = [];
   private waiter: (() => void) | undefined;
   private ended = false;
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(readonly child: ChildProcess, private readonly channel: Socket, private readonly words: StageWords) {
+  constructor(readonly child: ChildProcess, private readonly channel: Socket, private readonly words: StageWords, accepts: Accepts<In | StageReport>) {
+    this.decoder = new Decoder(accepts);
     channel.setEncoding('utf8');
     channel.on('data', (chunk: string) => {
       try {
-        this.inbox.push(...(this.decoder.push(chunk) as unknown as In[]));
+        this.inbox.push(...this.decoder.push(chunk));
       } catch (e) {
-        this.inbox.push({ type: 'error', step: 'protocol', message: (e as Error).message } as unknown as In);
+        this.inbox.push({ type: 'error', step: 'protocol', message: (e as Error).message });
       }
       this.wake();
     });
@@ -66,24 +77,23 @@ export class StageHandle<In extends { type: string }, Out extends { type: string
   }
 
   send(msg: Out): void {
-    this.channel.write(encode(msg as unknown as Message));
+    this.channel.write(encode(msg));
   }
 
-  /** Next message; warnings are handed to `onWarning`, debug lines to the log, and skipped. */
-  async next(onWarning: (m: string) => void): Promise<In> {
+  /**
+   * Next answer; warnings are handed to `onWarning`, debug lines to the log, and skipped; an
+   * `error` message is thrown as InitStageError.
+   */
+  private async next(onWarning: (m: string) => void): Promise<In> {
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     for (;;) {
       const msg = this.inbox.shift();
       if (msg) {
-        if (msg.type === 'warn') {
-          onWarning((msg as unknown as WarnMsg).message);
-          continue;
-        }
-        if (msg.type === 'debug') {
-          log.debug((msg as unknown as DebugMsg).message);
-          continue;
-        }
-        return msg;
+        if (!isReport(msg)) return msg;
+        if (msg.type === 'warn') onWarning(msg.message);
+        else if (msg.type === 'debug') log.debug(msg.message);
+        else throw this.failure(msg);
+        continue;
       }
       if (this.ended) {
         await Promise.race([this.exited, sleep(2000)]);
@@ -102,13 +112,13 @@ export class StageHandle<In extends { type: string }, Out extends { type: string
   /** The next message, which must be (one of) `type`; an `error` message is thrown as InitStageError. */
   async expect<T extends In['type']>(type: T | T[], onWarning: (m: string) => void): Promise<Extract<In, { type: T }>> {
     const msg = await this.next(onWarning);
-    if (msg.type === 'error') {
-      const e = msg as unknown as ErrorMsg;
-      throw new InitStageError(e.step, this.words.failure(e), { code: e.code, syscall: e.syscall, errno: e.errno, path: e.path });
-    }
-    const wanted: string[] = Array.isArray(type) ? type : [type];
-    if (!wanted.includes(msg.type)) throw new InitStageError('protocol', `expected ${wanted.join(' or ')} from the ${this.words.who}, got ${msg.type}`);
-    return msg as Extract<In, { type: T }>;
+    const wanted = Array.isArray(type) ? type : [type];
+    if (!isOneOf(msg, wanted)) throw new InitStageError('protocol', `expected ${wanted.join(' or ')} from the ${this.words.who}, got ${msg.type}`);
+    return msg;
+  }
+
+  private failure(e: ErrorMsg): InitStageError {
+    return new InitStageError(e.step, this.words.failure(e), { code: e.code, syscall: e.syscall, errno: e.errno, path: e.path });
   }
 
   /** Closes our end; after `go` the init stage has nothing more to say. */

@@ -6,23 +6,25 @@ import fs = require('node:fs');
 import { StringDecoder } from 'node:string_decoder';
 import * as libc from '../sys/libc';
 import { POLLIN, POLLOUT } from '../sys/constants';
-import { Decoder, encode, type InitToParent, type Message, type ParentToInit } from './protocol';
+import { Decoder, encode, isOneOf, type Accepts, type Msg } from './protocol';
 
 /** Blocks until `fd` is ready for `events`: the socket is blocking as libuv hands it over, but a non-blocking one (EAGAIN) must not spin. */
 function waitFor(fd: number, events: number): void {
   libc.poll([{ fd, events }], -1);
 }
 
-/** `In`/`Out`: the messages this side receives/sends (the init stage's by default; the exec stage has its own). */
-export class SyncChannel<In extends { type: string } = ParentToInit, Out extends { type: string } = InitToParent> {
-  private readonly decoder = new Decoder();
+/** `In`/`Out`: the messages this side receives/sends; `accepts` checks what comes in (protocol.ts PARENT_TO_INIT, exec-config.ts EXEC_TO_STAGE). */
+export class SyncChannel<In extends Msg, Out extends Msg> {
+  private readonly decoder: Decoder<In>;
   // A multi-byte UTF-8 character can be split across two reads; decode across them.
   private readonly utf8 = new StringDecoder('utf8');
   private queue: In[] = [];
-  constructor(readonly fd: number) {}
+  constructor(readonly fd: number, accepts: Accepts<In>) {
+    this.decoder = new Decoder(accepts);
+  }
 
   send(msg: Out): void {
-    const buf = Buffer.from(encode(msg as unknown as Message));
+    const buf = Buffer.from(encode(msg));
     let off = 0;
     while (off < buf.length) {
       try {
@@ -49,15 +51,15 @@ export class SyncChannel<In extends { type: string } = ParentToInit, Out extends
         throw e;
       }
       if (n === 0) throw new ChannelClosed();
-      this.queue.push(...(this.decoder.push(this.utf8.write(buf.subarray(0, n))) as unknown as In[]));
+      this.queue.push(...this.decoder.push(this.utf8.write(buf.subarray(0, n))));
     }
     return this.queue.shift() as In;
   }
 
   expect<T extends In['type']>(type: T): Extract<In, { type: T }> {
     const msg = this.receive();
-    if (msg.type !== type) throw new RuntimeError('protocol', `protocol: expected ${type}, got ${msg.type}`);
-    return msg as Extract<In, { type: T }>;
+    if (!isOneOf(msg, [type])) throw new RuntimeError('protocol', `protocol: expected ${type}, got ${msg.type}`);
+    return msg;
   }
 
   close(): void {

@@ -57,7 +57,7 @@ const SYSCALL_NAME: Partial<Record<SysName, string>> = {
 
 const ALL_CAPS: [number, number] = [0xffffffff, 0x1ff]; // 0..40
 
-export function errnoNumber(code: string): number {
+function errnoNumber(code: string): number {
   const n = (os.constants.errno as Record<string, number>)[code];
   if (n === undefined) throw new Error(`unknown errno ${code}`);
   return n;
