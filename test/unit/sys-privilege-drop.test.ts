@@ -15,6 +15,7 @@ import {
   PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE, PR_SET_DUMPABLE, PR_SET_KEEPCAPS,
   PR_SET_NO_NEW_PRIVS, S_IFREG,
 } from '../../src/sys/constants';
+import { SPEC_VERSION } from '../../src/spec/version';
 import { FakeSys, type SysCall } from '../lib/fake-sys';
 
 const CAP = (name: string): number => capabilityNumber(name) as number;
@@ -34,7 +35,7 @@ function proc(over: Partial<InitProcess> = {}): InitProcess {
 function armed(): ArmedSeccomp {
   return {
     filter: { ctx: {}, skipped: [], notify: false, maxNr: -1, kernelFlags: 0, defaultAction: 'SCMP_ACT_ERRNO' },
-    state: { ociVersion: '1.3.0', id: 'c1', bundle: '/b' }, hostPid: 1, program: Buffer.alloc(8),
+    state: { ociVersion: SPEC_VERSION, id: 'c1', bundle: '/b' }, hostPid: 1, program: Buffer.alloc(8),
   };
 }
 
