@@ -1,5 +1,5 @@
 // Test double: a fake cgroupfs in a temporary directory that behaves enough like the kernel for
-// the managers to be unit-tested without root (a syscall fake of the same kind is still to come: issue 12).
+// the managers to be unit-tested without root (its syscall counterpart is fake-sys.ts).
 //   - mkdir creates the control files of the hierarchy (cpuset.cpus empty, freezer THAWED, ...);
 //   - writes to missing files fail ENOENT (no O_CREAT), and every write is logged in order;
 //   - freezer and cgroup.freeze writes update the reported state (optionally after a few polls);
