@@ -44,13 +44,13 @@ interface Rule {
 /** Which argument names the file in the SyscallError, as libc.ts reports it (`where` first). */
 const PATH_ARG: Partial<Record<SysName, (a: unknown[]) => unknown>> = {
   mount: (a) => a[1], umount2: (a) => a[0], pivotRoot: (a) => a[0], chroot: (a) => a[0], chdir: (a) => a[0],
-  mountSetattr: (a) => a[4] ?? a[1], open: (a) => a[0], openat: (a) => a[4] ?? a[1], openat2: (a) => a[5] ?? a[1],
+  mountSetattr: (a) => a[4] ?? a[1], openTree: (a) => a[3] ?? a[1], moveMount: (a) => a[5] ?? a[3], open: (a) => a[0], openat: (a) => a[4] ?? a[1], openat2: (a) => a[5] ?? a[1],
   mkdirat: (a) => a[3] ?? a[1], mknodat: (a) => a[4] ?? a[1], symlinkat: (a) => a[3] ?? a[2], fchownat: (a) => a[5] ?? a[1],
   setns: (a) => a[2], readFile: (a) => a[0], writeFile: (a) => a[0], stat: (a) => a[0], readlink: (a) => a[0], chmod: (a) => a[0],
 };
 /** The syscall's own name where the method's differs (SyscallError.syscall, as libc.ts says it). */
 const SYSCALL_NAME: Partial<Record<SysName, string>> = {
-  pivotRoot: 'pivot_root', mountSetattr: 'mount_setattr', joinSessionKeyring: 'keyctl', schedSetattr: 'sched_setattr',
+  pivotRoot: 'pivot_root', mountSetattr: 'mount_setattr', openTree: 'open_tree', moveMount: 'move_mount', joinSessionKeyring: 'keyctl', schedSetattr: 'sched_setattr',
   ioprioSet: 'ioprio_set', setMempolicy: 'set_mempolicy', schedSetaffinity: 'sched_setaffinity', pidfdOpen: 'pidfd_open',
   seccompSetFilter: 'seccomp', closeRange: 'close_range', prlimit: 'prlimit', readFile: 'open', writeFile: 'write',
 };
@@ -113,6 +113,9 @@ export class FakeSys {
       umount2: () => {},
       pivotRoot: () => {},
       mountSetattr: () => {},
+      // The detached tree stands for its source (what /proc/self/fd/<tree> names after the move).
+      openTree: (_dirfd, p) => fd(p),
+      moveMount: () => {},
       chroot: () => {},
       chdir: () => {},
       fchdir: () => {},

@@ -6,7 +6,7 @@ import t from 'tap';
 import { buildContainer } from '../../src/launcher/init-steps';
 import { StepError } from '../../src/launcher/step';
 import { DEFAULT_DEVICES } from '../../src/linux/devices';
-import { MNT_DETACH, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, S_IFCHR, S_IFREG } from '../../src/sys/constants';
+import { MNT_DETACH, MOUNT_ATTR_RDONLY, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE, S_IFCHR, S_IFREG } from '../../src/sys/constants';
 import { SyscallError } from '../../src/errors';
 import type { InitConfig } from '../../src/launcher/init-config';
 import { FakeSys, type SysCall } from '../lib/fake-sys';
@@ -47,7 +47,7 @@ function fakeHost(): FakeSys {
 }
 
 /** mount/umount/pivot/setattr calls as "what -> where [type]", fds shown as the paths they hold. */
-function mountLine(c: SysCall): string {
+const mountLine = (f: FakeSys) => (c: SysCall): string => {
   const r = c.resolved;
   switch (c.name) {
     case 'mount': return `mount ${r[0] ?? '-'} ${r[1]}${r[2] ? ` ${r[2]}` : ''}`;
@@ -55,14 +55,16 @@ function mountLine(c: SysCall): string {
     case 'pivotRoot': return `pivot_root ${r[0]} ${r[1]}`;
     case 'mountSetattr': return `setattr ${r[4] ?? r[1]}`;
     case 'sethostname': return `hostname ${r[0]}`;
+    case 'openTree': return `open_tree ${r[1]}`;
+    case 'moveMount': return `move_mount ${f.pathOf(r[0])} -> ${f.pathOf(r[2])}`;
     default: return `${c.name} ${String(r[0])}`;
   }
-}
+};
 
 t.test('a typical config: propagation, rootfs bind, mounts in listed order, /dev, hooks, pivot_root, then read-only and masked paths', async (t) => {
   const f = fakeHost();
   buildContainer(f.sys, typicalConfig(), () => {}, () => {}, () => f.note('hooks'));
-  const lines = f.only('mount', 'umount2', 'pivotRoot', 'mountSetattr', 'sethostname', 'note').map(mountLine);
+  const lines = f.only('mount', 'umount2', 'pivotRoot', 'mountSetattr', 'openTree', 'moveMount', 'sethostname', 'note').map(mountLine(f));
   t.same(lines, [
     'mount - /',                                   // MS_SLAVE|MS_REC: nothing propagates to the host
     'mount - /',                                   // MS_PRIVATE on the rootfs's parent mount
@@ -73,8 +75,9 @@ t.test('a typical config: propagation, rootfs bind, mounts in listed order, /dev
     `mount shm ${ROOTFS}/dev/shm tmpfs`,
     `mount mqueue ${ROOTFS}/dev/mqueue mqueue`,
     `mount sysfs ${ROOTFS}/sys sysfs`,
-    `mount /etc/hosts ${ROOTFS}/etc/hosts`,        // the bind...
-    `mount - ${ROOTFS}/etc/hosts`,                 // ...and its read-only remount
+    'open_tree /etc/hosts',                        // the bind: a detached copy of the source...
+    'setattr /etc/hosts',                          // ...made read-only while detached...
+    `move_mount /etc/hosts -> ${ROOTFS}/etc/hosts`, // ...and moved onto the target's fd
     'note hooks',                                  // prestart/createRuntime/createContainer: after the mounts
     'pivot_root . .',
     'mount - .',                                   // the old root made a slave before it is detached
@@ -90,7 +93,7 @@ t.test('a typical config: propagation, rootfs bind, mounts in listed order, /dev
   t.equal(mounts[0].args[3], MS_SLAVE | MS_REC, 'propagation first: MS_SLAVE|MS_REC on /');
   t.equal(mounts[1].args[3], MS_PRIVATE, 'then the parent mount of the rootfs private (pivot_root EINVAL otherwise)');
   t.equal(mounts[2].args[3], MS_BIND | MS_REC, 'the rootfs rbind');
-  t.equal(mounts[10].args[3], MS_BIND | MS_REMOUNT | MS_RDONLY, 'a bind takes ro only on a remount');
+  t.equal((f.only('mountSetattr')[0].args[3] as { attr_set: number }).attr_set, MOUNT_ATTR_RDONLY, 'the bind\'s ro set on the detached tree');
   t.equal(f.only('umount2')[0].args[1], MNT_DETACH, 'the old root is lazily detached');
 
   // Device nodes go into the container's /dev tmpfs: after it is mounted, before pivot_root.
