@@ -4,10 +4,15 @@
 import * as libc from '../sys/libc';
 import { PR_SET_KEEPCAPS } from '../sys/constants';
 
-export function switchIdentity(uid: number, gid: number, additionalGids: number[]): void {
+/**
+ * `setgroupsDenied`: /proc/self/setgroups says "deny" (a rootless user namespace whose gid map is
+ * only the caller's gid, user_namespaces(7)); setgroups(2) would fail with EPERM, so the groups
+ * stay as they are, as runc does (the config cannot ask for additionalGids then: src/spec/rootless.ts).
+ */
+export function switchIdentity(uid: number, gid: number, additionalGids: number[], setgroupsDenied = false): void {
   libc.prctl(PR_SET_KEEPCAPS, 1);
   // setgroups before the uid switch: afterwards we may no longer hold CAP_SETGID.
-  libc.setgroups(additionalGids);
+  if (!setgroupsDenied) libc.setgroups(additionalGids);
   libc.setresgid(gid);
   libc.setresuid(uid);
   libc.prctl(PR_SET_KEEPCAPS, 0);

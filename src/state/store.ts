@@ -9,6 +9,18 @@ import type { ContainerStatus, Hooks, LinuxResources, Process } from '../spec/ty
 import type { InitSeccomp } from '../security/seccomp';
 
 export const DEFAULT_ROOT = '/run/tsrun';
+
+/**
+ * The state root without --root: /run/tsrun for root; $XDG_RUNTIME_DIR/tsrun for anyone else who
+ * has one (the user's own runtime directory, pam_systemd's /run/user/<uid>), as runc uses
+ * $XDG_RUNTIME_DIR/runc for a non-root caller. A non-root caller without it gets /run/tsrun, and
+ * the error of its first write there.
+ */
+export function defaultRoot(euid = process.geteuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (euid !== 0 && xdg) return path.join(xdg, 'tsrun');
+  return DEFAULT_ROOT;
+}
 const STATE_FILE = 'state.json';
 export const FIFO_NAME = 'exec.fifo';
 
