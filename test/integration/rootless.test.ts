@@ -183,7 +183,11 @@ t.test('what the user cannot have is refused in one line naming the field, befor
       mutate(c);
     });
     const r = ts(['run', '--bundle', bundle, uniqueId('rl')]);
-    t.test(what, async (t) => assertCleanError(t, r, pattern));
+    const v = ts(['validate', '--bundle', bundle]);
+    t.test(what, async (t) => {
+      assertCleanError(t, r, pattern);
+      assertCleanError(t, v, new RegExp(pattern.source.replace('tsrun run:', 'tsrun validate:')));
+    });
   }
   nothingLeft(t);
 });
