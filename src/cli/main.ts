@@ -16,6 +16,7 @@ import { flushCodeCaches, loadBundle, refreshStageCache } from '../boot/code-cac
 import { configureTrace, trace } from '../trace';
 import type { EarlyStage } from '../launcher/early-stage';
 import type * as EarlyStageModule from '../launcher/early-stage';
+import { runningInUserNs } from '../linux/userns';
 import { earlyPlan } from '../launcher/early-plan';
 import { earlyExecPlan } from '../launcher/early-exec-plan';
 
@@ -111,7 +112,10 @@ function spawnEarly(verb: string, rest: string[], root: string): EarlyStage | un
   // Not root: the early stages' namespace window (unshare, then setns back) is root's, and the
   // verb refuses a config without a user namespace anyway (src/spec/rootless.ts). Found when a
   // non-root `tsrun run` of such a config died with "cannot restore namespaces".
-  if ((process.geteuid?.() ?? 0) !== 0) return undefined;
+  // Root of a user namespace that is not the initial one (rootless podman's runtime): the window
+  // could not setns back into the namespaces its parent namespace owns (found by running tsrun
+  // under rootless podman: "cannot restore namespaces: uts: setns: EPERM").
+  if ((process.geteuid?.() ?? 0) !== 0 || runningInUserNs()) return undefined;
   const plan = verb === 'exec' ? undefined : earlyPlan(verb, rest, readText);
   if (!plan && !(verb === 'exec' && earlyExecPlan(rest, root, { readText, readLink }))) return undefined;
   try {

@@ -105,7 +105,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   // honoured is refused by field, before anything is made (src/spec/rootless.ts).
   const caller = rootlessCaller();
   const rootless = caller ? checkRootless(spec, caller, hostFacts()) : undefined;
-  const conv = convertSpec(spec, o.id, bundle, rootfs);
+  const conv = convertSpec(spec, o.id, bundle, rootfs, undefined, caller?.inUserNs);
   if (rootless && conv.init.process) conv.init.process.setgroupsDenied = rootless.setgroupsDenied;
   trace('config validated and converted');
   const { cg, resources } = caller ? rootlessCgroup(spec, o.id, caller) : {
@@ -205,6 +205,8 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       onHooks: (phases) => runRuntimeCreateHooks(spec.hooks, baseStateOf(record), record.pid, phases),
       nsRequests: conv.nsRequests,
       timeOffsets: conv.timeOffsets,
+      // Not root of the initial user namespace: the window could not setns back (ns-window.ts).
+      viaTrampoline: caller !== undefined,
       onWarning: (m) => log.warn(m),
       onSpawn: (c) => {
         child = c;

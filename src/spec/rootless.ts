@@ -17,6 +17,7 @@ import fs = require('node:fs');
 import os = require('node:os');
 import { SpecError } from '../errors';
 import { onPath, ownIdOnly, type IdMapping } from '../linux/id-maps';
+import { runningInUserNs } from '../linux/userns';
 import type { Spec } from './types';
 
 /** A non-root caller: its effective ids and user name (sub-id files name users or uids). */
@@ -24,6 +25,11 @@ export interface Caller {
   uid: number;
   gid: number;
   name: string;
+  /**
+   * In a user namespace that is not the initial one (runningInUserNs): with uid 0 there, rootless
+   * podman's runtime, which keeps the rest of the rootless rules (cgroups, the trampoline).
+   */
+  inUserNs: boolean;
 }
 
 export interface RootlessHost {
@@ -35,17 +41,21 @@ export interface RootlessHost {
   newgidmap?: string;
 }
 
-/** The caller when it is not root (effective uid), else undefined. */
+/**
+ * The caller when it is not root of the initial user namespace, else undefined: a non-root
+ * effective uid, or any uid of another user namespace.
+ */
 export function rootlessCaller(): Caller | undefined {
   const uid = process.geteuid?.() ?? 0;
-  if (uid === 0) return undefined;
+  const inUserNs = runningInUserNs();
+  if (uid === 0 && !inUserNs) return undefined;
   let name = String(uid);
   try {
     name = os.userInfo().username;
   } catch {
     // no passwd entry: sub-id files can still name the uid
   }
-  return { uid, gid: process.getegid?.() ?? uid, name };
+  return { uid, gid: process.getegid?.() ?? uid, name, inUserNs };
 }
 
 /** The ranges subuid(5)/subgid(5) text gives `who` ("name:start:count", name or numeric id). */
@@ -89,6 +99,10 @@ function checkMaps(maps: readonly IdMapping[], kind: 'uid' | 'gid', caller: Call
  * own gid only), which the identity switch must then skip.
  */
 export function checkRootless(spec: Spec, caller: Caller, host: RootlessHost): { setgroupsDenied: boolean } {
+  // Root of its own user namespace (rootless podman's runtime): it holds every capability there,
+  // so it may make namespaces without a user namespace of the config's, and write any map of ids
+  // its namespace maps (the kernel refuses the rest, with the map in tsrun's message).
+  if (caller.uid === 0) return { setgroupsDenied: false };
   const namespaces = spec.linux?.namespaces ?? [];
   const user = namespaces.find((n) => n.type === 'user');
   if (!user) {

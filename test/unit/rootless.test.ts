@@ -7,12 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkRootless, subIdRanges, type Caller, type RootlessHost } from '../../src/spec/rootless';
 import { ownIdOnly } from '../../src/linux/id-maps';
+import { runningInUserNs } from '../../src/linux/userns';
 import { delegatedLayout, ownCgroupPaths } from '../../src/cgroups/rootless';
 import { defaultRoot, DEFAULT_ROOT } from '../../src/state/store';
 import type { Spec } from '../../src/spec/types';
 import { SpecError } from '../../src/errors';
 
-const bob: Caller = { uid: 1500, gid: 1600, name: 'bob' };
+const bob: Caller = { uid: 1500, gid: 1600, name: 'bob', inUserNs: false };
 const host: RootlessHost = {
   subuid: 'alice:100000:65536\nbob:200000:65536\n1500:400000:1000\n',
   subgid: 'bob:300000:65536\n',
@@ -82,8 +83,23 @@ t.test('a joined user namespace: no maps to check, setgroups left as it is', asy
   t.same(checkRootless(spec({ namespaces: [{ type: 'user', path: '/proc/1/ns/user' }, { type: 'mount' }] }), bob, { subuid: '', subgid: '' }), { setgroupsDenied: false });
 });
 
+t.test('runningInUserNs: anything but the initial namespace\'s identity map', async (t) => {
+  t.equal(runningInUserNs('         0          0 4294967295\n'), false);
+  t.equal(runningInUserNs('         0       1001          1\n         1     100000      65536\n'), true);
+  t.equal(runningInUserNs('         0          0 4294967294\n'), true);
+  t.equal(runningInUserNs(''), false, 'no file: the initial namespace');
+});
+
+t.test('checkRootless: root of a user namespace (rootless podman\'s runtime) needs no user namespace of the config\'s', async (t) => {
+  const podmans: Caller = { uid: 0, gid: 0, name: 'root', inUserNs: true };
+  t.same(checkRootless(spec({ namespaces: [{ type: 'pid' }, { type: 'mount' }] }, { uid: 0, gid: 0, additionalGids: [5] }), podmans, { subuid: '', subgid: '' }), { setgroupsDenied: false });
+});
+
 t.test('defaultRoot: /run/tsrun for root, $XDG_RUNTIME_DIR/tsrun for others who have one', async (t) => {
-  t.equal(defaultRoot(0, { XDG_RUNTIME_DIR: '/run/user/0' }), DEFAULT_ROOT);
+  const initial = () => false;
+  t.equal(defaultRoot(0, { XDG_RUNTIME_DIR: '/run/user/0' }, initial), DEFAULT_ROOT);
+  t.equal(defaultRoot(0, { XDG_RUNTIME_DIR: '/run/user/1500' }, () => true), '/run/user/1500/tsrun', 'root of another user namespace (rootless podman) too');
+  t.equal(defaultRoot(0, {}, () => true), DEFAULT_ROOT);
   t.equal(defaultRoot(1500, { XDG_RUNTIME_DIR: '/run/user/1500' }), '/run/user/1500/tsrun');
   t.equal(defaultRoot(1500, {}), DEFAULT_ROOT);
   t.equal(defaultRoot(1500, { XDG_RUNTIME_DIR: '' }), DEFAULT_ROOT);

@@ -12,7 +12,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
   // As create: a non-root caller's own rules first (src/spec/rootless.ts).
   const caller = rootlessCaller();
   if (caller) checkRootless(spec, caller, hostFacts());
-  convertSpec(spec, 'validate', bundle);
+  convertSpec(spec, 'validate', bundle, undefined, undefined, caller?.inUserNs);
   writeOut(`${bundle}/config.json is valid\n`);
   return 0;
 }
