@@ -12,6 +12,7 @@ import { delegatedLayout, ownCgroupPaths } from '../../src/cgroups/rootless';
 import { defaultRoot, DEFAULT_ROOT } from '../../src/state/store';
 import type { Spec } from '../../src/spec/types';
 import { SpecError } from '../../src/errors';
+import { SPEC_VERSION } from '../../src/spec/version';
 
 const bob: Caller = { uid: 1500, gid: 1600, name: 'bob', inUserNs: false };
 const host: RootlessHost = {
@@ -22,7 +23,7 @@ const host: RootlessHost = {
 };
 
 function spec(linux: Spec['linux'], user: Spec['process'] extends infer P ? P extends { user: infer U } ? U : never : never = { uid: 0, gid: 0 }): Spec {
-  return { ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'], user }, linux } as Spec;
+  return { ociVersion: SPEC_VERSION, root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'], user }, linux } as Spec;
 }
 
 const own = (id: number) => [{ containerID: 0, hostID: id, size: 1 }];
