@@ -17,6 +17,7 @@ import {
 import { argvLogMark, clientSkipReason, RUNTIME, runtimeForClient } from './lib/runtime';
 import { cgroupValue } from './lib/host-cgroup';
 import { Sandbox } from './lib/sandbox';
+import { waitFor } from './lib/wait';
 
 const skip = clientSkipReason([PODMAN, CONMON]);
 const IMAGE = 'localhost/tsclients-busybox:latest';
@@ -261,19 +262,24 @@ t.test(`rootless podman with ${RUNTIME}`, { skip: rootlessSkip }, async (t) => {
       const dir = path.join(u.xdg, name);
       if (fs.existsSync(dir)) t.same(fs.readdirSync(dir), [], `${dir} is empty`);
     }
-    // Only podman's own pause process (it holds the user namespace) may still run as the user.
-    const left: string[] = [];
-    for (const p of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(p)) continue;
-      try {
-        const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
-        const mine = uid === u.uid || (uid >= (u.subuid?.start ?? 0) && uid < (u.subuid?.start ?? 0) + (u.subuid?.count ?? 0));
-        const comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
-        if (mine && comm !== 'podman pause') left.push(`${p} ${comm}`);
-      } catch {
-        // gone
+    // Only podman's own pause process (it holds the user namespace) may still run as the user,
+    // once each conmon has run its exit command (podman container cleanup) and gone: polled.
+    const leftovers = (): string[] => {
+      const left: string[] = [];
+      for (const p of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+          const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
+          const mine = uid === u.uid || (uid >= (u.subuid?.start ?? 0) && uid < (u.subuid?.start ?? 0) + (u.subuid?.count ?? 0));
+          const comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+          if (mine && comm !== 'podman pause') left.push(`${p} ${comm}`);
+        } catch {
+          // gone
+        }
       }
-    }
-    t.same(left, [], 'no process of the user but podman\'s pause process');
+      return left;
+    };
+    await waitFor(() => leftovers().length === 0, 30_000);
+    t.same(leftovers(), [], 'no process of the user but podman\'s pause process');
   });
 });
