@@ -5,7 +5,7 @@
 // the parent namespace, which mapping any id but its own needs (user_namespaces(7)).
 import fs = require('node:fs');
 import path = require('node:path');
-import { execFileSync } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import { RuntimeError } from '../errors';
 
 export interface IdMapping {
@@ -46,6 +46,9 @@ function writeWithHelper(helper: string, pid: number, maps: IdMapping[]): void {
   const args = [String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
   const bin = onPath(helper);
   if (!bin) throw new RuntimeError('namespace', `${helper} is not on PATH: mapping more than your own id needs it (Debian package uidmap)`);
+  // Required here: only a non-root caller mapping more than its own id runs the helpers, and create
+  // loads child_process for nobody else (as trampoline.ts).
+  const { execFileSync } = require('node:child_process') as typeof ChildProcessModule;
   try {
     execFileSync(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: {} });
   } catch (e) {
