@@ -11,6 +11,8 @@
 #   python3         the seccomp NOTIFY test's listener (socket.recv_fds)
 #   strace          lists what the init and exec stages call after the seccomp load
 #                   (test/integration/seccomp-after-load.test.ts)
+#   uidmap          newuidmap/newgidmap: a non-root tsrun maps /etc/subuid and /etc/subgid ranges through
+#                   them (test/integration/rootless.test.ts; rootless podman needs them too)
 #   containerd podman conmon docker.io
 #                   the container managers test/clients/ drives with tsrun as their runtime (ctr and
 #                   the runc v2 shim, podman with conmon, dockerd); util-linux's script(1) gives their
@@ -19,4 +21,4 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends busybox-static iproute2 procps gcc libc6-dev linux-libc-dev util-linux \
-  libseccomp2 golang-github-containers-common python3 strace containerd podman conmon docker.io >/dev/null
+  libseccomp2 golang-github-containers-common python3 strace uidmap containerd podman conmon docker.io >/dev/null

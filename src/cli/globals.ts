@@ -1,6 +1,6 @@
 // Global flags, parsed the way runc's urfave/cli reads them: they come before the command.
 import { UsageError } from '../errors';
-import { DEFAULT_ROOT } from '../state/store';
+import { defaultRoot } from '../state/store';
 import type { LogFormat } from '../log';
 
 // runc global flags that take a value / that are switches.
@@ -22,7 +22,7 @@ function fail(msg: string): never {
 
 /** Splits argv into global flags, the verb, and the verb's own arguments. */
 export function parseGlobals(argv: string[]): { g: Globals; verb?: string; rest: string[] } {
-  const g: Globals = { root: DEFAULT_ROOT, logFormat: 'text', debug: false, help: false, version: false };
+  const g: Globals = { root: defaultRoot(), logFormat: 'text', debug: false, help: false, version: false };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];

@@ -16,6 +16,7 @@ import { flushCodeCaches, loadBundle, refreshStageCache } from '../boot/code-cac
 import { configureTrace, trace } from '../trace';
 import type { EarlyStage } from '../launcher/early-stage';
 import type * as EarlyStageModule from '../launcher/early-stage';
+import { runningInUserNs } from '../linux/userns';
 import { earlyPlan } from '../launcher/early-plan';
 import { earlyExecPlan } from '../launcher/early-exec-plan';
 
@@ -108,6 +109,13 @@ function readText(file: string): string | undefined {
  * spawns the stage itself as it always has.
  */
 function spawnEarly(verb: string, rest: string[], root: string): EarlyStage | undefined {
+  // Not root: the early stages' namespace window (unshare, then setns back) is root's, and the
+  // verb refuses a config without a user namespace anyway (src/spec/rootless.ts). Found when a
+  // non-root `tsrun run` of such a config died with "cannot restore namespaces".
+  // Root of a user namespace that is not the initial one (rootless podman's runtime): the window
+  // could not setns back into the namespaces its parent namespace owns (found by running tsrun
+  // under rootless podman: "cannot restore namespaces: uts: setns: EPERM").
+  if ((process.geteuid?.() ?? 0) !== 0 || runningInUserNs()) return undefined;
   const plan = verb === 'exec' ? undefined : earlyPlan(verb, rest, readText);
   if (!plan && !(verb === 'exec' && earlyExecPlan(rest, root, { readText, readLink }))) return undefined;
   try {
@@ -145,7 +153,7 @@ Commands:
   validate   check a bundle's config.json
 
 Global options:
-  --root DIR             state directory (default ${DEFAULT_ROOT})
+  --root DIR             state directory (default ${DEFAULT_ROOT}; not root: $XDG_RUNTIME_DIR/tsrun)
   --log FILE             write log lines to FILE (default stderr)
   --log-format FORMAT    text or json (default text)
   --debug                log debug messages

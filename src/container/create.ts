@@ -27,6 +27,8 @@ import type { GlobalOptions } from './context';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { trace } from '../trace';
+import { checkRootless, hostFacts, rootlessCaller } from '../spec/rootless';
+import { mountedCgroups, rootlessCgroup } from './rootless-cgroup';
 import { reached } from '../step-hook';
 
 export interface CreateOptions {
@@ -48,7 +50,8 @@ export interface CreateOptions {
 export interface Created {
   record: ContainerRecord;
   handle: InitHandle;
-  cgroup: CgroupManager;
+  /** undefined for a rootless container without a cgroup of its own (cgroups/rootless.ts). */
+  cgroup?: CgroupManager;
   /** Foreground with process.terminal: the pty master, for the caller to relay and close. */
   ptyMaster?: number;
 }
@@ -98,12 +101,19 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   const terminal = spec.process?.terminal ?? false;
   checkTerminal(terminal, !o.foreground, o.consoleSocket);
   if (terminal && o.foreground && o.consoleSocket === undefined) requireOwnTerminal();
-  const conv = convertSpec(spec, o.id, bundle, rootfs);
+  // Not root: what the config needs for that is checked first, so a config that cannot be
+  // honoured is refused by field, before anything is made (src/spec/rootless.ts).
+  const caller = rootlessCaller();
+  const rootless = caller ? checkRootless(spec, caller, hostFacts()) : undefined;
+  const conv = convertSpec(spec, o.id, bundle, rootfs, undefined, caller?.inUserNs);
+  if (rootless && conv.init.process) conv.init.process.setgroupsDenied = rootless.setgroupsDenied;
   trace('config validated and converted');
-  // Devices are always written at create, even when the config has no rules: the cgroup starts
-  // from deny-all plus the default devices, as runc does (an absent list is not "allow all").
-  const resources = { ...(spec.linux?.resources ?? {}), devices: spec.linux?.resources?.devices ?? [] };
-  const cg = cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id });
+  const { cg, resources } = caller ? rootlessCgroup(spec, o.id, caller) : {
+    cg: cgroupManagerFor({ cgroupsPath: spec.linux?.cgroupsPath, id: o.id }),
+    // Devices are always written at create, even when the config has no rules: the cgroup starts
+    // from deny-all plus the default devices, as runc does (an absent list is not "allow all").
+    resources: { ...(spec.linux?.resources ?? {}), devices: spec.linux?.resources?.devices ?? [] },
+  };
 
   // reached(): the points of the test-only step hook (src/step-hook.ts), inert in normal runs.
   reached('state-dir');
@@ -124,7 +134,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     lastStatus: 'creating',
     ownPidNamespace: conv.ownPidNamespace,
     ownMountNamespace: conv.init.ownMountNs,
-    cgroup: withPlannedDirs(cg.paths()),
+    cgroup: cg && withPlannedDirs(cg.paths()),
     // What `exec` needs later: the process to base a command line on, the container's seccomp
     // profile (runc applies it to exec'd processes too) and the keyring choice.
     config: { hooks: spec.hooks, process: spec.process, seccomp: conv.init.seccomp, newKeyring: !o.noNewKeyring },
@@ -152,7 +162,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
     process.exit(1);
   };
   const teardown = (): void => {
-    if (cgroupMade) {
+    if (cgroupMade && cg) {
       try {
         cg.destroy();
       } catch (e) {
@@ -187,7 +197,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         preserveFds: o.preserveFds,
         noPivot: o.noPivot,
         newKeyring: !o.noNewKeyring,
-        cgroupMount: needsCgroupMount ? cgroupMountPlan(hostCgroupLayout(), cg.paths()) : undefined,
+        cgroupMount: needsCgroupMount ? cgroupMountPlan(hostCgroupLayout(), mountedCgroups(cg, caller)) : undefined,
         hooks: initHooksFor(spec.hooks, baseStateOf(record)),
       },
       // prestart + createRuntime, in our (runtime) namespaces, while the init stage waits before
@@ -195,6 +205,8 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       onHooks: (phases) => runRuntimeCreateHooks(spec.hooks, baseStateOf(record), record.pid, phases),
       nsRequests: conv.nsRequests,
       timeOffsets: conv.timeOffsets,
+      // Not root of the initial user namespace: the window could not setns back (ns-window.ts).
+      viaTrampoline: caller !== undefined,
       onWarning: (m) => log.warn(m),
       onSpawn: (c) => {
         child = c;
@@ -206,6 +218,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
       onBoot: (pid) => {
         record.pid = pid;
         record.startTime = readProcStat(pid)?.startTime ?? 0;
+        if (!cg) return;
         reached('cgroup');
         cg.create();
         cgroupMade = true;
@@ -223,9 +236,11 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
         // exists (the namespace root is the cgroup it is in when it unshares). Limits only now,
         // after the join and the boot: tiny ones (pids.limit 1, 8 MiB of memory) must not stop
         // the stage's Node from starting (cgroup-join.ts).
-        if (join.late.length > 0) cg.apply(pid, join.late);
-        reached('cgroup-set');
-        cg.set(resources, (m) => log.warn(m));
+        if (cg) {
+          if (join.late.length > 0) cg.apply(pid, join.late);
+          reached('cgroup-set');
+          cg.set(resources, (m) => log.warn(m));
+        }
         reached('oom-score-adj');
         writeOomScoreAdj(pid, spec.process?.oomScoreAdj);
         trace('init stage in its cgroup (cgroup.procs), limits set');

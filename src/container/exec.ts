@@ -4,6 +4,7 @@
 // (prctl(2) PR_SET_CHILD_SUBREAPER), which forwards signals to it and returns its exit status
 // (128+n when killed by signal n), as runc exec does. With --detach tsrun exec returns once the
 // process runs, and the process goes to the caller's subreaper (containerd's shim, conmon).
+import { setgroupsDeniedIn } from '../linux/id-maps';
 import { isRuntimeNamespace } from '../linux/ns-identity';
 import * as libc from '../sys/libc';
 import { PR_SET_CHILD_SUBREAPER, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../sys/constants';
@@ -97,6 +98,14 @@ export async function execProcess(g: GlobalOptions, o: ExecOptions): Promise<num
   if (refused) throw refused;
   checkPreservedFds(o.preserveFds);
   const proc = buildExecProcess(rec.config.process, o);
+  // A rootless container whose gid map is only its creator's gid has setgroups(2) denied in its
+  // user namespace (src/spec/rootless.ts): the process keeps its groups, as the init did.
+  if (setgroupsDeniedIn(rec.pid)) {
+    if (proc.additionalGids.length > 0) {
+      throw new RuntimeError('exec', 'additional gids cannot be set: setgroups(2) is denied in this container\'s user namespace (its gid map is only its creator\'s gid)');
+    }
+    proc.setgroupsDenied = true;
+  }
   checkTerminal(proc.terminal, o.detach, o.consoleSocket);
   if (proc.terminal && !o.consoleSocket) requireOwnTerminal();
   // runtime-linux.md /dev/console, and the pty itself, come from the container's own devpts, a

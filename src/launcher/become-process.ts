@@ -84,7 +84,7 @@ export function becomeProcess(sys: Sys, o: BecomeOptions): Became {
   // program: release() sets the final sets before execve or posix_spawn.
   const holdAdmin = Boolean(seccomp) && !proc.noNewPrivileges;
   if (caps) step('capabilities', () => dropBoundingSet(sys, caps, o.lastCap));
-  step('user', () => switchIdentity(sys, proc.uid, proc.gid, proc.additionalGids));
+  step('user', () => switchIdentity(sys, proc.uid, proc.gid, proc.additionalGids, proc.setgroupsDenied));
   let release: (() => void) | undefined;
   if (caps) {
     const held = holdAdmin && !caps.effective.includes(CAP_SYS_ADMIN);

@@ -59,13 +59,17 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     const stdio: StageStdio[] = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
     // As in spawnExecStage: no stray fd of our caller's reaches the stage (CVE-2024-21626).
     libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
-    const started = withNamespaces(libcSys, [{ type: 'mount' }], undefined, () => {
-      protectRuntimeBinary(libcSys);
-      return startTrampoline({
-        requests: o.trampolineJoins ?? [], program: [process.execPath, stageEntry(), String(channelFd)], stdio, detached: false,
-        failure: (m) => new InitStageError('namespaces', `unable to start container process: ${m}`),
+    const program = [process.execPath, stageEntry(), String(channelFd)];
+    const failure = (m: string) => new InitStageError('namespaces', `unable to start container process: ${m}`);
+    // Not root (a rootless container): no mount namespace of our own can be made or left, so the
+    // trampoline joins the container's user namespace and protects node from there (nsexec.c -m).
+    // The container always has a user namespace then (src/spec/rootless.ts), so it is in the joins.
+    const started = (process.geteuid?.() ?? 0) !== 0
+      ? startTrampoline({ requests: o.trampolineJoins, program, stdio, detached: false, protectBinary: true, failure })
+      : withNamespaces(libcSys, [{ type: 'mount' }], undefined, () => {
+        protectRuntimeBinary(libcSys);
+        return startTrampoline({ requests: o.trampolineJoins ?? [], program, stdio, detached: false, failure });
       });
-    });
     stage = await started.finish();
   } else {
     // The stage the dispatcher spawned ahead (early-exec-plan.ts) if it has this shape: no extra

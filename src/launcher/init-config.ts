@@ -50,6 +50,12 @@ export interface InitProcess {
   uid: number;
   gid: number;
   additionalGids: number[];
+  /**
+   * setgroups(2) is denied in the container's user namespace (a rootless gid map of only the
+   * caller's gid, src/spec/rootless.ts): the identity switch leaves the groups alone, as runc
+   * does, instead of failing with EPERM (additionalGids is then refused at create).
+   */
+  setgroupsDenied?: boolean;
   umask?: number;
   rlimits: POSIXRlimit[];
   capabilities?: LinuxCapabilities;

@@ -60,6 +60,12 @@ export function withNamespaces<T>(sys: Sys, requests: NsRequest[], timeOffsets: 
   // A user namespace, and a joined time namespace, need a single-threaded caller: the trampoline
   // (trampoline.ts) handles configs with either, and they must never get here.
   if (needsTrampoline(requests)) throw new RuntimeError('namespace', 'a user namespace cannot be entered from the namespace window (internal)');
+  // A non-root caller could unshare nothing here, and then not setns back either (EPERM: the
+  // "cannot restore" exit below). Its containers go through the trampoline (a user namespace is
+  // required, src/spec/rootless.ts); anything else reaching here is refused before it starts.
+  if (requests.length > 0 && (process.geteuid?.() ?? 0) !== 0) {
+    throw new RuntimeError('namespace', `namespaces outside a user namespace need root (tsrun runs as uid ${process.geteuid?.()})`);
+  }
   if (!fsUnshared.has(sys)) {
     // setns(2) into a mount namespace needs a private fs_struct (EINVAL otherwise); libuv threads
     // share ours, so give the main thread its own once.

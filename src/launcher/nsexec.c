@@ -14,11 +14,14 @@
  * It makes no decisions: every namespace, flag and offset comes on the command line, computed by
  * the parent (src/launcher/trampoline.ts). It is small on purpose; keep it that way.
  *
- * Usage: tsrun-nsexec CTL [-j TYPE PATH]... [-U] [-n FLAGS] [-o LINE]... [-f] -- PROGRAM ARG...
+ * Usage: tsrun-nsexec CTL [-j TYPE PATH]... [-U] [-m] [-n FLAGS] [-o LINE]... [-f] -- PROGRAM ARG...
  *        tsrun-nsexec CTL -U -x
  *   CTL       fd of a socket to the parent, for the lines below (close-on-exec)
  *   -j        join the namespace of TYPE (user, mnt, pid, net, ipc, uts, time, cgroup) at PATH
  *   -U        create a user namespace, and have the parent write its id maps
+ *   -m        once in the user namespace: a mount namespace of our own in which PROGRAM is
+ *             bind-mounted read-only onto itself (CVE-2019-5736; used by a rootless `tsrun exec`,
+ *             whose caller cannot make that mount namespace itself)
  *   -n FLAGS  unshare(2) these CLONE_NEW* flags (decimal) once the user namespace is in place
  *   -o LINE   write LINE to /proc/self/timens_offsets (after -n made a time namespace)
  *   -f        run PROGRAM in a child (clone(2) CLONE_PARENT): needed for a PID namespace (made or
@@ -39,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -125,11 +130,34 @@ static void become_root(void)
 		fail("setresuid", errno, "uid 0 must be mapped in the user namespace (linux.uidMappings)");
 }
 
+/*
+ * CVE-2019-5736: PROGRAM (node) is reachable from the container as /proc/<pid>/exe of what it
+ * spawns, until that execs. Exec'd through a read-only bind of itself, every write to it fails
+ * with EROFS. The same steps as src/launcher/protect-binary.ts, which a root caller runs before
+ * spawning us; a non-root caller can only do it here, as root of the container's user namespace
+ * (the new mount namespace is owned by it, mount_namespaces(7)). Made a slave first, so nothing
+ * propagates back to the host.
+ */
+static void protect_program(const char *prog)
+{
+	char exe[PATH_MAX];
+	if (!realpath(prog, exe))
+		fail("realpath", errno, prog);
+	if (unshare(CLONE_NEWNS) < 0)
+		fail("unshare", errno, "CLONE_NEWNS (protecting the runtime binary)");
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		fail("mount", errno, "/ (MS_SLAVE)");
+	if (mount(exe, exe, NULL, MS_BIND, NULL) < 0)
+		fail("mount", errno, exe);
+	if (mount(NULL, exe, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		fail("mount", errno, exe);
+}
+
 int main(int argc, char **argv)
 {
 	struct join js[MAX_JOIN];
 	const char *offsets[MAX_OFFSETS];
-	int njoin = 0, noff = 0, newuser = 0, unshare_flags = 0, do_fork = 0, map_only = 0, i;
+	int njoin = 0, noff = 0, newuser = 0, protect = 0, unshare_flags = 0, do_fork = 0, map_only = 0, i;
 
 	if (argc < 2)
 		return 2;
@@ -150,6 +178,8 @@ int main(int argc, char **argv)
 			i += 2;
 		} else if (!strcmp(a, "-U")) {
 			newuser = 1;
+		} else if (!strcmp(a, "-m")) {
+			protect = 1;
 		} else if (!strcmp(a, "-n") && i + 1 < argc) {
 			unshare_flags = atoi(argv[++i]);
 		} else if (!strcmp(a, "-o") && i + 1 < argc && noff < MAX_OFFSETS) {
@@ -196,6 +226,8 @@ int main(int argc, char **argv)
 			if (js[k].flag == CLONE_NEWUSER)
 				become_root();
 	}
+	if (protect)
+		protect_program(prog[0]);
 	if (unshare_flags && unshare(unshare_flags) < 0)
 		fail("unshare", errno, "container namespaces");
 	/*

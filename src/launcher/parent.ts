@@ -26,6 +26,11 @@ export interface LaunchOptions {
   init: InitConfig;
   nsRequests: NsRequest[];
   timeOffsets?: TimeOffsets;
+  /**
+   * Spawn through the trampoline even without a user or joined time namespace: a caller that is
+   * not root of the initial user namespace (rootless) can unshare there but not setns back.
+   */
+  viaTrampoline?: boolean;
   /** Called right after the spawn, so a signal handler can kill the child even before `hello`. */
   onSpawn?: (child: ChildProcess) => void;
   /**
@@ -149,7 +154,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
   if (terminal) init = { ...init, consoleSocketFd: channelFd + 1 };
   const shape: SpawnShape = { nsRequests: opts.nsRequests, timeOffsets: opts.timeOffsets, preserveFds: n, terminal };
   let child: ChildProcess;
-  if (needsTrampoline(opts.nsRequests)) {
+  if (opts.viaTrampoline || needsTrampoline(opts.nsRequests)) {
     // A user namespace (or a joined time namespace) needs a single-threaded caller: the trampoline
     // does the namespace work instead of the window (trampoline.ts). It makes the mount namespace
     // too, so the init stage protects the binary itself, as its first step (init-steps.ts). The

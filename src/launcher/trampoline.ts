@@ -68,6 +68,11 @@ export interface TrampolineSpawn {
   detached: boolean;
   /** The error for a failure of the trampoline ("container init (namespaces): ..."). */
   failure: (message: string) => RuntimeError;
+  /**
+   * Have the trampoline bind node read-only in a mount namespace of its own once it is in the
+   * user namespace (nsexec.c -m): a rootless `exec`, which cannot do it before the spawn.
+   */
+  protectBinary?: boolean;
   /** Called with each process that may need killing on a failure (the trampoline, then the stage). */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -145,6 +150,7 @@ export function startTrampoline(o: TrampolineSpawn): StartedTrampoline {
   const ctlFd = stdio.length;
   stdio.push('pipe');
   const { args } = trampolineArgs(o.requests, o.timeOffsets);
+  if (o.protectBinary) args.unshift('-m');
   const started = process.hrtime.bigint();
   // Required here: only configs with a user namespace (or a joined time one) load child_process.
   const { spawn } = require('node:child_process') as typeof ChildProcessModule;

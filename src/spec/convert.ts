@@ -140,8 +140,11 @@ function isOwnNamespace(nsPath: string, type: string): boolean {
 /**
  * `rootfs`: the resolved (realpath) root filesystem from loadBundleConfig; mount-point checks rely
  * on it. `lsm`: which LSMs the host runs (read from the host unless a test says otherwise).
+ * `inUserNs`: tsrun itself runs in a user namespace other than the initial one (rootless podman's
+ * runtime, src/linux/userns.ts), which then limits it as a user namespace of the config's would:
+ * devices bound, not made; /sys bound without a network namespace of its own.
  */
-export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?: string, lsm: LsmStatus = lsmStatus()): Converted {
+export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?: string, lsm: LsmStatus = lsmStatus(), inUserNs = false): Converted {
   const linux = spec.linux ?? {};
   // Host facts the pure checks of checks.ts cannot see: a joined network namespace that is the
   // host's own (runc: "sysctl ... not allowed in host network namespace"), and LSM labels for a
@@ -165,7 +168,7 @@ export function convertSpec(spec: Spec, id: string, bundle: string, rootfsReal?:
     }
     nsRequests.push({ type: ns.type, path: ns.path || undefined });
   });
-  const userNs = nsRequests.some((r) => r.type === 'user');
+  const userNs = inUserNs || nsRequests.some((r) => r.type === 'user');
   const newNetNs = nsRequests.some((r) => r.type === 'network' && !r.path);
   // Without a "mount" entry the container shares the runtime's mount namespace (config-linux.md
   // Namespaces): checks.ts no-mount-namespace has refused whatever would need a mount, and the

@@ -12,7 +12,6 @@
 // - runc adds a `cgroup` namespace only on a cgroup v2 unified host. tsrun's default stays
 //   host-independent (the reference host is hybrid, where runc does not list it either).
 
-import { RuntimeError } from '../errors';
 import { SPEC_VERSION } from './version';
 
 /** Hostname in the default spec; runc uses "runc". */
@@ -48,17 +47,8 @@ const DEFAULT_MASKED_PATHS = [
  */
 const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
 
-export interface DefaultSpecOptions {
-  /** Rootless specs need a user namespace, which tsrun does not implement yet; only false is accepted. */
-  rootless?: false;
-}
-
-/** Returns a new copy of the default spec (see the file header). */
-export function defaultSpec(opts: DefaultSpecOptions = {}): object {
-  // The type already forbids `rootless: true`; this guards JavaScript callers and casts.
-  if ((opts as { rootless?: boolean }).rootless) {
-    throw new RuntimeError('unsupported', 'defaultSpec: rootless specs are not supported (no user namespace support yet)');
-  }
+/** Returns a new copy of the default spec (see the file header; `tsrun spec --rootless`: rootless-spec.ts). */
+export function defaultSpec(): object {
   return {
     ociVersion: SPEC_VERSION,
     process: {

@@ -4,11 +4,25 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { RuntimeError, StateError, UsageError } from '../errors';
+import { runningInUserNs } from '../linux/userns';
 import type { CgroupPaths } from '../cgroups/types';
 import type { ContainerStatus, Hooks, LinuxResources, Process } from '../spec/types';
 import type { InitSeccomp } from '../security/seccomp';
 
 export const DEFAULT_ROOT = '/run/tsrun';
+
+/**
+ * The state root without --root: /run/tsrun for root; $XDG_RUNTIME_DIR/tsrun for anyone else who
+ * has one (the user's own runtime directory, pam_systemd's /run/user/<uid>), as runc uses
+ * $XDG_RUNTIME_DIR/runc for a non-root caller, and for root of a user namespace other than the
+ * initial one (rootless podman runs its runtime so, with no --root). Without XDG_RUNTIME_DIR it
+ * is /run/tsrun, and the error of the first write there.
+ */
+export function defaultRoot(euid = process.geteuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env, inUserNs = runningInUserNs): string {
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg && (euid !== 0 || inUserNs())) return path.join(xdg, 'tsrun');
+  return DEFAULT_ROOT;
+}
 const STATE_FILE = 'state.json';
 export const FIFO_NAME = 'exec.fifo';
 

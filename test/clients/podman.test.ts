@@ -3,8 +3,12 @@
 // in with `podman import`, every container with --network none. Checks: run, exit code, -e,
 // --user, --read-only, --memory, --pids-limit, exec, run -t, pause, stop, --uidmap, rm -f; then that the
 // runtime left nothing on the machine (podman's own first-run files are podman's: lib/podman.ts).
-import fs from 'node:fs';
+// Then rootless podman: a user made for the test (test/lib/test-user.ts) runs podman with the
+// runtime: run --rm, exec, stop, rm, the container's ids mapped through its /etc/subuid range.
 import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { asUser, makeTestUser, removeTestUser, testUserSkipReason, unprivilegedUsernsSkipReason, type TestUser } from '../lib/test-user';
 import { describe, lf, runInTerminal } from './lib/exec';
 import { buildTestImage } from './lib/image';
 import {
@@ -13,6 +17,7 @@ import {
 import { argvLogMark, clientSkipReason, RUNTIME, runtimeForClient } from './lib/runtime';
 import { cgroupValue } from './lib/host-cgroup';
 import { Sandbox } from './lib/sandbox';
+import { waitFor } from './lib/wait';
 
 const skip = clientSkipReason([PODMAN, CONMON]);
 const IMAGE = 'localhost/tsclients-busybox:latest';
@@ -194,5 +199,87 @@ t.test(`podman with ${RUNTIME}`, { skip }, async (t) => {
     pm(['rm', '-a', '-f', '--time', '1']);
     t.same(await sb.teardown(), [], 'the runtime left no process, mount, cgroup, netns or container state');
     for (const f of sb.clientFiles) t.comment(`podman's own, removed, not a leak: ${f}`);
+  });
+});
+
+// Rootless podman runs the runtime as uid 0 of a user namespace it made with newuidmap (0 -> the
+// user, 1.. -> its /etc/subuid range), passing no --root: the runtime keeps its state under
+// $XDG_RUNTIME_DIR (runc: .../runc, tsrun: .../tsrun). cgroups are off (cgroupfs without a
+// delegated cgroup: podman itself refuses pause then, for any runtime), networking --network none.
+const rootlessSkip = skip || testUserSkipReason() || (!fs.existsSync('/usr/bin/newuidmap') && 'newuidmap is not installed (Debian package uidmap)');
+t.test(`rootless podman with ${RUNTIME}`, { skip: rootlessSkip }, async (t) => {
+  const u: TestUser = makeTestUser('tspod');
+  t.teardown(() => removeTestUser(u));
+  const noUserns = unprivilegedUsernsSkipReason(u);
+  const noRange = (!u.subuid || !u.subgid) && `useradd gave ${u.name} no /etc/subuid or /etc/subgid range`;
+  if (noUserns || noRange) {
+    // Known only once the user exists: a plan of 0 with the reason is tap's skip.
+    t.plan(0, `skipped: ${noUserns || noRange}`);
+    return;
+  }
+  const img = buildTestImage(fs.mkdtempSync(path.join(u.home, 'image-')));
+  fs.chmodSync(path.dirname(img.rootfsTar), 0o755);
+  const global = ['--root', path.join(u.home, 'storage'), '--runroot', path.join(u.xdg, 'runroot'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', RUNTIME];
+  const pm = (args: string[]) => {
+    const r = asUser(u, [PODMAN, ...global, ...args], { cwd: u.home, timeoutMs: 120_000 });
+    return { ...r, cmd: `podman ${args.join(' ')} (as ${u.name})` };
+  };
+  const imp = pm(['import', img.rootfsTar, IMAGE]);
+  t.equal(imp.status, 0, `image imported: ${describe(imp)}`);
+  const runArgs = ['run', '--network', 'none'];
+
+  t.test('run --rm: output, root inside mapped to the user and its range', async (t) => {
+    const r = pm([...runArgs, '--rm', IMAGE, 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+    t.equal(r.status, 0, describe(r));
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    t.same(lines, ['0', `0 ${u.uid} 1`, `1 ${u.subuid?.start} ${u.subuid?.count}`]);
+  });
+
+  t.test('run -d, exec (output, exit code, a missing command), stop, rm', async (t) => {
+    const r = pm([...runArgs, '-d', '--name', 'long', IMAGE, 'sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.2; done']);
+    t.equal(r.status, 0, describe(r));
+    const pid = Number(pm(['inspect', '--format', '{{.State.Pid}}', 'long']).stdout.trim());
+    t.ok(pid > 0, 'podman inspect gives the pid');
+    if (pid > 0) t.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${u.uid}\\s`, 'm'), 'the host sees the user');
+    const e = pm(['exec', 'long', 'sh', '-c', 'echo in $PWD as $(id -u); exit 4']);
+    t.equal(e.status, 4, describe(e));
+    t.equal(e.stdout, 'in / as 0\n');
+    const missing = pm(['exec', 'long', 'no-such-command']);
+    t.equal(missing.status, 127, describe(missing));
+    t.match(missing.stderr, /executable file not found in \$PATH/, 'the runtime\'s own words');
+    const stop = pm(['stop', '--time', '20', 'long']);
+    t.equal(stop.status, 0, describe(stop));
+    t.equal(pm(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'long']).stdout.trim(), 'exited 7', 'SIGTERM reached the trap');
+    const rm = pm(['rm', 'long']);
+    t.equal(rm.status, 0, describe(rm));
+    t.equal(pm(['ps', '-a', '--format', '{{.Names}}']).stdout.trim(), '', 'podman ps -a lists nothing');
+  });
+
+  t.test('nothing left behind by the runtime', async (t) => {
+    pm(['rm', '-a', '-f', '--time', '1']);
+    // The runtime's state root under the user's XDG_RUNTIME_DIR (runc's, tsrun's, crun's name).
+    for (const name of ['runc', 'tsrun', 'crun']) {
+      const dir = path.join(u.xdg, name);
+      if (fs.existsSync(dir)) t.same(fs.readdirSync(dir), [], `${dir} is empty`);
+    }
+    // Only podman's own pause process (it holds the user namespace) may still run as the user,
+    // once each conmon has run its exit command (podman container cleanup) and gone: polled.
+    const leftovers = (): string[] => {
+      const left: string[] = [];
+      for (const p of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+          const uid = Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]);
+          const mine = uid === u.uid || (uid >= (u.subuid?.start ?? 0) && uid < (u.subuid?.start ?? 0) + (u.subuid?.count ?? 0));
+          const comm = fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+          if (mine && comm !== 'podman pause') left.push(`${p} ${comm}`);
+        } catch {
+          // gone
+        }
+      }
+      return left;
+    };
+    await waitFor(() => leftovers().length === 0, 30_000);
+    t.same(leftovers(), [], 'no process of the user but podman\'s pause process');
   });
 });

@@ -91,10 +91,12 @@ t.test('refuses an existing config.json with runc\'s message and leaves it alone
   t.equal(readFileSync(path.join(dir, 'config.json'), 'utf8'), '{"mine": true}');
 });
 
-t.test('refuses --rootless: user namespaces are not implemented', async (t) => {
+t.test('--rootless writes the rootless spec (test/unit/rootless-spec.test.ts pins it), and still refuses to overwrite', async (t) => {
   const dir = t.testdir({});
-  await t.rejects(specCommand(['--rootless', '--bundle', dir]), /--rootless is not supported yet/);
-  t.notOk(existsSync(path.join(dir, 'config.json')), 'nothing written');
+  t.equal(await specCommand(['--rootless', '--bundle', dir]), 0);
+  const doc = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { linux: { namespaces: { type: string }[] } };
+  t.ok(doc.linux.namespaces.some((n) => n.type === 'user'));
+  await t.rejects(specCommand(['--rootless', '--bundle', dir]), { message: 'File config.json exists. Remove it first' });
 });
 
 t.test('--help prints usage to stdout and succeeds', async (t) => {
@@ -166,7 +168,6 @@ t.test('messages read like runc\'s: no "spec:" of their own (the CLI prints "tsr
     [['--bundle', dir, 'extra'], '"tsrun spec" requires exactly 0 argument(s)'],
     [['--bundle'], '--bundle needs a value'],
     [['--bundle', dir, '--bundle', dir], '--bundle given more than once'],
-    [['--rootless', '--bundle', dir], '--rootless is not supported yet: tsrun does not implement user namespaces'],
     [['--bundle', path.join(dir, 'missing')], `bundle directory ${path.join(dir, 'missing')}: no such file or directory`],
     [['--bundle', path.join(dir, 'file')], `bundle ${path.join(dir, 'file')} is not a directory`],
   ];

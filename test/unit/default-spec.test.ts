@@ -225,11 +225,6 @@ t.test('each call returns an independent copy', async (t) => {
   t.equal(JSON.stringify(b, null, '\t'), expectedText());
 });
 
-t.test('rootless is refused even from untyped callers', async (t) => {
-  t.doesNotThrow(() => defaultSpec({ rootless: false }));
-  t.throws(() => defaultSpec({ rootless: true } as unknown as { rootless: false }), /rootless/);
-});
-
 t.test('bundles/demo/config.json is the default spec with the demo changes only', async (t) => {
   const file = path.join(__dirname, '..', '..', 'bundles', 'demo', 'config.json');
   const demo = JSON.parse(readFileSync(file, 'utf8')) as Json;

@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import path = require('node:path');
 import minimist from 'minimist';
 import { defaultSpec } from '../../spec/default-spec';
+import { toRootless } from '../../spec/rootless-spec';
 import { RuntimeError, UsageError } from '../../errors';
 import { writeOut, writeErr } from '../output';
 
@@ -18,7 +19,9 @@ Options:
   -b, --bundle DIR        bundle directory to write config.json into (default: current directory)
       --rootfs-tar FILE   unpack FILE (a plain or gzipped tar, e.g. from \`docker export\`) into
                           DIR/rootfs, which must be missing or empty
-      --rootless          generate a spec for a rootless container (not supported yet)
+      --rootless          generate a spec for a rootless container (runc's changes: a user
+                          namespace mapping your uid/gid to 0, no network namespace, /sys
+                          bound from the host, no linux.resources)
   -h, --help              show this help
 
 The default spec runs "sh" with a terminal (process.terminal = true); edit config.json to set
@@ -46,11 +49,6 @@ export async function specCommand(argv: string[]): Promise<number> {
   // not defined", runc's checkArgs "requires exactly 0 argument(s)"), as args.ts words the other verbs'.
   if (unknown.length > 0) throw new UsageError(`flag provided but not defined: ${unknown[0]}`);
   if (args._.length > 0) throw new UsageError('"tsrun spec" requires exactly 0 argument(s)');
-  if (args.rootless) {
-    // A rootless spec needs a user namespace with uid/gid mappings, and tsrun cannot create user
-    // namespaces yet (docs/ARCHITECTURE.md section 1: it needs a single-threaded trampoline).
-    throw new RuntimeError('unsupported', '--rootless is not supported yet: tsrun does not implement user namespaces');
-  }
   const bundle = path.resolve(flagValue(args.bundle, 'bundle') ?? '.');
   const rootfsTar = flagValue(args['rootfs-tar'], 'rootfs-tar');
 
@@ -59,7 +57,8 @@ export async function specCommand(argv: string[]): Promise<number> {
   // runc refuses to overwrite an existing config (runc spec.go checkNoFile); same message.
   if (await exists(configPath)) throw new RuntimeError('config-exists', 'File config.json exists. Remove it first');
 
-  const spec = defaultSpec();
+  // runc maps the caller's effective ids (ToRootless: os.Geteuid(), os.Getegid()).
+  const spec = args.rootless ? toRootless(defaultSpec(), process.geteuid?.() ?? 0, process.getegid?.() ?? 0) : defaultSpec();
   if (rootfsTar !== undefined) {
     // The default spec's root.path is "rootfs", relative to the bundle (config.md "root").
     const { unpackRootfsTar } = await import('../../spec/rootfs-tar');
