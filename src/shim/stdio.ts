@@ -94,7 +94,7 @@ const POLL_MS = 20;
 const CHUNK = 64 * 1024;
 
 /** Copies a non-blocking fifo fd into `to` until EOF (see the header), then ends `to`. */
-function pollFifo(fd: number, to: Writable, done: () => void): { stop(): void } {
+export function pollFifo(fd: number, to: Writable, done: () => void): { stop(): void } {
   const buf = Buffer.allocUnsafe(CHUNK);
   let writerSeen = false;
   let timer: NodeJS.Timeout | undefined;
