@@ -34,13 +34,14 @@ export function relayConsole(master: number, paths: TaskStdio): ConsoleRelay {
   let closed = false;
   let outFd: number | undefined;
   let inFd: number | undefined;
-  let stdinRelay: { stop(): void } | undefined;
+  let stdinRelay: { stop(): void; drain(): void } | undefined;
   let endedResolve: () => void = () => {};
   const ended = new Promise<void>((resolve) => {
     endedResolve = resolve;
   });
   const closeIn = (): void => {
-    stdinRelay?.stop();
+    // What the client wrote before CloseIO still goes in (stdio.ts pollFifo drain).
+    stdinRelay?.drain();
     stdinRelay = undefined;
     if (inFd !== undefined) fs.closeSync(inFd);
     inFd = undefined;
