@@ -27,7 +27,6 @@ import { SignalForwarder } from './signal-forwarder';
 import type { ExecConfig, ExecProcess } from '../launcher/exec-config';
 import type { StageStdio } from '../launcher/spawn-stage';
 import type { Process } from '../spec/types';
-import type { ChildProcess } from 'node:child_process';
 import type { NsRequest } from '../launcher/ns-window';
 import type { EarlyInit } from '../launcher/early-plan';
 import type { GlobalOptions } from './context';
@@ -106,7 +105,6 @@ interface StageRequest {
   stdio?: StageStdio[];
   /** An exec stage the dispatcher spawned ahead (tsrun exec only). */
   early?: EarlyInit;
-  onSpawn?: (stage: ChildProcess) => void;
 }
 
 /** Joins the container through the exec stage; resolves with the process's pid (shared by the CLI and the library). */
@@ -142,7 +140,6 @@ async function spawnInContainer(r: StageRequest): Promise<ExecStageResult> {
       stdio: r.stdio,
       inheritsAffinity: proc.cpuAffinityInitial !== undefined,
       early: r.early,
-      onSpawn: r.onSpawn,
       // Only the stage's main thread (tid = pid), the one that spawns the process.
       onHello: (stagePid) => {
         trace('exec stage said hello');
@@ -238,7 +235,6 @@ export interface LibraryExecOptions {
   process: Process;
   /** The process's fds 0-2 when it has no terminal. */
   stdio: StageStdio[];
-  onSpawn?: (stage: ChildProcess) => void;
 }
 
 export interface LibraryExec {
@@ -265,7 +261,7 @@ export async function spawnExec(g: GlobalOptions, o: LibraryExecOptions): Promis
   let give: number | undefined;
   if (proc.terminal) [keep, give] = unix.socketPair();
   try {
-    const { pid, stageExited } = await spawnInContainer({ rec, proc, preserveFds: 0, consoleFd: give, stdio: proc.terminal ? ['ignore', 'ignore', 'ignore'] : o.stdio, onSpawn: o.onSpawn });
+    const { pid, stageExited } = await spawnInContainer({ rec, proc, preserveFds: 0, consoleFd: give, stdio: proc.terminal ? ['ignore', 'ignore', 'ignore'] : o.stdio });
     give = undefined;
     // The stage sent the master before it said `spawned`: it waits in the socket buffer.
     const ptyMaster = keep !== undefined ? unix.recvFd(keep).fd : undefined;

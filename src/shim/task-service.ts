@@ -10,14 +10,15 @@
 // exec-added, exec-started, paused, resumed, oom, delete) go out as that shim sends them, queued
 // in order and never awaited by a request: the runc shim hands them to a goroutine too, so
 // containerd being slow to take an event does not slow the task operation.
-import type { ChildProcess } from 'node:child_process';
 import fs = require('node:fs');
+import net = require('node:net');
 import type { Writable } from 'node:stream';
 import path = require('node:path');
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate, type Any } from '@bufbuild/protobuf/wkt';
 import * as api from '../api';
 import { log } from '../log';
+import * as libc from '../sys/libc';
 import type { Process } from '../spec/types';
 import { Status } from './gen/github.com/containerd/containerd/api/types/task/task_pb';
 import {
@@ -218,25 +219,33 @@ export class TaskService {
   private async startExec(e: ShimExec): Promise<number> {
     if (e.started) throw new TtrpcError(Code.FAILED_PRECONDITION, `process ${e.execId}: already started`);
     const fifos = openFifos(e.stdio, e.terminal);
-    let stage: ChildProcess | undefined;
+    // The process's stdin is a pipe of our own, not the stage's 'pipe' entry: Node destroys a
+    // child's stdin stream when the child exits (the stage exits at once), which would give the
+    // process EOF while the client still types.
+    let stdinPipe: [number, number] | undefined;
     let spawned: api.ExecutedProcess;
     try {
-      spawned = await api.exec({ root: e.task.root }, {
-        id: e.task.id, process: e.spec, stdio: fifos?.entries ?? ['ignore', 'ignore', 'ignore'], onSpawn: (s) => {
-          stage = s;
-        },
-      });
+      const entries = fifos?.entries ?? ['ignore', 'ignore', 'ignore'];
+      if (entries[0] === 'pipe') {
+        stdinPipe = libc.pipe();
+        entries[0] = stdinPipe[0];
+      }
+      spawned = await api.exec({ root: e.task.root }, { id: e.task.id, process: e.spec, stdio: entries });
     } catch (err) {
       fifos?.closeStdin();
+      if (stdinPipe) fs.closeSync(stdinPipe[1]);
       throw err;
     } finally {
       fifos?.close();
+      // The stage got its copy of the read end (spawn dup2()ed it).
+      if (stdinPipe) fs.closeSync(stdinPipe[0]);
     }
+    const stdinWriter = stdinPipe ? new net.Socket({ fd: stdinPipe[1], readable: false, writable: true }) : null;
     e.pid = spawned.pid;
     // Watched before the stage can exit: the process is reparented to us then, and reaped by pid.
     this.d.reaper.watch(e.pid, (raw) => e.setExited(raw));
     try {
-      e.io = this.processIO(e.stdio, fifos, spawned.ptyMaster, stage?.stdin ?? null);
+      e.io = this.processIO(e.stdio, fifos, spawned.ptyMaster, stdinWriter);
     } catch (err) {
       api.kill({ root: e.task.root }, e.task.id, 9);
       throw err;

@@ -349,6 +349,13 @@ export function waitpidNoHang(pid: number): number | undefined {
   return ret === 0 ? undefined : status[0];
 }
 
+/** pipe2(2) with O_CLOEXEC: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = [0, 0];
+  check('pipe2', fn('int pipe2(_Out_ int *fds, int flags)')(fds, 0o2000000 /* O_CLOEXEC */) as number);
+  return [fds[0] as number, fds[1] as number];
+}
+
 /** eventfd(2), close-on-exec: a counter the kernel can signal (cgroup v1 event notifications). */
 export function eventfd(): number {
   return check('eventfd', fn('int eventfd(unsigned int initval, int flags)')(0, 0o2000000 /* EFD_CLOEXEC */) as number);
@@ -366,7 +373,7 @@ export function readAsync(fd: number, buf: Buffer): Promise<number> {
         if (err) return reject(err as Error);
         const n = Number(ret);
         if (n < 0) {
-          const e = koffi.errno();
+          const e = koffi().errno();
           if (e === 4 /* EINTR */) return attempt();
           return reject(new SyscallError('read', e));
         }

@@ -102,6 +102,20 @@ t.test(`ctr with ${RUNTIME}`, { skip: shimSkipReason() }, async (t) => {
     // HandleConsoleResize): script's pty is given 40x100 first, and the process waits for it.
     const execT = [CTR, '--address', c.address, '--namespace', NS, 'task', 'exec', '-t', '--exec-id', 'e2', id,
       'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys; for i in $(seq 50); do s=$(stty size 2>/dev/null); [ "$s" = "40 100" ] && break; sleep 0.1; done; echo "size $s"; exit 5'];
+    // Input that comes long after the exec stage has gone still reaches the process, and ctr's
+    // CloseIO right after its stdin's EOF does not drop what is still in the fifo.
+    const late = spawn(CTR, ['--address', c.address, '--namespace', NS, 'task', 'exec', '--exec-id', 'late', id, 'sh', '-c', 'read line; echo "got $line"'], { stdio: ['pipe', 'pipe', 'pipe'], env: cleanEnv() });
+    let lateOut = '';
+    let lateErr = '';
+    late.stdout.on('data', (d: Buffer) => (lateOut += d.toString()));
+    late.stderr.on('data', (d: Buffer) => (lateErr += d.toString()));
+    // 'close': the exit status and all of its output.
+    const lateExit = new Promise<number | null>((r) => late.on('close', (code) => r(code)));
+    await new Promise((r) => setTimeout(r, 2000));
+    late.stdin.end('typed late\n');
+    t.equal(await lateExit, 0, `exec with stdin written 2 s after the start: ${lateErr}`);
+    t.equal(lateOut, 'got typed late\n', 'the late input reached the process');
+
     const e2 = runInTerminal(['sh', '-c', `stty rows 40 cols 100 && exec ${execT.map(shellQuote).join(' ')}`]);
     t.equal(e2.status, 5, describe(e2));
     t.match(ttyText(e2.stdout), /\/dev\/pts\/\d+\nboth-ttys\n/, 'stdin and stdout are a terminal');
