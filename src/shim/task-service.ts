@@ -144,7 +144,7 @@ export class TaskService {
     }
     let io: ProcessIO;
     try {
-      io = this.processIO(req, fifos, container.ptyMaster, container.child.stdin);
+      io = this.processIO(req, fifos, container.ptyMaster, (container.child.stdio[0] as Writable | null) ?? null);
     } catch (e) {
       api.remove(rt, req.id, true);
       await container.waitExit();
