@@ -45,6 +45,11 @@ export interface CreateOptions {
   foreground?: boolean;
   /** The container's fds 0-2 without a terminal (launchInit's `stdio`); default: ours. */
   stdio?: StdioEntry[];
+  /**
+   * An in-process caller (the containerd shim, through src/api.ts) takes the pty master itself,
+   * as `run` does for its relay, over a socket pair instead of a --console-socket of its own.
+   */
+  ptyToCaller?: boolean;
 }
 
 export interface Created {
@@ -52,7 +57,7 @@ export interface Created {
   handle: InitHandle;
   /** undefined for a rootless container without a cgroup of its own (cgroups/rootless.ts). */
   cgroup?: CgroupManager;
-  /** Foreground with process.terminal: the pty master, for the caller to relay and close. */
+  /** Foreground (or ptyToCaller) with process.terminal: the pty master, for the caller to relay and close. */
   ptyMaster?: number;
 }
 
@@ -99,7 +104,7 @@ export async function createContainer(g: GlobalOptions, o: CreateOptions): Promi
   checkId(o.id);
   const { spec, bundle, rootfs } = loadBundleConfig(o.bundle);
   const terminal = spec.process?.terminal ?? false;
-  checkTerminal(terminal, !o.foreground, o.consoleSocket);
+  checkTerminal(terminal, !(o.foreground || o.ptyToCaller), o.consoleSocket);
   if (terminal && o.foreground && o.consoleSocket === undefined) requireOwnTerminal();
   // Not root: what the config needs for that is checked first, so a config that cannot be
   // honoured is refused by field, before anything is made (src/spec/rootless.ts).

@@ -87,13 +87,20 @@ export function buildExecProcess(stored: Process | undefined, f: ExecProcessFlag
     if (!stored) throw new RuntimeError('process', 'the container has no process in its config.json to base the exec on; use --process');
     p = withFlags(stored, f);
   }
-  let doc: Spec;
   try {
-    doc = validateProcessDoc(p);
+    return checkedExecProcess(p);
   } catch (e) {
     if (e instanceof SpecError && f.processFile) throw new RuntimeError(e.code, `${f.processFile}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * A whole runtime-spec process document (a process.json, or the one containerd sends in
+ * ExecProcessRequest.spec), validated and converted as `tsrun exec --process` takes it.
+ */
+export function checkedExecProcess(p: Process): ExecProcess {
+  const doc: Spec = validateProcessDoc(p);
   // --apparmor / --process-label (or the process.json's labels) on a host without that LSM.
   refuseUnavailableLsm(doc, lsmStatus());
   const conv = processFor(doc);

@@ -37,6 +37,8 @@ export interface ExecStageOptions {
   inheritsAffinity?: boolean;
   /** An exec stage the dispatcher spawned ahead of the exec bundle (early-exec-plan.ts). */
   early?: EarlyInit;
+  /** The stage's fds 0-2, which the process inherits without a terminal; default: ours. */
+  stdio?: StageStdio[];
 }
 
 export interface ExecStageResult {
@@ -56,7 +58,7 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     // A user or time namespace is joined by the trampoline, which then execs the stage; an early
     // stage (spawned without it) is not the one.
     o.early?.take('');
-    const stdio: StageStdio[] = ['inherit', 'inherit', 'inherit', ...o.extraFds, 'pipe'];
+    const stdio: StageStdio[] = [...(o.stdio ?? ['inherit', 'inherit', 'inherit']), ...o.extraFds, 'pipe'];
     // As in spawnExecStage: no stray fd of our caller's reaches the stage (CVE-2024-21626).
     libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
     const program = [process.execPath, stageEntry(), String(channelFd)];
@@ -74,8 +76,9 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
   } else {
     // The stage the dispatcher spawned ahead (early-exec-plan.ts) if it has this shape: no extra
     // fds, and no initial cpu affinity that the stage should have inherited at its spawn.
-    const key = o.extraFds.length === 0 && !o.inheritsAffinity ? EXEC_PLAIN_KEY : '';
-    stage = o.early?.take(key) ?? spawnExecStage(stageEntry(), o.extraFds);
+    // An early stage has our stdio: not for a caller that gives its own.
+    const key = o.extraFds.length === 0 && !o.inheritsAffinity && !o.stdio ? EXEC_PLAIN_KEY : '';
+    stage = o.early?.take(key) ?? spawnExecStage(stageEntry(), o.extraFds, o.stdio);
   }
   o.onSpawn?.(stage);
   reached('spawn');

@@ -10,7 +10,8 @@ import { Task } from './gen/github.com/containerd/containerd/runtime/v2/task/shi
 import { EventPublisher } from './events';
 import { TaskService } from './task-service';
 import { TtrpcServer } from './ttrpc/server';
-import { startReaper } from './reaper';
+import { Reaper } from './reaper';
+import { OomWatcher } from './oom';
 import type { ShimFlags } from './flags';
 
 /** fd 3 of the server: the pipe its `start` action waits on ("ready\n"). */
@@ -36,15 +37,20 @@ export async function serve(f: ShimFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     ttrpc.close();
+    oom.close();
     fs.rmSync(f.socket, { force: true });
     void events.flush().finally(() => {
       events.close();
       process.exit(0);
     });
   };
-  const svc = new TaskService(f.namespace, events, shutdown);
+  // The init stages are Node's children (libuv reaps them); exec processes are watched by pid.
+  let svc: TaskService | undefined;
+  const reaper = new Reaper((pid) => [...(svc?.tasks.values() ?? [])].some((t) => t.pid === pid));
+  const oom = new OomWatcher((id) => svc?.oomKilled(id), (m) => log.warn(m));
+  svc = new TaskService({ namespace: f.namespace, events, reaper, oom, onShutdown: shutdown });
   ttrpc.register(Task, svc.impl());
-  startReaper((pid) => [...svc.tasks.values()].some((t) => t.pid === pid));
+  reaper.start();
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   // SIGPIPE is ignored by Node already; a client that went away is an EPIPE on its socket.

@@ -46,7 +46,7 @@ export function openStdio(s: TaskStdio): OpenedStdio {
   checkPath('stderr', s.stderr);
   const fds: number[] = [];
   let stdinFd: number | undefined;
-  let relay: { stop(): void } | undefined;
+  let relay: { stop(): void; drain(): void } | undefined;
   let stdinPipe: Writable | null = null;
   const closeFd = (): void => {
     if (stdinFd !== undefined) fs.closeSync(stdinFd);
@@ -77,7 +77,7 @@ export function openStdio(s: TaskStdio): OpenedStdio {
         });
       },
       closeStdin: () => {
-        relay?.stop();
+        relay?.drain();
         relay = undefined;
         stdinPipe?.end();
         closeFd();
@@ -94,7 +94,7 @@ const POLL_MS = 20;
 const CHUNK = 64 * 1024;
 
 /** Copies a non-blocking fifo fd into `to` until EOF (see the header), then ends `to`. */
-function pollFifo(fd: number, to: Writable, done: () => void): { stop(): void } {
+export function pollFifo(fd: number, to: Writable, done: () => void): { stop(): void; drain(): void } {
   const buf = Buffer.allocUnsafe(CHUNK);
   let writerSeen = false;
   let timer: NodeJS.Timeout | undefined;
@@ -136,6 +136,24 @@ function pollFifo(fd: number, to: Writable, done: () => void): { stop(): void } 
     }
     timer = setTimeout(tick, POLL_MS);
   };
+  // CloseIO comes when the client's stdin ended (ctr calls it right after its copy into the fifo
+  // saw EOF), often before the next poll: what the client wrote is still in the fifo and must
+  // reach the process before its EOF. The runc shim gets the same by holding a writer of its own
+  // on the fifo and closing that one on CloseIO, so its copy drains the fifo and then ends.
+  const drain = (): void => {
+    if (stopped) return;
+    stop();
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, CHUNK, null);
+      } catch {
+        break;
+      }
+      if (n === 0) break;
+      to.write(Buffer.from(buf.subarray(0, n)));
+    }
+  };
   tick();
-  return { stop };
+  return { stop, drain };
 }

@@ -349,6 +349,41 @@ export function waitpidNoHang(pid: number): number | undefined {
   return ret === 0 ? undefined : status[0];
 }
 
+/** pipe2(2) with O_CLOEXEC: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = [0, 0];
+  check('pipe2', fn('int pipe2(_Out_ int *fds, int flags)')(fds, 0o2000000 /* O_CLOEXEC */) as number);
+  return [fds[0] as number, fds[1] as number];
+}
+
+/** eventfd(2), close-on-exec: a counter the kernel can signal (cgroup v1 event notifications). */
+export function eventfd(): number {
+  return check('eventfd', fn('int eventfd(unsigned int initval, int flags)')(0, 0o2000000 /* EFD_CLOEXEC */) as number);
+}
+
+/**
+ * read(2) on a libuv pool thread (koffi's async call), for an fd libuv cannot poll, such as an
+ * eventfd: the thread blocks, the event loop does not. Resolves with the byte count.
+ */
+export function readAsync(fd: number, buf: Buffer): Promise<number> {
+  const f = fn('long read(int fd, _Out_ uint8_t *buf, unsigned long count)') as Fn & { async: (...a: unknown[]) => void };
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      f.async(fd, buf, buf.length, (err: unknown, ret: number | bigint) => {
+        if (err) return reject(err as Error);
+        const n = Number(ret);
+        if (n < 0) {
+          const e = koffi().errno();
+          if (e === 4 /* EINTR */) return attempt();
+          return reject(new SyscallError('read', e));
+        }
+        resolve(n);
+      });
+    };
+    attempt();
+  });
+}
+
 // ---- seccomp without libseccomp's loader (src/security/seccomp-enosys.ts) --------------------
 /** memfd_create(2), close-on-exec. */
 export function memfdCreate(name: string): number {

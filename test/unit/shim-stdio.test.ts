@@ -66,3 +66,20 @@ t.test('CloseIO ends the container stdin while the writer is still open', async 
   r.close();
   t.equal(await r.out, 'partial\n');
 });
+
+t.test('CloseIO right after a write the relay has not polled yet: the data, then EOF', async (t) => {
+  // ctr calls CloseIO as soon as its own stdin ends, often before the shim's next poll.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shim-stdio-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'stdin');
+  mkfifo(fifo, 0o600);
+  const r = relayed(fifo);
+  t.teardown(r.close);
+  // A writer of our own, opened once the relay reads (non-blocking open would fail before).
+  const wfd = fs.openSync(fifo, fs.constants.O_WRONLY);
+  await delay(100);
+  fs.writeSync(wfd, 'typed\n');
+  fs.closeSync(wfd);
+  r.close();
+  t.equal(await r.out, 'typed\n');
+});
