@@ -71,13 +71,13 @@ for (const v of verbs) {
 
 // The init stage spawned by the dispatcher ahead of the create/run bundle (src/launcher/
 // early-stage.ts): a bundle of its own, so no other verb parses it.
-await build({ ...common, entryPoints: ['src/launcher/early-stage.ts'], outfile: 'dist/early.js' });
+await build({ ...common, entryPoints: ['src/launcher/parent/early-stage.ts'], outfile: 'dist/early.js' });
 // The init stage: spawned into the container's namespaces, it must hold all of its code in one
 // file because host paths vanish at pivot_root.
-await build({ ...common, entryPoints: ['src/launcher/init-main.ts'], outfile: 'dist/stages/init.js' });
+await build({ ...common, entryPoints: ['src/launcher/stage/init-main.ts'], outfile: 'dist/stages/init.js' });
 // The exec stage (tsrun exec): joins a container and spawns the process; one file for the same
 // reason (it loads everything before it enters the container's mount namespace).
-await build({ ...common, entryPoints: ['src/launcher/exec-main.ts'], outfile: 'dist/stages/exec.js' });
+await build({ ...common, entryPoints: ['src/launcher/stage/exec-main.ts'], outfile: 'dist/stages/exec.js' });
 
 // The user namespace trampoline (src/launcher/nsexec.c, docs/ARCHITECTURE.md section 1): C, because
 // unshare(CLONE_NEWUSER) needs a single-threaded caller. Static, so its exec skips the dynamic

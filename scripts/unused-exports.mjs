@@ -10,7 +10,7 @@
 //   - `export * from './m'` uses all of m.
 // Entry points need no importer: src/cli/commands/<verb>.ts's <verb>Command and
 // src/cli/run-verb.ts's runVerb (scripts/build.mjs generates the bundle entry that calls them), and
-// src/launcher/early-stage.ts's spawnEarly and spawnEarlyExec (dist/early.js, which the dispatcher
+// src/launcher/parent/early-stage.ts's spawnEarly and spawnEarlyExec (dist/early.js, which the dispatcher
 // loads by path).
 // Prints `file: name` for each unused export; exit 1 if any.
 import path from 'node:path';
@@ -27,7 +27,7 @@ const rel = (file) => path.relative(root, file);
 const checked = (file) => /^(src|test\/lib)\//.test(rel(file)) && !rel(file).startsWith('src/shim/gen/') && !file.endsWith('.d.ts');
 const isEntry = (file, name) =>
   (/^src\/cli\/commands\/[^/]+\.ts$/.test(rel(file)) && name.endsWith('Command')) || (rel(file) === 'src/cli/run-verb.ts' && name === 'runVerb')
-  || (rel(file) === 'src/launcher/early-stage.ts' && (name === 'spawnEarly' || name === 'spawnEarlyExec'));
+  || (rel(file) === 'src/launcher/parent/early-stage.ts' && (name === 'spawnEarly' || name === 'spawnEarlyExec'));
 
 /** file -> names used by other files; `*` = every export. */
 const used = new Map();

@@ -31,7 +31,7 @@ import type { GlobalOptions } from './container/context';
 export type Runtime = GlobalOptions;
 export type { CreateOptions, StateView, Stats };
 export type { LibraryExecOptions as ExecOptions };
-export type { StdioEntry } from './launcher/parent';
+export type { StdioEntry } from './launcher/parent/parent';
 
 /** How a container's process ended. */
 export interface ExitStatus {

@@ -13,7 +13,7 @@ const ERROR_CODES = [
   'spec', 'rootfs-tar', 'resources', 'process', 'preserve-fds', 'pid-file',
   // Container state (state/): a status that forbids the verb, an id that is missing or taken.
   'bad-state', 'not-found', 'exists', 'state',
-  // The kernel said no (SyscallError), or the init/exec stage reported a failure (InitStageError).
+  // The kernel said no (SyscallError), or the init/exec stage reported a failure (StageError).
   'syscall', 'init-stage', 'protocol', 'spawn',
   // cgroups (CgroupError): the generic one, then a busy/frozen cgroup, a limit below the usage, a
   // controller the host lacks, a broken record, a feature the kernel lacks.
@@ -132,7 +132,7 @@ export class SyscallError extends RuntimeError {
 }
 
 /** An error reported by the init stage across the protocol, with the step it failed in. */
-export class InitStageError extends RuntimeError {
+export class StageError extends RuntimeError {
   readonly step: string;
   readonly syscall?: string;
   readonly errno?: number;

@@ -9,7 +9,7 @@
 //   tsrun trace [tsrun 4711] +61.2 ms: compiled dist/verbs/create.js (cache used)
 //   tsrun trace [init 4712] +48.0 ms (@112.4 ms): hello sent
 //
-// The stages get an empty environment (launcher/parent.ts, exec-stage.ts); stageTraceEnv() puts
+// The stages get an empty environment (launcher/parent/parent.ts, exec-stage.ts); stageTraceEnv() puts
 // the switch and the command's time origin there. With TSRUN_TRACE a stage writes to its own fd
 // 2, which is the caller's stderr (or /dev/null when the container has a terminal). With --debug
 // it sends its lines over the channel as `debug` messages (setTraceSink), because its fd 2 is the

@@ -14,11 +14,11 @@ import { writeOut, writeErr } from './output';
 import { exitNow } from './exit';
 import { flushCodeCaches, loadBundle, refreshStageCache } from '../boot/code-cache';
 import { configureTrace, trace } from '../trace';
-import type { EarlyStage } from '../launcher/early-stage';
-import type * as EarlyStageModule from '../launcher/early-stage';
+import type { EarlyStage } from '../launcher/parent/early-stage';
+import type * as EarlyStageModule from '../launcher/parent/early-stage';
 import { runningInUserNs } from '../linux/userns';
-import { earlyPlan } from '../launcher/early-plan';
-import { earlyExecPlan } from '../launcher/early-exec-plan';
+import { earlyPlan } from '../launcher/parent/early-plan';
+import { earlyExecPlan } from '../launcher/parent/early-exec-plan';
 
 // Node's start-up until here (and this small dispatcher's compile, required plainly by bin/tsrun).
 trace('node started, dispatcher running');
@@ -102,7 +102,7 @@ function readText(file: string): string | undefined {
 
 /**
  * create and run: the init stage spawned now, before the verb bundle loads, so that its Node
- * start-up overlaps ours (src/launcher/early-stage.ts, in dist/early.js); exec: its exec stage,
+ * start-up overlaps ours (src/launcher/parent/early-stage.ts, in dist/early.js); exec: its exec stage,
  * likewise. Only for the plain cases (early-plan.ts, early-exec-plan.ts, decided here so that
  * other command lines never load dist/early.js); the verb validates first and adopts the stage,
  * or it is killed when the verb is done. Any failure here leaves everything to the verb, which

@@ -7,7 +7,7 @@ import { configureLog, type LogFormat } from '../log';
 import { reportError } from './report';
 import { setStepRole } from '../step-hook';
 import type { GlobalOptions } from '../container/context';
-import type { EarlyInit } from '../launcher/early-plan';
+import type { EarlyInit } from '../launcher/parent/early-plan';
 
 export interface VerbGlobals {
   root: string;

@@ -9,7 +9,7 @@ import { processFor } from '../spec/convert';
 import { planExecCpuAffinity } from '../security/cpu-affinity';
 import { lsmStatus, refuseUnavailableLsm } from '../security/lsm';
 import type { Process, Spec } from '../spec/types';
-import type { ExecProcess } from '../launcher/exec-config';
+import type { ExecProcess } from '../stage-config/exec-config';
 
 export interface ExecProcessFlags {
   processFile?: string;

@@ -1,5 +1,5 @@
 // `exec`: run one more process in a container (runc exec). tsrun exec spawns the exec stage
-// (src/launcher/exec-stage.ts), which joins the container and posix_spawns the process; the stage
+// (src/launcher/parent/exec-stage.ts), which joins the container and posix_spawns the process; the stage
 // then leaves and the process is reparented to tsrun exec, a child subreaper
 // (prctl(2) PR_SET_CHILD_SUBREAPER), which forwards signals to it and returns its exit status
 // (128+n when killed by signal n), as runc exec does. With --detach tsrun exec returns once the
@@ -18,18 +18,18 @@ import { canExec } from '../state/status';
 import { writePidFile } from '../state/pid-file';
 import { checkTerminal, requireOwnTerminal } from './terminal-rules';
 import { buildExecProcess, checkedExecProcess, type ExecProcessFlags } from './exec-process';
-import { runExecStage, type ExecStageResult } from '../launcher/exec-stage';
+import { runExecStage, type ExecStageResult } from '../launcher/parent/exec-stage';
 import { trace } from '../trace';
-import { checkPreservedFds } from '../launcher/preserved-fds';
+import { checkPreservedFds } from '../launcher/parent/preserved-fds';
 import * as unix from '../sys/unix-socket';
 import * as ttySys from '../sys/tty';
 import { startTtyRelay, type TtyRelay } from './tty-relay';
 import { SignalForwarder } from './signal-forwarder';
-import type { ExecConfig, ExecProcess } from '../launcher/exec-config';
-import type { StageStdio } from '../launcher/spawn-stage';
+import type { ExecConfig, ExecProcess } from '../stage-config/exec-config';
+import type { StageStdio } from '../launcher/parent/spawn-stage';
 import type { Process } from '../spec/types';
-import type { NsRequest } from '../launcher/ns-window';
-import type { EarlyInit } from '../launcher/early-plan';
+import type { NsRequest } from '../stage-config/namespaces';
+import type { EarlyInit } from '../launcher/parent/early-plan';
 import type { GlobalOptions } from './context';
 import { reached } from '../step-hook';
 
@@ -63,7 +63,7 @@ function namespaceFlags(rec: ContainerRecord): { flags: number; mount: boolean; 
     if (rec.ownMountNamespace === false) flags |= CLONE_NEWNS;
     // setns(2) into a time or user namespace needs a single-threaded caller (EUSERS/EINVAL), and
     // a Node process never is one: the trampoline joins those before it execs the stage
-    // (src/launcher/trampoline.ts), user first, so the stage is root in the container's user
+    // (src/launcher/parent/trampoline.ts), user first, so the stage is root in the container's user
     // namespace when it joins the rest. The paths are opened by pid; the stage then pins init by a
     // pidfd and checks its start time (exec-steps.ts), and joining the rest of a recycled pid's
     // namespaces from a stranger's user namespace fails (setns(2): EPERM).

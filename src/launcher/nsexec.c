@@ -12,7 +12,7 @@
  * Containers without a user namespace never run it: the parent's namespace window does their work.
  *
  * It makes no decisions: every namespace, flag and offset comes on the command line, computed by
- * the parent (src/launcher/trampoline.ts). It is small on purpose; keep it that way.
+ * the parent (src/launcher/parent/trampoline.ts). It is small on purpose; keep it that way.
  *
  * Usage: tsrun-nsexec CTL [-j TYPE PATH]... [-U] [-m] [-n FLAGS] [-o LINE]... [-f] -- PROGRAM ARG...
  *        tsrun-nsexec CTL -U -x
@@ -29,7 +29,7 @@
  *             process execs PROGRAM
  *   -x        with -U only, no PROGRAM: exit 0 once the parent has answered "M". The parent opens
  *             /proc/<pid>/ns/user before it answers, and keeps that fd: a user namespace with
- *             given maps and no process in it, for id-mapped mounts (src/launcher/idmap-userns.ts)
+ *             given maps and no process in it, for id-mapped mounts (src/launcher/parent/idmap-userns.ts)
  *
  * Lines to the parent on CTL: "U" (user namespace made: write uid_map/gid_map now, answer "M"),
  * "P <pid>" (the child's host pid), "E <syscall> <errno> <text>" (failure; then exit 1).

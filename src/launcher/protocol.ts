@@ -28,7 +28,7 @@
 // A hook failing in the parent: it kills the init stage (no answer), and create fails.
 // Before `ready`, an unexpected message, EOF or timeout is a failure on either side.
 import { RuntimeError } from '../errors';
-import type { InitConfig } from './init-config';
+import type { InitConfig } from '../stage-config/init-config';
 
 /** Every message is a JSON object with a `type`. */
 export interface Msg { type: string }

@@ -5,7 +5,7 @@
 // for the remount, a window in which a rename inside the rootfs could swap what gets remounted
 // (the CVE-2021-30465 class). An id-mapped bind (config.md "Mounts", idmap/ridmap) is the same
 // tree with MOUNT_ATTR_IDMAP set by the parent before it reaches the init stage
-// (src/launcher/idmap-trees.ts, since that needs the host's privilege), so both take this path.
+// (src/launcher/parent/idmap-trees.ts, since that needs the host's privilege), so both take this path.
 import type { Sys } from '../sys/sys';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_IDMAP, MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME,

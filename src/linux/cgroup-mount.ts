@@ -8,7 +8,7 @@ import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT 
 import { fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import { parseMountOptions } from './mount-options';
 import { guardProcTarget } from './mounts';
-import type { CgroupMountPlan, InitMount } from '../launcher/init-config';
+import type { CgroupMountPlan, InitMount } from '../stage-config/init-config';
 import { RuntimeError, SyscallError } from '../errors';
 
 function mountAt(sys: Sys, rootFd: number, dest: string, fn: (target: string) => void): void {

@@ -1,6 +1,6 @@
 // A user namespace's id maps (config-linux.md "User namespace mappings"): the text the kernel
 // takes in /proc/<pid>/uid_map and gid_map, and the writes. The parent writes them for the
-// trampoline (src/launcher/trampoline.ts) between its unshare(CLONE_NEWUSER) and the rest of its
+// trampoline (src/launcher/parent/trampoline.ts) between its unshare(CLONE_NEWUSER) and the rest of its
 // work; the trampoline itself could not: a process in a new user namespace holds no capability in
 // the parent namespace, which mapping any id but its own needs (user_namespaces(7)).
 import fs = require('node:fs');

@@ -9,7 +9,7 @@ import { parseMountOptions, type ParsedMountOptions } from './mount-options';
 import { ensureFileInRoot, fdPath, mkdirAllInRoot, openInRoot } from './in-root';
 import { copyUp } from './copy-up';
 import { attachTree, cloneTree } from './bind-tree';
-import type { InitMount } from '../launcher/init-config';
+import type { InitMount } from '../stage-config/init-config';
 
 // runc's checkProcMount (CVE-2019-19921): a mount whose destination resolves into the container's
 // /proc (an image can make "volume" a symlink to /proc) could replace /proc/sys or /proc/self/attr

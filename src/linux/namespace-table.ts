@@ -1,9 +1,9 @@
 // The namespace types tsrun creates or joins (config-linux.md "Namespaces"): clone(2) flag and
 // /proc/<pid>/ns file name of each. This table is what the runtime implements: the namespace
-// window (src/launcher/ns-window.ts) enters exactly these, the converter (src/spec/convert.ts)
+// window (src/launcher/parent/ns-window.ts) enters exactly these, the converter (src/spec/convert.ts)
 // refuses any other type, and `tsrun features` lists these keys (features-linux.md "namespaces").
 // user is not a window namespace: it needs a single-threaded caller to unshare or join, so the
-// trampoline (src/launcher/trampoline.ts, docs/ARCHITECTURE.md section 1) handles it. Kept free of
+// trampoline (src/launcher/parent/trampoline.ts, docs/ARCHITECTURE.md section 1) handles it. Kept free of
 // runtime imports so `features` and validation load it cheaply.
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS } from '../sys/constants';
 

@@ -8,7 +8,7 @@ import { mountEntry } from './mounts';
 import { mountCgroupEntry } from './cgroup-mount';
 import { bindDevice, createDevice, createDevLinks } from './devices';
 import { propagationFlag } from './mount-options';
-import type { InitConfig, InitMount } from '../launcher/init-config';
+import type { InitConfig, InitMount } from '../stage-config/init-config';
 import { RuntimeError, SyscallError } from '../errors';
 
 /** Names the mount entry in the message: "mount proc to /proc (type proc): EINVAL ...". */

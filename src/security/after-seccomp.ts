@@ -8,7 +8,7 @@
 // profile's `flags` ask for it, so Node's own threads (libuv's pool, V8's workers) are not
 // constrained and do not count. Everything that resolves a path (openat2 for the cwd and argv[0]),
 // reads /proc, or talks to the parent over the channel happens before the load, whether or not
-// no_new_privs is set (src/launcher/become-process.ts says how CAP_SYS_ADMIN is held for it).
+// no_new_privs is set (src/launcher/stage/become-process.ts says how CAP_SYS_ADMIN is held for it).
 //
 // Where the list ends, the user's program begins: execve in the init stage, and the spawned
 // child's execve in the exec stage.

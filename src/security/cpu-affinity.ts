@@ -6,7 +6,7 @@
 // cgroup, `final` the one it gets after (an empty/absent `final` SHOULD leave the affinity the
 // cgroup gives it alone). `create` validates the field (a bad list fails create, as runc's
 // validator does); src/container/exec.ts sets `initial` on the thread that spawns the exec stage
-// and src/launcher/exec-steps.ts sets `final` once the stage is in the cgroup.
+// and src/launcher/stage/exec-steps.ts sets `final` once the stage is in the cgroup.
 import { FieldError } from '../errors';
 import type { ExecCPUAffinity } from '../spec/types';
 

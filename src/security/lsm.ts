@@ -14,7 +14,7 @@
 //   SELinux options); proc, sysfs, cgroup and bind mounts do not (runc's mountToRootfs).
 import fs = require('node:fs');
 import { RuntimeError, UnsupportedError } from '../errors';
-import type { InitMount } from '../launcher/init-config';
+import type { InitMount } from '../stage-config/init-config';
 import type { Spec } from '../spec/types';
 
 export interface LsmPaths {

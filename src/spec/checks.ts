@@ -263,7 +263,7 @@ export const CHECKS: readonly SpecCheck[] = [
         if (uid !== gid) throw new SpecError(`/mounts/${i}/${uid ? 'gidMappings' : 'uidMappings'}`, `is required with ${uid ? 'uidMappings' : 'gidMappings'} (config.md: both or neither)`);
         // "If there are no uidMappings and gidMappings specified and the container isn't using
         // user namespaces, an error MUST be returned." With one (new or joined), its mapping is
-        // used, as the spec allows (src/launcher/idmap-trees.ts).
+        // used, as the spec allows (src/launcher/parent/idmap-trees.ts).
         if (idmapOpt && !uid && !userNs) {
           throw new SpecError(`/mounts/${i}/options`, `"${idmapOpt}" needs uidMappings/gidMappings on the mount or a user namespace in linux.namespaces`);
         }

@@ -22,7 +22,7 @@ export const UNSUPPORTED: readonly UnsupportedRule[] = [
   // linux.memoryPolicy and linux.mountLabel are applied (src/security/); the LSM labels are refused
   // at create when the host does not run that LSM (src/security/lsm.ts).
   // User namespaces and linux.uid/gidMappings are applied through the trampoline
-  // (src/launcher/trampoline.ts). Id-mapped mounts are applied to binds (src/linux/bind-tree.ts):
+  // (src/launcher/parent/trampoline.ts). Id-mapped mounts are applied to binds (src/linux/bind-tree.ts):
   // MOUNT_ATTR_IDMAP is set on a detached tree, which open_tree(2) makes from an existing mount;
   // a new filesystem (tmpfs, proc, ...) would need fsopen/fsmount, which tsrun does not use.
   { path: '/mounts/*', when: (v) => isIdmapped(v) && !isBindMount(v), what: 'id-mapped mounts (idmap, ridmap, uidMappings/gidMappings) are supported by tsrun for bind mounts only' },

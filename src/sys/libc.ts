@@ -341,7 +341,7 @@ export function waitpidAsync(pid: number): Promise<number> {
 
 /**
  * waitpid(pid, &status, WNOHANG): the raw wait status once `pid` has exited (it is reaped then),
- * undefined while it runs. For a child libuv did not spawn (src/launcher/adopted-child.ts).
+ * undefined while it runs. For a child libuv did not spawn (src/launcher/parent/adopted-child.ts).
  */
 export function waitpidNoHang(pid: number): number | undefined {
   const status = [0];

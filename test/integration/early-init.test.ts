@@ -1,5 +1,5 @@
 // The init stage spawned by the dispatcher before the create/run bundle loads
-// (src/launcher/early-stage.ts): with `--debug --log FILE` the dispatcher logs the early stage's
+// (src/launcher/parent/early-stage.ts): with `--debug --log FILE` the dispatcher logs the early stage's
 // pid, which tells whether the early path was taken and which process to look for afterwards.
 // (a) a config that turns out invalid gives the same one-line error as the normal path (the same
 //     command with --preserve-fds 0, which early-plan.ts leaves to the verb) and leaves nothing:

@@ -1,6 +1,6 @@
 // Id-mapped bind mounts (config.md "Mounts": idmap, ridmap, uidMappings/gidMappings), made by the
 // parent with open_tree + mount_setattr(MOUNT_ATTR_IDMAP) and moved into place by the init stage
-// (src/launcher/idmap-trees.ts, src/linux/bind-tree.ts): a host file shows the owner the mapping
+// (src/launcher/parent/idmap-trees.ts, src/linux/bind-tree.ts): a host file shows the owner the mapping
 // says inside, a file made inside lands with the mapped owner on the host, the mount's own
 // mappings win over the container's, ridmap reaches submounts and idmap does not, a joined user
 // namespace maps too, and a filesystem without idmap support fails create by name, leaving

@@ -1,7 +1,7 @@
-// src/launcher/early-exec-plan.ts: which `exec` command lines and containers get their exec
+// src/launcher/parent/early-exec-plan.ts: which `exec` command lines and containers get their exec
 // stage spawned by the dispatcher ahead of the exec bundle.
 import t from 'tap';
-import { earlyExecId, earlyExecPlan, type PlanReader } from '../../src/launcher/early-exec-plan';
+import { earlyExecId, earlyExecPlan, type PlanReader } from '../../src/launcher/parent/early-exec-plan';
 
 t.test('command lines: the plain ones give their container id', async (t) => {
   t.equal(earlyExecId(['c1', 'true']), 'c1');

@@ -1,7 +1,7 @@
-// src/launcher/early-plan.ts: which create/run command lines and configs get their init stage
+// src/launcher/parent/early-plan.ts: which create/run command lines and configs get their init stage
 // spawned by the dispatcher, and the spawnKey launchInit compares before adopting it.
 import t from 'tap';
-import { earlyBundle, earlyPlan, earlyPlanOf, earlyShape, spawnKey } from '../../src/launcher/early-plan';
+import { earlyBundle, earlyPlan, earlyPlanOf, earlyShape, spawnKey } from '../../src/launcher/parent/early-plan';
 import { SPEC_VERSION } from '../../src/spec/version';
 
 /** A config of the plain case (what `tsrun spec` writes, terminal off). */

@@ -1,10 +1,10 @@
-// src/launcher/early-stage.ts: the dispatcher's hold on an init stage spawned ahead. A `sleep`
+// src/launcher/parent/early-stage.ts: the dispatcher's hold on an init stage spawned ahead. A `sleep`
 // stands in for the stage (no root needed): launchInit takes it only with the same spawnKey, and
 // anything else (another key, no taker, a signal) kills it and waits until it is reaped.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { EarlyStage } from '../../src/launcher/early-stage';
+import { EarlyStage } from '../../src/launcher/parent/early-stage';
 
 function standIn(): ChildProcess {
   return spawn('sleep', ['1000'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });

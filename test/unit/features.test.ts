@@ -44,7 +44,7 @@ t.test('namespaces: exactly the types the schema allows and tsrun does not refus
     const ok = accepted({ linux: { namespaces: [{ type: 'mount' }, ...(type === 'mount' ? [] : [{ type }])], ...maps } });
     t.equal(linux.namespaces?.includes(type), ok, `${type}: ${ok ? 'accepted, so listed' : 'refused, so not listed'}`);
   }
-  t.ok(linux.namespaces?.includes('user'), 'user namespaces are implemented (src/launcher/trampoline.ts), and listed');
+  t.ok(linux.namespaces?.includes('user'), 'user namespaces are implemented (src/launcher/parent/trampoline.ts), and listed');
   t.same(linux.namespaces, [...(linux.namespaces ?? [])].sort(), 'sorted, as runc lists them');
 });
 

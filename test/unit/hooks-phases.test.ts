@@ -8,7 +8,7 @@ import { runPoststartHooks, runPoststopHooks, runRuntimeCreateHooks, PHASE_STATU
 import { baseStateOf, initHooksFor, isHookFailure, startWaitMs, stateOf, ALL_PHASES } from '../../src/hooks/phases';
 import { HookError } from '../../src/hooks/run';
 import { encodeStartFailure, parseStartReply } from '../../src/hooks/start-fifo';
-import { InitStageError, RuntimeError } from '../../src/errors';
+import { StageError, RuntimeError } from '../../src/errors';
 import { buildFeatures } from '../../src/features';
 import { SPEC_VERSION } from '../../src/spec/version';
 
@@ -52,7 +52,7 @@ t.test('exec fifo answers', async (t) => {
 
 t.test('hook failures are recognised wherever they were raised', async (t) => {
   t.ok(isHookFailure(new HookError('prestart', '/x', 'exit status 1')));
-  t.ok(isHookFailure(new InitStageError('hooks', 'container init (hooks): ...', { code: 'hook' })));
+  t.ok(isHookFailure(new StageError('hooks', 'container init (hooks): ...', { code: 'hook' })));
   t.notOk(isHookFailure(new RuntimeError('start', 'other')));
   t.notOk(isHookFailure(new Error('x')));
 });

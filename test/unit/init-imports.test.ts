@@ -1,4 +1,4 @@
-// What the init stage's bundle (dist/init.js, from src/launcher/init-main.ts) loads at its top
+// What the init stage's bundle (dist/init.js, from src/launcher/stage/init-main.ts) loads at its top
 // level, every module of which runs before the stage can say `hello` (issue 11, "a leaner init
 // entry"), and the same first rule for the exec stage and every verb bundle, whose top levels
 // run on every command. Two rules, checked on the source's import graph:
@@ -34,7 +34,7 @@ function importGraph(entry: string): string[] {
 }
 
 t.test('the init bundle imports builtins without __toESM and loads child_process lazily', async (t) => {
-  const files = importGraph(path.join(SRC, 'launcher', 'init-main.ts'));
+  const files = importGraph(path.join(SRC, 'launcher', 'stage', 'init-main.ts'));
   t.ok(files.length > 20, `the graph was followed (${files.length} files)`);
   t.ok(files.some((f) => f.endsWith(path.join('hooks', 'run.ts'))), 'hooks/run.ts is in it');
   for (const file of files) {
@@ -48,7 +48,7 @@ t.test('the init bundle imports builtins without __toESM and loads child_process
 });
 
 t.test('the exec stage and the verb bundles import builtins without __toESM', async (t) => {
-  const entries = [path.join(SRC, 'launcher', 'exec-main.ts'), path.join(SRC, 'cli', 'run-verb.ts')];
+  const entries = [path.join(SRC, 'launcher', 'stage', 'exec-main.ts'), path.join(SRC, 'cli', 'run-verb.ts')];
   for (const f of fs.readdirSync(path.join(SRC, 'cli', 'commands'))) if (f.endsWith('.ts')) entries.push(path.join(SRC, 'cli', 'commands', f));
   const files = new Set(entries.flatMap(importGraph));
   t.ok(files.size > 50, `the graphs were followed (${files.size} files)`);

@@ -11,7 +11,7 @@ import { SPEC_VERSION } from '../../src/spec/version';
 import { convertSpec } from '../../src/spec/convert';
 import { prepareRootInPlace } from '../../src/linux/rootfs';
 import { libcSys } from '../../src/sys/libc-sys';
-import type { InitConfig } from '../../src/launcher/init-config';
+import type { InitConfig } from '../../src/stage-config/init-config';
 import type * as Validate from '../../src/spec/validate';
 import type * as ValidateProcess from '../../src/spec/validate-process';
 

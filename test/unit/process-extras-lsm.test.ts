@@ -11,7 +11,7 @@ import {
   type AttrPaths, type LsmPaths,
 } from '../../src/security/lsm';
 import { convertSpec } from '../../src/spec/convert';
-import type { InitMount } from '../../src/launcher/init-config';
+import type { InitMount } from '../../src/stage-config/init-config';
 import { SPEC_VERSION } from '../../src/spec/version';
 
 function tmp(t: Test): string {

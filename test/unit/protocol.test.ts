@@ -6,10 +6,10 @@ import {
   Decoder, INIT_TO_PARENT, PARENT_TO_INIT, encode, isOneOf, type Accepts, type InitAnswer, type InitToParent, type ParentToInit,
   type StageReport,
 } from '../../src/launcher/protocol';
-import { EXEC_TO_STAGE, STAGE_TO_EXEC, type ExecAnswer } from '../../src/launcher/exec-config';
-import { SyncChannel } from '../../src/launcher/sync-channel';
-import { StageHandle } from '../../src/launcher/stage-handle';
-import { InitStageError } from '../../src/errors';
+import { EXEC_TO_STAGE, STAGE_TO_EXEC, type ExecAnswer } from '../../src/stage-config/exec-config';
+import { SyncChannel } from '../../src/launcher/stage/sync-channel';
+import { StageHandle } from '../../src/launcher/parent/stage-handle';
+import { StageError } from '../../src/errors';
 import { socketPair } from '../../src/sys/unix-socket';
 
 t.test('one message per line, split anywhere', async (t) => {
@@ -112,7 +112,7 @@ function handle<In extends InitAnswer | ExecAnswer>(accepts: Accepts<In | StageR
   return { h, write: (s: string) => fs.writeSync(b, s), done: async () => { await h.kill(); fs.closeSync(b); } };
 }
 
-t.test('StageHandle: warnings handed on, the answer returned typed, error{step} thrown as InitStageError', async (t) => {
+t.test('StageHandle: warnings handed on, the answer returned typed, error{step} thrown as StageError', async (t) => {
   const { h, write, done } = handle<InitAnswer>(INIT_TO_PARENT);
   t.teardown(done);
   const warnings: string[] = [];
@@ -122,7 +122,7 @@ t.test('StageHandle: warnings handed on, the answer returned typed, error{step} 
   t.ok(m.type === 'hooks' && m.phases[0] === 'prestart');
   write(encode({ type: 'error', step: 'pivot_root', message: 'pivot_root: ENOENT', syscall: 'pivot_root', errno: 2 }));
   const err = await h.expect('ready', () => {}).catch((e: unknown) => e);
-  t.ok(err instanceof InitStageError);
+  t.ok(err instanceof StageError);
   t.match(err, { step: 'pivot_root', message: 'test stage (pivot_root): pivot_root: ENOENT', syscall: 'pivot_root', errno: 2 });
   write(encode({ type: 'go' }));
   t.match(await h.expect('ready', () => {}).catch((e: unknown) => e), { step: 'protocol', message: /malformed message/ }, 'a message the stage may not send');

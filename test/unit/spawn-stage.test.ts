@@ -1,4 +1,4 @@
-// src/launcher/spawn-stage.ts: a stage started with posix_spawn gets exactly the fds its stdio
+// src/launcher/parent/spawn-stage.ts: a stage started with posix_spawn gets exactly the fds its stdio
 // entries say, whatever numbers they carry, and reports its exit like a ChildProcess. No root:
 // the "stage" here is /bin/sh.
 import t from 'tap';
@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { spawnStage } from '../../src/launcher/spawn-stage';
+import { spawnStage } from '../../src/launcher/parent/spawn-stage';
 import { RuntimeError } from '../../src/errors';
 
 function exited(c: ChildProcess): Promise<[number | null, string | null]> {

@@ -1,14 +1,14 @@
-// The init stage's build (src/launcher/init-steps.ts buildContainer) against the recording fake
+// The init stage's build (src/launcher/stage/init-steps.ts buildContainer) against the recording fake
 // Sys (test/lib/fake-sys.ts): the order of mounts for a typical config, as config.md "Mounts"
 // (listed order), runc's prepareRootfs/finalizeRootfs and docs/ARCHITECTURE.md section 6 ask,
 // and what each failure reports and leaves open. No root: nothing reaches the kernel.
 import t from 'tap';
-import { buildContainer } from '../../src/launcher/init-steps';
-import { StepError } from '../../src/launcher/step';
+import { buildContainer } from '../../src/launcher/stage/init-steps';
+import { StepError } from '../../src/launcher/stage/step';
 import { DEFAULT_DEVICES } from '../../src/linux/devices';
 import { MNT_DETACH, MOUNT_ATTR_RDONLY, MS_BIND, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE, S_IFCHR, S_IFREG } from '../../src/sys/constants';
 import { SyscallError } from '../../src/errors';
-import type { InitConfig } from '../../src/launcher/init-config';
+import type { InitConfig } from '../../src/stage-config/init-config';
 import { FakeSys, type SysCall } from '../lib/fake-sys';
 
 const ROOTFS = '/bundle/rootfs';

@@ -1,10 +1,11 @@
-// The namespace window (src/launcher/ns-window.ts withNamespaces) against the recording fake
+// The namespace window (src/launcher/parent/ns-window.ts withNamespaces) against the recording fake
 // Sys: CLONE_FS unshared once, every namespace fd opened before the first setns, joins then one
 // unshare for the new ones, the mount namespace entered last, time offsets before the spawn, the
 // spawn inside, and every namespace restored in reverse order in the `finally`, whatever failed
 // (docs/ARCHITECTURE.md section 1, "The namespace window"; setns(2), time_namespaces(7)).
 import t from 'tap';
-import { withNamespaces, type NsRequest } from '../../src/launcher/ns-window';
+import { withNamespaces } from '../../src/launcher/parent/ns-window';
+import type { NsRequest } from '../../src/stage-config/namespaces';
 import { NAMESPACE_TABLE } from '../../src/linux/namespace-table';
 import { CLONE_FS } from '../../src/sys/constants';
 import { RuntimeError } from '../../src/errors';

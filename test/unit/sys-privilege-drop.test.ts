@@ -1,15 +1,15 @@
-// The privilege drop (src/launcher/become-process.ts becomeProcess, sealProcess) against the
+// The privilege drop (src/launcher/stage/become-process.ts becomeProcess, sealProcess) against the
 // recording fake Sys: rlimits while privileged, the bounding set before the uid switch,
 // keepcaps around setgroups -> setresgid -> setresuid (runc's finalizeNamespace and
 // setupUser; config.md "User"), the capability sets after, dumpable off, no_new_privs, and the
 // seccomp load last, with CAP_SYS_ADMIN held for it only when no_new_privs is off
 // (docs/ARCHITECTURE.md section 6, steps 6 to 8 and 11).
 import t from 'tap';
-import { becomeProcess, sealProcess } from '../../src/launcher/become-process';
-import { StepError } from '../../src/launcher/step';
+import { becomeProcess, sealProcess } from '../../src/launcher/stage/become-process';
+import { StepError } from '../../src/launcher/stage/step';
 import { capabilityNumber, wordsToCaps } from '../../src/security/capability-table';
 import type { ArmedSeccomp } from '../../src/security/seccomp';
-import type { InitProcess } from '../../src/launcher/init-config';
+import type { InitProcess } from '../../src/stage-config/init-config';
 import type { CapSets } from '../../src/sys/libc';
 import {
   PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE, PR_SET_DUMPABLE, PR_SET_KEEPCAPS,

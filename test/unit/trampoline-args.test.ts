@@ -1,9 +1,9 @@
-// src/launcher/trampoline.ts trampolineArgs and src/linux/id-maps.ts: what the parent tells the C
+// src/launcher/parent/trampoline.ts trampolineArgs and src/linux/id-maps.ts: what the parent tells the C
 // trampoline (src/launcher/nsexec.c) to do for a config, and the map text the kernel gets. The
 // trampoline itself is exercised by test/integration/userns*.test.ts.
 import t from 'tap';
-import { trampolineArgs } from '../../src/launcher/trampoline';
-import { needsTrampoline } from '../../src/launcher/ns-window';
+import { trampolineArgs } from '../../src/launcher/parent/trampoline';
+import { needsTrampoline } from '../../src/launcher/parent/ns-window';
 import { formatIdMap, mapsId } from '../../src/linux/id-maps';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS } from '../../src/sys/constants';
 

@@ -33,7 +33,7 @@ function userNs(c: Json): void {
 
 // [table path, change, expected message]
 const cases: Array<[string, (c: Json) => void, string]> = [
-  // A user namespace with maps is implemented (src/launcher/trampoline.ts), and so are id-mapped
+  // A user namespace with maps is implemented (src/launcher/parent/trampoline.ts), and so are id-mapped
   // binds (src/linux/bind-tree.ts); an id-mapped mount of a new filesystem is not.
   ['/mounts/*', (c) => { userNs(c); c.mounts.push({ destination: '/d', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }); }, `/mounts/1: ${NOT_BIND}`],
   ['/linux/intelRdt', (c) => (c.linux.intelRdt = { closID: 'gold' }), '/linux/intelRdt: is not supported by tsrun yet'],

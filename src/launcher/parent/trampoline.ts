@@ -16,12 +16,12 @@ import type * as ChildProcessModule from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import type { Socket } from 'node:net';
-import { InitStageError, RuntimeError, errnoName } from '../errors';
-import { NAMESPACE_TABLE } from '../linux/namespace-table';
-import { writeIdMaps } from '../linux/id-maps';
+import { StageError, RuntimeError, errnoName } from '../../errors';
+import { NAMESPACE_TABLE } from '../../linux/namespace-table';
+import { writeIdMaps } from '../../linux/id-maps';
 import { adoptChild } from './adopted-child';
-import { log } from '../log';
-import type { NsRequest, TimeOffsets } from './ns-window';
+import { log } from '../../log';
+import type { NsRequest, TimeOffsets } from '../../stage-config/namespaces';
 
 /** How long the trampoline may take (it does a few syscalls; this only bounds a hang). */
 const TIMEOUT_MS = 60_000;
@@ -178,7 +178,7 @@ async function finish(o: TrampolineSpawn, t: ChildProcess, ctl: Socket, started:
         const [, call, errno, ...what] = line.split(' ');
         throw o.failure(`${call}(${what.join(' ')}): ${errnoName(Number(errno))}`);
       } else {
-        throw new InitStageError('protocol', `unexpected line from the namespace trampoline: ${line}`);
+        throw new StageError('protocol', `unexpected line from the namespace trampoline: ${line}`);
       }
     }
     ctl.destroy();

@@ -3,32 +3,16 @@
 // born inside them, then restore the parent's own namespaces. All synchronous, with a `finally`
 // that always restores: libuv's pool threads stay in the host namespaces, and nothing else may be
 // spawned while the main thread is inside.
-import type { Sys } from '../sys/sys';
-import { CLONE_FS, CLONE_NEWTIME, O } from '../sys/constants';
-import { RuntimeError, SyscallError } from '../errors';
-import { NAMESPACE_TABLE, type NamespaceType } from '../linux/namespace-table';
-import type { IdMapping } from '../linux/id-maps';
-
-export type { WindowNs } from '../linux/namespace-table';
+import type { Sys } from '../../sys/sys';
+import { CLONE_FS, CLONE_NEWTIME, O } from '../../sys/constants';
+import { RuntimeError, SyscallError } from '../../errors';
+import { NAMESPACE_TABLE, type NamespaceType } from '../../linux/namespace-table';
+import type { NsRequest, TimeOffsets } from '../../stage-config/namespaces';
 
 const NS_FLAG = (t: NamespaceType): number => NAMESPACE_TABLE[t].flag;
 // setns into the mount namespace last: it resets the thread's root and cwd, and later setns
 // paths must still resolve in the host view (setns(2)).
 const ORDER: NamespaceType[] = ['pid', 'time', 'cgroup', 'network', 'ipc', 'uts', 'mount'];
-
-export interface NsRequest {
-  type: NamespaceType;
-  /** Join this namespace; absent = create a new one. */
-  path?: string;
-  /** A new user namespace's maps (linux.uidMappings/gidMappings), written by the parent. */
-  uidMappings?: IdMapping[];
-  gidMappings?: IdMapping[];
-}
-
-export interface TimeOffsets {
-  monotonic?: { secs: number; nanosecs: number };
-  boottime?: { secs: number; nanosecs: number };
-}
 
 // The threads behind these Sys objects have a private fs_struct already (one: the parent's main
 // thread, through libcSys; a fake per unit test).

@@ -4,22 +4,23 @@
 // the parent after that still leaves `delete` enough to clean up).
 import type { ChildProcess } from 'node:child_process';
 import path = require('node:path');
-import * as libc from '../sys/libc';
-import { libcSys } from '../sys/libc-sys';
-import { CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
-import { protectRuntimeBinary } from './protect-binary';
+import * as libc from '../../sys/libc';
+import { libcSys } from '../../sys/libc-sys';
+import { CLOSE_RANGE_CLOEXEC, O } from '../../sys/constants';
+import { protectRuntimeBinary } from '../protect-binary';
 import { checkPreservedFds } from './preserved-fds';
 import type { Socket } from 'node:net';
-import { InitStageError, RuntimeError } from '../errors';
+import { StageError, RuntimeError } from '../../errors';
 import { StageHandle } from './stage-handle';
-import { needsTrampoline, withNamespaces, type NsRequest, type TimeOffsets } from './ns-window';
+import { needsTrampoline, withNamespaces } from './ns-window';
+import type { NsRequest, TimeOffsets } from '../../stage-config/namespaces';
 import { spawnThroughTrampoline } from './trampoline';
 import { makeIdmapTrees } from './idmap-trees';
-import { INIT_TO_PARENT, type InitAnswer, type ParentToInit } from './protocol';
-import type { InitConfig } from './init-config';
-import { stageTraceEnv } from '../trace';
+import { INIT_TO_PARENT, type InitAnswer, type ParentToInit } from '../protocol';
+import type { InitConfig } from '../../stage-config/init-config';
+import { stageTraceEnv } from '../../trace';
 import { spawnKey, type EarlyInit, type SpawnShape } from './early-plan';
-import { reached, stageHookEnv } from '../step-hook';
+import { reached, stageHookEnv } from '../../step-hook';
 import { spawnStage, type StageStdio } from './spawn-stage';
 
 export interface LaunchOptions {
@@ -184,7 +185,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
       child = await spawnThroughTrampoline({
         requests: opts.nsRequests, timeOffsets: opts.timeOffsets, program: [process.execPath, initEntry(), String(channelFd)],
         stdio, detached: true, onSpawn: opts.onSpawn,
-        failure: (m) => new InitStageError('namespaces', `container init (namespaces): ${m}`),
+        failure: (m) => new StageError('namespaces', `container init (namespaces): ${m}`),
       });
     } finally {
       if (fifoFd >= 0) libc.close(fifoFd);
@@ -217,7 +218,7 @@ export async function launchInit(opts: LaunchOptions): Promise<InitHandle> {
     const next = await h.expect(['ready', 'hooks'], opts.onWarning);
     if (next.type === 'hooks') {
       // The init stage has made the mounts and waits before pivot_root (protocol.ts).
-      if (!opts.onHooks) throw new InitStageError('protocol', 'init asked for hooks nobody configured');
+      if (!opts.onHooks) throw new StageError('protocol', 'init asked for hooks nobody configured');
       reached('hooks');
       opts.onHooks(next.phases);
       h.send({ type: 'hooks-done' });

@@ -11,18 +11,18 @@
 // init-steps.ts: everything that needs the host's view (libseccomp, the seccomp listener, LSM
 // attributes, /proc of the host) first, then setns, then what needs privileges, then the drop.
 import fs = require('node:fs');
-import type { Sys } from '../sys/sys';
-import { CLONE_FS, CLOSE_RANGE_CLOEXEC, O } from '../sys/constants';
-import { readProcStat } from '../state/status';
-import { readLastCap } from '../security/capabilities';
-import { applyProcessLabels } from '../security/lsm';
-import { prepareSeccomp } from '../security/seccomp';
-import { preloadSpawn, spawnProcess, type FileAction } from '../sys/spawn';
-import { RuntimeError } from '../errors';
+import type { Sys } from '../../sys/sys';
+import { CLONE_FS, CLOSE_RANGE_CLOEXEC, O } from '../../sys/constants';
+import { readProcStat } from '../../state/status';
+import { readLastCap } from '../../security/capabilities';
+import { applyProcessLabels } from '../../security/lsm';
+import { prepareSeccomp } from '../../security/seccomp';
+import { preloadSpawn, spawnProcess, type FileAction } from '../../sys/spawn';
+import { RuntimeError } from '../../errors';
 import { step } from './step';
 import { becomeProcess, sealProcess } from './become-process';
-import { chrootInto } from '../linux/pivot';
-import type { ExecConfig } from './exec-config';
+import { chrootInto } from '../../linux/pivot';
+import type { ExecConfig } from '../../stage-config/exec-config';
 
 const F_GETFD = 1;
 

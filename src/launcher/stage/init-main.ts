@@ -2,18 +2,18 @@
 // container's namespaces (ns-window.ts). It builds the container step by step as the parent's
 // bootstrap message says, reports `ready`, waits for `go`, then blocks on the exec fifo until
 // `tsrun start` and execs the user program, which keeps this pid: PID 1 of the container.
-import * as libc from '../sys/libc';
-import { libcSys } from '../sys/libc-sys';
-import { PR_SET_DUMPABLE } from '../sys/constants';
+import * as libc from '../../sys/libc';
+import { libcSys } from '../../sys/libc-sys';
+import { PR_SET_DUMPABLE } from '../../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
-import { PARENT_TO_INIT, type InitToParent, type ParentToInit } from './protocol';
+import { PARENT_TO_INIT, type InitToParent, type ParentToInit } from '../protocol';
 import { buildContainer } from './init-steps';
-import { errorMessage } from './init-errors';
+import { errorMessage } from './stage-errors';
 import { finalExec } from './final-exec';
-import { runCreateHooks, runStartContainerHooks } from '../hooks/in-container';
-import type { InitConfig } from './init-config';
-import { setTraceSink, trace } from '../trace';
-import { reached, setStepRole } from '../step-hook';
+import { runCreateHooks, runStartContainerHooks } from '../../hooks/in-container';
+import type { InitConfig } from '../../stage-config/init-config';
+import { setTraceSink, trace } from '../../trace';
+import { reached, setStepRole } from '../../step-hook';
 
 function main(): void {
   setStepRole('init');

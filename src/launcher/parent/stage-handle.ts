@@ -1,11 +1,11 @@
 // The parent's end of a stage's channel (the init stage, the exec stage): NDJSON messages in,
-// warnings handed on, `error{step}` turned into InitStageError, a bounded wait per step, and the
+// warnings handed on, `error{step}` turned into StageError, a bounded wait per step, and the
 // kill/release of the stage process. protocol.ts and exec-config.ts define the messages.
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { InitStageError } from '../errors';
-import { log } from '../log';
-import { Decoder, encode, isOneOf, type Accepts, type ErrorMsg, type Msg, type StageReport } from './protocol';
+import { StageError } from '../../errors';
+import { log } from '../../log';
+import { Decoder, encode, isOneOf, type Accepts, type ErrorMsg, type Msg, type StageReport } from '../protocol';
 
 /** How long a stage may take to answer one step (loading Node, mounting). */
 const STEP_TIMEOUT_MS = 60_000;
@@ -82,7 +82,7 @@ export class StageHandle<In extends Msg, Out extends Msg> {
 
   /**
    * Next answer; warnings are handed to `onWarning`, debug lines to the log, and skipped; an
-   * `error` message is thrown as InitStageError.
+   * `error` message is thrown as StageError.
    */
   private async next(onWarning: (m: string) => void): Promise<In> {
     const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -98,10 +98,10 @@ export class StageHandle<In extends Msg, Out extends Msg> {
       if (this.ended) {
         await Promise.race([this.exited, sleep(2000)]);
         const how = this.exit ? (this.exit.signal ? `killed by ${this.exit.signal}` : `exit status ${this.exit.code}`) : 'no status';
-        throw new InitStageError('init', `${this.words.who} exited before it was ready (${how})`);
+        throw new StageError('init', `${this.words.who} exited before it was ready (${how})`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new InitStageError('init', `${this.words.who} did not answer within ${STEP_TIMEOUT_MS / 1000}s`);
+      if (left <= 0) throw new StageError('init', `${this.words.who} did not answer within ${STEP_TIMEOUT_MS / 1000}s`);
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
         setTimeout(resolve, left).unref();
@@ -109,16 +109,16 @@ export class StageHandle<In extends Msg, Out extends Msg> {
     }
   }
 
-  /** The next message, which must be (one of) `type`; an `error` message is thrown as InitStageError. */
+  /** The next message, which must be (one of) `type`; an `error` message is thrown as StageError. */
   async expect<T extends In['type']>(type: T | T[], onWarning: (m: string) => void): Promise<Extract<In, { type: T }>> {
     const msg = await this.next(onWarning);
     const wanted = Array.isArray(type) ? type : [type];
-    if (!isOneOf(msg, wanted)) throw new InitStageError('protocol', `expected ${wanted.join(' or ')} from the ${this.words.who}, got ${msg.type}`);
+    if (!isOneOf(msg, wanted)) throw new StageError('protocol', `expected ${wanted.join(' or ')} from the ${this.words.who}, got ${msg.type}`);
     return msg;
   }
 
-  private failure(e: ErrorMsg): InitStageError {
-    return new InitStageError(e.step, this.words.failure(e), { code: e.code, syscall: e.syscall, errno: e.errno, path: e.path });
+  private failure(e: ErrorMsg): StageError {
+    return new StageError(e.step, this.words.failure(e), { code: e.code, syscall: e.syscall, errno: e.errno, path: e.path });
   }
 
   /** Closes our end; after `go` the init stage has nothing more to say. */

@@ -12,19 +12,19 @@
 // older deny-by-default profile without openat2 stopped every tsrun container that way (EPERM on
 // the cwd). tsrun instead keeps CAP_SYS_ADMIN effective across the drop until the load, and drops
 // it with one capset(2) right after.
-import type { Sys } from '../sys/sys';
-import { O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../sys/constants';
-import { applyCapSets, dropBoundingSet, planCapabilities, withCapability, type CapPlan } from '../security/capabilities';
-import { capabilityNumber, wordsToCaps } from '../security/capability-table';
-import { applyRlimits, planRlimits } from '../security/rlimits';
-import { switchIdentity } from '../security/identity';
-import { applyScheduler } from '../security/scheduler';
-import { applyIoPriority } from '../security/io-priority';
-import { loadSeccomp, type ArmedSeccomp } from '../security/seccomp';
-import { openInRoot } from '../linux/in-root';
+import type { Sys } from '../../sys/sys';
+import { O, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS } from '../../sys/constants';
+import { applyCapSets, dropBoundingSet, planCapabilities, withCapability, type CapPlan } from '../../security/capabilities';
+import { capabilityNumber, wordsToCaps } from '../../security/capability-table';
+import { applyRlimits, planRlimits } from '../../security/rlimits';
+import { switchIdentity } from '../../security/identity';
+import { applyScheduler } from '../../security/scheduler';
+import { applyIoPriority } from '../../security/io-priority';
+import { loadSeccomp, type ArmedSeccomp } from '../../security/seccomp';
+import { openInRoot } from '../../linux/in-root';
 import { resolveExecutable } from './resolve-exec';
 import { step } from './step';
-import type { InitProcess } from './init-config';
+import type { InitProcess } from '../../stage-config/init-config';
 
 export interface BecomeOptions {
   proc: InitProcess;

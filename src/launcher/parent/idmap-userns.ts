@@ -1,5 +1,5 @@
 // A user namespace with given id maps and no process in it, as an fd: what mount_setattr(2)
-// MOUNT_ATTR_IDMAP takes to id-map a mount (src/launcher/idmap-trees.ts).
+// MOUNT_ATTR_IDMAP takes to id-map a mount (src/launcher/parent/idmap-trees.ts).
 //
 // Why a helper namespace, made through the trampoline:
 // - Node cannot make one: unshare(CLONE_NEWUSER) needs a single-threaded caller (unshare(2):
@@ -19,10 +19,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type * as ChildProcessModule from 'node:child_process';
 import type { Socket } from 'node:net';
-import * as libc from '../sys/libc';
-import { O } from '../sys/constants';
-import { RuntimeError, errnoName } from '../errors';
-import { writeIdMaps, type IdMapping } from '../linux/id-maps';
+import * as libc from '../../sys/libc';
+import { O } from '../../sys/constants';
+import { RuntimeError, errnoName } from '../../errors';
+import { writeIdMaps, type IdMapping } from '../../linux/id-maps';
 import { lineReader, trampolinePath } from './trampoline';
 
 /** Waits for the trampoline to be reaped (it exits right after "M"); SIGKILL after 5 s of a hang. */
@@ -38,7 +38,7 @@ function exited(child: ChildProcess): Promise<void> {
 export async function mappedUserNamespace(uid: IdMapping[], gid: IdMapping[]): Promise<number> {
   const bin = trampolinePath();
   // Loaded here, only for configs with id-mapped mounts: the verbs spawn their stages without
-  // node:child_process (src/launcher/spawn-stage.ts), as trampoline.ts does.
+  // node:child_process (src/launcher/parent/spawn-stage.ts), as trampoline.ts does.
   const { spawn } = require('node:child_process') as typeof ChildProcessModule;
   const child = spawn(bin, ['3', '-U', '-x'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: {} });
   const ctl = child.stdio[3] as Socket | null;

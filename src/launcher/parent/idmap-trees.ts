@@ -9,16 +9,16 @@
 // the stage's fds are fixed when it is spawned (its channel is a libuv stream that carries no
 // fds), so the trees travel as inherited fds, as the exec fifo does (parent.ts). runc does the same
 // split (the parent makes the trees and sends them; its init moves them).
-import * as libc from '../sys/libc';
-import { libcSys } from '../sys/libc-sys';
-import { O } from '../sys/constants';
-import { RuntimeError } from '../errors';
-import { log } from '../log';
-import { formatIdMap } from '../linux/id-maps';
-import { cloneTree, idmapTree } from '../linux/bind-tree';
-import { parseMountOptions } from '../linux/mount-options';
+import * as libc from '../../sys/libc';
+import { libcSys } from '../../sys/libc-sys';
+import { O } from '../../sys/constants';
+import { RuntimeError } from '../../errors';
+import { log } from '../../log';
+import { formatIdMap } from '../../linux/id-maps';
+import { cloneTree, idmapTree } from '../../linux/bind-tree';
+import { parseMountOptions } from '../../linux/mount-options';
 import { mappedUserNamespace } from './idmap-userns';
-import type { InitMount, InitMountIdmap } from './init-config';
+import type { InitMount, InitMountIdmap } from '../../stage-config/init-config';
 
 export interface IdmapTrees {
   /** Our fd of each id-mapped mount's tree, by its index in InitConfig.mounts. */

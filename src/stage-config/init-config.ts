@@ -13,7 +13,7 @@ export interface InitMount {
   source: string;
   type: string;
   options: string[];
-  /** An id-mapped bind: the parent makes its tree before the spawn (src/launcher/idmap-trees.ts). */
+  /** An id-mapped bind: the parent makes its tree before the spawn (src/launcher/parent/idmap-trees.ts). */
   idmap?: InitMountIdmap;
   /** The init stage's fd of that tree, set by the parent (parent.ts); the stage moves it into place. */
   treeFd?: number;

@@ -1,26 +1,26 @@
 // The init stage's build steps, in the order the kernel and the spec require. Each step is named;
 // a failure is reported to the parent as error{step, ...} and `create` fails with nothing left.
 // Order constraints are commented where they are: those are the lines people later "fix".
-import type { Sys } from '../sys/sys';
-import { RuntimeError } from '../errors';
-import { CLONE_NEWCGROUP, O } from '../sys/constants';
-import { prepareRootfs, prepareRootInPlace, applyRootPropagationAfterPivot } from '../linux/rootfs';
-import { chrootInto, moveInto, pivotInto } from '../linux/pivot';
-import { maskPaths, readonlyPath, setReadonly } from '../linux/paths';
-import { mkdirAllInRoot } from '../linux/in-root';
-import { setHostnames, writeSysctls } from '../linux/system';
-import { readLastCap } from '../security/capabilities';
-import { applyMemoryPolicy } from '../security/memory-policy';
-import { applyPersonality } from '../security/personality';
-import { applyProcessLabels } from '../security/lsm';
-import { prepareSeccomp } from '../security/seccomp';
-import { makeConsole, mountConsole } from '../linux/pty';
-import * as tty from '../sys/tty';
-import * as unix from '../sys/unix-socket';
+import type { Sys } from '../../sys/sys';
+import { RuntimeError } from '../../errors';
+import { CLONE_NEWCGROUP, O } from '../../sys/constants';
+import { prepareRootfs, prepareRootInPlace, applyRootPropagationAfterPivot } from '../../linux/rootfs';
+import { chrootInto, moveInto, pivotInto } from '../../linux/pivot';
+import { maskPaths, readonlyPath, setReadonly } from '../../linux/paths';
+import { mkdirAllInRoot } from '../../linux/in-root';
+import { setHostnames, writeSysctls } from '../../linux/system';
+import { readLastCap } from '../../security/capabilities';
+import { applyMemoryPolicy } from '../../security/memory-policy';
+import { applyPersonality } from '../../security/personality';
+import { applyProcessLabels } from '../../security/lsm';
+import { prepareSeccomp } from '../../security/seccomp';
+import { makeConsole, mountConsole } from '../../linux/pty';
+import * as tty from '../../sys/tty';
+import * as unix from '../../sys/unix-socket';
 import { step } from './step';
-import { protectRuntimeBinary } from './protect-binary';
+import { protectRuntimeBinary } from '../protect-binary';
 import { becomeProcess, type Seal } from './become-process';
-import type { InitConfig, InitProcess } from './init-config';
+import type { InitConfig, InitProcess } from '../../stage-config/init-config';
 
 export interface Prepared {
   fifoFd: number;

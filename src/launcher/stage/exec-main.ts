@@ -4,16 +4,16 @@
 // process's template (exec-steps.ts), posix_spawns the process, reports its pid and leaves; the
 // process is then reparented to `tsrun exec` (a child subreaper) or, with --detach, to the
 // caller's subreaper (containerd's shim, conmon), as runc's exec'd processes are.
-import * as libc from '../sys/libc';
-import { libcSys } from '../sys/libc-sys';
-import { PR_SET_DUMPABLE } from '../sys/constants';
+import * as libc from '../../sys/libc';
+import { libcSys } from '../../sys/libc-sys';
+import { PR_SET_DUMPABLE } from '../../sys/constants';
 import { SyncChannel, ChannelClosed } from './sync-channel';
 import { execInContainer } from './exec-steps';
-import { errorMessage } from './init-errors';
+import { errorMessage } from './stage-errors';
 import { openExecPty, preloadExecPty } from './exec-pty';
-import { EXEC_TO_STAGE, type ExecToStage, type StageToExec } from './exec-config';
-import { setTraceSink, trace } from '../trace';
-import { reached, setStepRole } from '../step-hook';
+import { EXEC_TO_STAGE, type ExecToStage, type StageToExec } from '../../stage-config/exec-config';
+import { setTraceSink, trace } from '../../trace';
+import { reached, setStepRole } from '../../step-hook';
 
 function main(): never {
   setStepRole('exec-stage');

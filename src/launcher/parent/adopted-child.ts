@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
-import * as libc from '../sys/libc';
+import * as libc from '../../sys/libc';
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(osConstants.signals).map(([k, v]) => [v, k as NodeJS.Signals]));
 

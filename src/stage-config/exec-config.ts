@@ -1,4 +1,4 @@
-// What the exec stage (dist/exec.js, src/launcher/exec-main.ts) is told, and the messages between
+// What the exec stage (dist/exec.js, src/launcher/stage/exec-main.ts) is told, and the messages between
 // it and `tsrun exec`. Everything is resolved by `tsrun exec` beforehand (which namespaces differ
 // from the host's, the container's seccomp profile, the merged process), so the exec stage makes
 // no policy decisions of its own, like the init stage (init-config.ts).
@@ -13,7 +13,7 @@
 //  pid file; wait for the stage, then for the process (tsrun exec is its subreaper)
 import type { InitProcess } from './init-config';
 import type { InitSeccomp } from '../security/seccomp';
-import { STAGE_REPORTS, isObject, type Accepts, type HelloMsg, type StageReport } from './protocol';
+import { STAGE_REPORTS, isObject, type Accepts, type HelloMsg, type StageReport } from '../launcher/protocol';
 
 export interface ExecProcess extends InitProcess {
   terminal: boolean;

@@ -2,8 +2,8 @@
 // name (protocol.ts error{step}), so "create failed (pivot_root): ..." says where it happened.
 // Each step is also a point of the test-only step hook (src/step-hook.ts), and its end a trace
 // point (TSRUN_TRACE=1 shows what each step of the stage costs).
-import { reached } from '../step-hook';
-import { trace } from '../trace';
+import { reached } from '../../step-hook';
+import { trace } from '../../trace';
 
 export class StepError extends Error {
   constructor(readonly step: string, readonly cause: unknown) {

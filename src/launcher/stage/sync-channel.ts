@@ -1,12 +1,12 @@
 // The init stage's end of the parent channel: blocking reads and writes on the socket fd, on the
 // main thread. The init stage never runs the event loop while it builds the container, so every
 // step happens in a known order on the thread that will call execve.
-import { RuntimeError } from '../errors';
+import { RuntimeError } from '../../errors';
 import fs = require('node:fs');
 import { StringDecoder } from 'node:string_decoder';
-import * as libc from '../sys/libc';
-import { POLLIN, POLLOUT } from '../sys/constants';
-import { Decoder, encode, isOneOf, type Accepts, type Msg } from './protocol';
+import * as libc from '../../sys/libc';
+import { POLLIN, POLLOUT } from '../../sys/constants';
+import { Decoder, encode, isOneOf, type Accepts, type Msg } from '../protocol';
 
 /** Blocks until `fd` is ready for `events`: the socket is blocking as libuv hands it over, but a non-blocking one (EAGAIN) must not spin. */
 function waitFor(fd: number, events: number): void {

@@ -1,8 +1,8 @@
 // How a failure inside the init or exec stage becomes an `error` message for the parent
 // (protocol.ts): the step it happened in, plus syscall, errno and path when the kernel said no.
 import { StepError } from './step';
-import { RuntimeError, SyscallError } from '../errors';
-import type { ErrorMsg } from './protocol';
+import { RuntimeError, SyscallError } from '../../errors';
+import type { ErrorMsg } from '../protocol';
 
 export function errorMessage(step: string, e: unknown): ErrorMsg {
   const err = e instanceof StepError ? e.cause : e;

@@ -2,14 +2,14 @@
 // hand the process over to the user program. Synchronous calls on the main thread only: the
 // thread that calls execve is the one whose credentials, capabilities and no_new_privs were set.
 import fs = require('node:fs');
-import * as libc from '../sys/libc';
-import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../sys/constants';
-import { NSIG } from '../sys/signals';
+import * as libc from '../../sys/libc';
+import { CLOSE_RANGE_CLOEXEC, F_SETFD, O } from '../../sys/constants';
+import { NSIG } from '../../sys/signals';
 import type { Prepared } from './init-steps';
 import { sealProcess } from './become-process';
-import type { Sys } from '../sys/sys';
-import { SyscallError } from '../errors';
-import * as tty from '../sys/tty';
+import type { Sys } from '../../sys/sys';
+import { SyscallError } from '../../errors';
+import * as tty from '../../sys/tty';
 
 const SIGKILL = 9;
 const SIGSTOP = 19;

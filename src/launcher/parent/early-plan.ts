@@ -9,7 +9,7 @@
 // (parent.ts); otherwise the early stage is killed.
 import path = require('node:path');
 import type { ChildProcess } from 'node:child_process';
-import type { NsRequest, TimeOffsets, WindowNs } from './ns-window';
+import type { NsRequest, TimeOffsets, WindowNs } from '../../stage-config/namespaces';
 
 /** What an early spawn is made with: the parts of the init stage's spawn that the config sets. */
 export interface EarlyPlan {

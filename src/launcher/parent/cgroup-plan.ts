@@ -2,9 +2,9 @@
 // mount inside the container (linux/cgroup-mount.ts): which hierarchies to show, under which
 // names, with which controllers.
 import path = require('node:path');
-import type { CgroupLayout } from '../cgroups/detect';
-import type { CgroupPaths } from '../cgroups/types';
-import type { CgroupMountPlan } from './init-config';
+import type { CgroupLayout } from '../../cgroups/detect';
+import type { CgroupPaths } from '../../cgroups/types';
+import type { CgroupMountPlan } from '../../stage-config/init-config';
 
 export function cgroupMountPlan(layout: CgroupLayout, paths: CgroupPaths): CgroupMountPlan {
   if (layout.kind === 'v2') return { kind: 'v2', hierarchies: [], unifiedHostPath: paths.paths.unified, links: [] };

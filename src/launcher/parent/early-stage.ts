@@ -20,7 +20,7 @@ import { earlyShape, spawnKey, type EarlyInit, type EarlyPlan } from './early-pl
 import { spawnInitStage } from './parent';
 import { spawnExecStage } from './exec-stage-spawn';
 import { EXEC_PLAIN_KEY } from './early-exec-plan';
-import { trace } from '../trace';
+import { trace } from '../../trace';
 
 /** How long a SIGKILLed stage may take to be gone (a bound, not an expected duration). */
 const GONE_MS = 5000;

@@ -1,14 +1,14 @@
 // The spawn of the exec stage when no trampoline is needed: the one place that does it, for
 // runExecStage (exec-stage.ts) and for the dispatcher's early spawn (early-stage.ts).
 import type { ChildProcess } from 'node:child_process';
-import * as libc from '../sys/libc';
-import { libcSys } from '../sys/libc-sys';
-import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
+import * as libc from '../../sys/libc';
+import { libcSys } from '../../sys/libc-sys';
+import { CLOSE_RANGE_CLOEXEC } from '../../sys/constants';
 import { withNamespaces } from './ns-window';
-import { protectRuntimeBinary } from './protect-binary';
+import { protectRuntimeBinary } from '../protect-binary';
 import { spawnStage, type StageStdio } from './spawn-stage';
-import { stageTraceEnv } from '../trace';
-import { stageHookEnv } from '../step-hook';
+import { stageTraceEnv } from '../../trace';
+import { stageHookEnv } from '../../step-hook';
 
 /**
  * Spawns `node <entry> <channel fd>` with our stdio (or `stdio0to2`) as its 0-2, then `extraFds` (3 ..), then the

@@ -17,11 +17,11 @@
 // node:net is loaded after the spawn, while the stage boots, not before it.
 import type { ChildProcess } from 'node:child_process';
 import type * as Net from 'node:net';
-import { RuntimeError } from '../errors';
-import * as libc from '../sys/libc';
-import { F_DUPFD_CLOEXEC, O } from '../sys/constants';
-import { spawnProcess, type FileAction } from '../sys/spawn';
-import { socketPair } from '../sys/unix-socket';
+import { RuntimeError } from '../../errors';
+import * as libc from '../../sys/libc';
+import { F_DUPFD_CLOEXEC, O } from '../../sys/constants';
+import { spawnProcess, type FileAction } from '../../sys/spawn';
+import { socketPair } from '../../sys/unix-socket';
 import { adoptChild } from './adopted-child';
 
 export type StageStdio = 'pipe' | 'ignore' | 'inherit' | number;

@@ -7,17 +7,17 @@
 import type { ChildProcess } from 'node:child_process';
 import path = require('node:path');
 import type { Socket } from 'node:net';
-import * as libc from '../sys/libc';
-import { libcSys } from '../sys/libc-sys';
-import { CLOSE_RANGE_CLOEXEC } from '../sys/constants';
-import { InitStageError, RuntimeError } from '../errors';
+import * as libc from '../../sys/libc';
+import { libcSys } from '../../sys/libc-sys';
+import { CLOSE_RANGE_CLOEXEC } from '../../sys/constants';
+import { StageError, RuntimeError } from '../../errors';
 import { startTrampoline } from './trampoline';
-import type { NsRequest } from './ns-window';
+import type { NsRequest } from '../../stage-config/namespaces';
 import { withNamespaces } from './ns-window';
-import { protectRuntimeBinary } from './protect-binary';
+import { protectRuntimeBinary } from '../protect-binary';
 import { StageHandle } from './stage-handle';
-import { STAGE_TO_EXEC, type ExecAnswer, type ExecConfig, type ExecToStage } from './exec-config';
-import { reached } from '../step-hook';
+import { STAGE_TO_EXEC, type ExecAnswer, type ExecConfig, type ExecToStage } from '../../stage-config/exec-config';
+import { reached } from '../../step-hook';
 import type { StageStdio } from './spawn-stage';
 import { spawnExecStage } from './exec-stage-spawn';
 import { EXEC_PLAIN_KEY } from './early-exec-plan';
@@ -62,7 +62,7 @@ export async function runExecStage(o: ExecStageOptions): Promise<ExecStageResult
     // As in spawnExecStage: no stray fd of our caller's reaches the stage (CVE-2024-21626).
     libc.closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
     const program = [process.execPath, stageEntry(), String(channelFd)];
-    const failure = (m: string) => new InitStageError('namespaces', `unable to start container process: ${m}`);
+    const failure = (m: string) => new StageError('namespaces', `unable to start container process: ${m}`);
     // Not root (a rootless container): no mount namespace of our own can be made or left, so the
     // trampoline joins the container's user namespace and protects node from there (nsexec.c -m).
     // The container always has a user namespace then (src/spec/rootless.ts), so it is in the joins.

@@ -9,7 +9,7 @@
 // by this process. A caller passes files, sockets, ttys or one end of a pipe. runc refuses a
 // preserved fd it cannot stat, too ("unable to stat preserved-fd").
 import fs = require('node:fs');
-import { RuntimeError } from '../errors';
+import { RuntimeError } from '../../errors';
 
 /** Anonymous-inode objects only an event loop holds (fs/anon_inodes.c names). */
 const RUNTIME_ANON = /^anon_inode:\[?(eventpoll|eventfd|io_uring|signalfd|timerfd)\]?$/;

@@ -3,12 +3,12 @@
 // devpts (src/linux/pty.ts), consoleSize applied, the slave given to the process's user (runc's
 // fixStdioPermissions), and the master sent over the console fd with SCM_RIGHTS exactly as
 // `create` sends it (to --console-socket, or to tsrun exec's own relay).
-import * as tty from '../sys/tty';
-import * as unix from '../sys/unix-socket';
-import { makeConsole } from '../linux/pty';
-import type { Sys } from '../sys/sys';
-import { RuntimeError } from '../errors';
-import type { ExecConfig } from './exec-config';
+import * as tty from '../../sys/tty';
+import * as unix from '../../sys/unix-socket';
+import { makeConsole } from '../../linux/pty';
+import type { Sys } from '../../sys/sys';
+import { RuntimeError } from '../../errors';
+import type { ExecConfig } from '../../stage-config/exec-config';
 
 /** Binds the FFI functions while the host's libc path still resolves (before setns). */
 export function preloadExecPty(): void {

@@ -4,10 +4,10 @@
 // RESOLVE_NO_MAGICLINKS (in-root.ts): a path through /proc/self/fd/N cannot name a host file
 // held by an inherited fd (CVE-2024-21626), and the path execve then gets is one we checked.
 import path = require('node:path');
-import type { Sys } from '../sys/sys';
-import { RuntimeError, SyscallError } from '../errors';
-import { openInRoot } from '../linux/in-root';
-import { S_IFMT, S_IFREG } from '../sys/constants';
+import type { Sys } from '../../sys/sys';
+import { RuntimeError, SyscallError } from '../../errors';
+import { openInRoot } from '../../linux/in-root';
+import { S_IFMT, S_IFREG } from '../../sys/constants';
 
 const X_OK = 1;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
