@@ -267,6 +267,10 @@ export function capset(sets: CapSets): void {
 export function signalDefault(sig: number): void {
   fn('void *signal(int sig, void *handler)')(sig, null);
 }
+/** Makes the kernel discard signal `sig` (SIG_IGN is the handler value 1). */
+export function signalIgnore(sig: number): void {
+  fn('void *signal(int sig, intptr_t handler)')(sig, 1);
+}
 /** Unblocks every signal for the calling thread (SIG_SETMASK with an empty set). */
 export function unblockAllSignals(): void {
   const empty = Buffer.alloc(128);

@@ -3,6 +3,8 @@ import { createContainer } from '../../container/create';
 import { help, int, oneId, parseFlags, str } from '../args';
 import type { GlobalOptions } from '../../container/context';
 import { reached } from '../../step-hook';
+import * as libc from '../../sys/libc';
+import { SIGNALS } from '../../sys/signals';
 
 const createUsage = `Usage: tsrun create [options] <container-id>
 
@@ -52,6 +54,14 @@ export async function createCommand(argv: string[], g: GlobalOptions): Promise<n
     throw e;
   });
   done = true;
+  // Ignored from here by the kernel, not only by the guard: Node's teardown stops its signal
+  // watchers and libuv then puts SIG_DFL back, so a SIGTERM in tsrun's last milliseconds would
+  // still kill it, with the container created (found by early-init.test.ts once create got
+  // faster). The listeners go first: removing the last one is what resets the disposition.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(sig);
+    libc.signalIgnore(SIGNALS[sig]);
+  }
   reached('go');
   created.handle.send({ type: 'go' });
   created.handle.release();
